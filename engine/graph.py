@@ -1,0 +1,294 @@
+"""The graph document: nodes (layers), edges (wires) and change events.
+
+The document is the single source of truth that views observe. It refuses any edit that
+would make it invalid - a cycle, a duplicate wire, too many wires into a port, a
+parameter out of bounds - with a `GraphError` whose message is for the user, and leaves
+itself unchanged. Edits meant for an undo stack go through `engine.commands`.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.layers import ParamError, get_spec
+from engine.layers.params import show
+
+
+class GraphError(ValueError):
+    """An edit the document refuses; the message says why, for the user."""
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    params: dict[str, Any]
+    label: str
+    pos: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def spec(self):
+        return get_spec(self.type)
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    """A wire from `src`'s output into input `port` of `dst`."""
+
+    src: str
+    dst: str
+    port: int = 0
+
+
+@dataclass(frozen=True)
+class GraphEvent:
+    kind: str  # node_added, node_removed, node_changed, edge_added, edge_removed
+    node_id: str | None = None
+    edge: Edge | None = None
+
+
+Listener = Callable[[GraphEvent], None]
+_NOT_NAME = re.compile(r"\W+")
+
+
+def clean_label(text: str) -> str:
+    """A label usable as a Python name: `Conv 1` -> `conv_1`."""
+    name = _NOT_NAME.sub("_", text.strip()).strip("_").lower() or "layer"
+    if name[0].isdigit():
+        name = "l_" + name
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def check_params(layer_type: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate a full or partial parameter dict for a layer; return it normalised.
+
+    Raises GraphError naming the first bad parameter.
+    """
+    spec = get_spec(layer_type)
+    out = {}
+    for name, value in params.items():
+        if name not in spec.param_names:
+            known = ", ".join(spec.param_names) or "none"
+            raise GraphError(f"{layer_type} has no parameter {show(name)} (it has: {known})")
+        try:
+            out[name] = spec.param(name).validate(value)
+        except ParamError as exc:
+            raise GraphError(f"{name}: {exc}") from None
+    return out
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: set[Edge] = field(default_factory=set)
+    _listeners: list[Listener] = field(default_factory=list, repr=False)
+    _next_id: int = 1
+
+    # --- observing ------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(event)` after every change; returns an unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, kind: str, node_id: str | None = None, edge: Edge | None = None) -> None:
+        event = GraphEvent(kind, node_id, edge)
+        for listener in list(self._listeners):
+            listener(event)
+
+    # --- queries --------------------------------------------------------------------
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self.nodes[node_id]
+        except KeyError:
+            raise GraphError(f"there is no node {show(node_id)}") from None
+
+    def inputs_of(self, node_id: str) -> list[Edge]:
+        """Wires into a node, in port order."""
+        return sorted((e for e in self.edges if e.dst == node_id), key=lambda e: e.port)
+
+    def outputs_of(self, node_id: str) -> list[Edge]:
+        return sorted(e for e in self.edges if e.src == node_id)
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        return sorted(e for e in self.edges if node_id in (e.src, e.dst))
+
+    def labels(self) -> set[str]:
+        return {n.label for n in self.nodes.values()}
+
+    def unique_label(self, base: str, ignore: str | None = None) -> str:
+        base = clean_label(base)
+        taken = {n.label for n in self.nodes.values() if n.id != ignore}
+        if base not in taken:
+            return base
+        stem = re.sub(r"_?\d+$", "", base) or base
+        i = 1
+        while f"{stem}{i}" in taken:
+            i += 1
+        return f"{stem}{i}"
+
+    def new_id(self) -> str:
+        while f"n{self._next_id}" in self.nodes:
+            self._next_id += 1
+        return f"n{self._next_id}"
+
+    def topological_order(self, node_ids: Iterable[str] | None = None) -> list[str]:
+        """Node ids so that every node comes after its inputs (ties in insertion order)."""
+        wanted = (
+            list(self.nodes) if node_ids is None else [n for n in self.nodes if n in set(node_ids)]
+        )
+        wanted_set = set(wanted)
+        indegree = {n: 0 for n in wanted}
+        for e in self.edges:
+            if e.src in wanted_set and e.dst in wanted_set:
+                indegree[e.dst] += 1
+        rank = {n: i for i, n in enumerate(wanted)}
+        ready = [n for n in wanted if indegree[n] == 0]
+        order = []
+        while ready:
+            ready.sort(key=rank.__getitem__)
+            current = ready.pop(0)
+            order.append(current)
+            for e in self.outputs_of(current):
+                if e.dst in wanted_set:
+                    indegree[e.dst] -= 1
+                    if indegree[e.dst] == 0:
+                        ready.append(e.dst)
+        return order
+
+    def descendants(self, node_id: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [node_id]
+        while stack:
+            for e in self.outputs_of(stack.pop()):
+                if e.dst not in seen:
+                    seen.add(e.dst)
+                    stack.append(e.dst)
+        return seen
+
+    def ancestors(self, node_id: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [node_id]
+        while stack:
+            for e in self.inputs_of(stack.pop()):
+                if e.src not in seen:
+                    seen.add(e.src)
+                    stack.append(e.src)
+        return seen
+
+    # --- checks ---------------------------------------------------------------------
+
+    def check_edge(self, edge: Edge) -> None:
+        """Raise GraphError if `edge` cannot be added to the graph as it is."""
+        src, dst = self.node(edge.src), self.node(edge.dst)
+        if edge.src == edge.dst:
+            raise GraphError(f"'{src.label}' cannot feed itself")
+        if not src.spec.has_output:
+            raise GraphError(f"'{src.label}' is an Output: nothing can follow it")
+        spec = dst.spec
+        if spec.max_inputs == 0:
+            raise GraphError(f"'{dst.label}' is an Input: it takes no wires")
+        if (
+            not isinstance(edge.port, int)
+            or edge.port < 0
+            or (spec.max_inputs is not None and edge.port >= spec.max_inputs)
+        ):
+            raise GraphError(
+                f"'{dst.label}' ({dst.type}) has no input port {show(edge.port)}; "
+                f"it takes {spec.max_inputs} input{'s' if spec.max_inputs != 1 else ''}"
+            )
+        existing = self.inputs_of(edge.dst)
+        if edge in self.edges or any(e.src == edge.src for e in existing):
+            raise GraphError(f"'{src.label}' is already wired into '{dst.label}'")
+        if any(e.port == edge.port for e in existing):
+            raise GraphError(
+                f"input {edge.port} of '{dst.label}' is already taken; remove that wire first"
+            )
+        if edge.src in self.descendants(edge.dst):
+            raise GraphError(
+                f"wiring '{src.label}' into '{dst.label}' would make a loop: "
+                f"'{dst.label}' already feeds '{src.label}'"
+            )
+
+    def free_port(self, node_id: str) -> int:
+        """The first input port of a node with no wire in it."""
+        taken = {e.port for e in self.inputs_of(node_id)}
+        port = 0
+        while port in taken:
+            port += 1
+        return port
+
+    # --- raw mutations (commands call these; each emits one event) ------------------
+
+    def insert_node(self, node: Node) -> None:
+        if node.id in self.nodes:
+            raise GraphError(f"there is already a node {show(node.id)}")
+        get_spec(node.type)
+        self.nodes[node.id] = node
+        self._emit("node_added", node.id)
+
+    def delete_node(self, node_id: str) -> Node:
+        if any(node_id in (e.src, e.dst) for e in self.edges):
+            raise GraphError("remove a node's wires before the node")
+        node = self.nodes.pop(node_id)
+        self._emit("node_removed", node_id)
+        return node
+
+    def insert_edge(self, edge: Edge) -> None:
+        self.check_edge(edge)
+        self.edges.add(edge)
+        self._emit("edge_added", edge.dst, edge)
+
+    def delete_edge(self, edge: Edge) -> None:
+        if edge not in self.edges:
+            raise GraphError("that wire does not exist")
+        self.edges.remove(edge)
+        self._emit("edge_removed", edge.dst, edge)
+
+    def update_node(
+        self,
+        node_id: str,
+        params: dict[str, Any] | None = None,
+        label: str | None = None,
+        pos: tuple[float, float] | None = None,
+    ) -> None:
+        node = self.node(node_id)
+        if params is not None:
+            node.params = {**node.params, **check_params(node.type, params)}
+        if label is not None:
+            node.label = self.unique_label(label, ignore=node_id)
+        if pos is not None:
+            node.pos = (float(pos[0]), float(pos[1]))
+        self._emit("node_changed", node_id)
+
+    # --- building -------------------------------------------------------------------
+
+    def make_node(
+        self,
+        layer_type: str,
+        params: dict[str, Any] | None = None,
+        label: str | None = None,
+        pos: tuple[float, float] = (0.0, 0.0),
+        node_id: str | None = None,
+    ) -> Node:
+        """A new node (not yet inserted) with defaults filled in and a unique label."""
+        try:
+            spec = get_spec(layer_type)
+        except KeyError as exc:
+            raise GraphError(str(exc.args[0])) from None
+        values = {**spec.defaults(), **check_params(layer_type, params or {})}
+        if label is None:
+            # Layers are numbered as in hand-written models (fc1, fc2); inputs stay "x".
+            label = spec.label if spec.category == "Input / Output" else f"{spec.label}1"
+        return Node(
+            id=node_id or self.new_id(),
+            type=layer_type,
+            params=values,
+            label=self.unique_label(label),
+            pos=(float(pos[0]), float(pos[1])),
+        )

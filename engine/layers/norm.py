@@ -1,0 +1,87 @@
+"""Normalisation layers."""
+
+from engine.layers.params import Param
+from engine.layers.rules import LAYOUTS, require_float, require_rank
+from engine.layers.spec import LayerSpec, ShapeError
+
+
+def _batchnorm(dims: int) -> LayerSpec:
+    name = f"BatchNorm{dims}d"
+    ranks = (2, 3) if dims == 1 else (4,)
+    layouts = " or ".join(LAYOUTS[r] for r in ranks)
+
+    def rule(params, inputs):
+        x = inputs[0]
+        require_rank(name, x, ranks)
+        require_float(name, x)
+        return x
+
+    return LayerSpec(
+        type=name,
+        category="Normalization",
+        summary=f"Normalises each channel over the batch; input {layouts}.",
+        params=(
+            Param(
+                "num_features",
+                "int",
+                None,
+                "Channels (or features); auto fills it in.",
+                min=1,
+                max=1_000_000,
+                inferred=True,
+                positional=True,
+            ),
+            Param("eps", "float", 1e-5, "Added to the variance for stability.", min=0.0),
+            Param(
+                "momentum",
+                "float",
+                0.1,
+                "Weight of the newest batch in running stats.",
+                min=0.0,
+                max=1.0,
+            ),
+            Param("affine", "bool", True, "Learn a scale and shift per channel."),
+        ),
+        module=f"nn.{name}",
+        shape=rule,
+        infer=lambda inputs: {"num_features": inputs[0].shape[1]},
+        label="bn",
+    )
+
+
+def _layernorm_rule(params, inputs):
+    x = inputs[0]
+    require_float("LayerNorm", x)
+    wanted = tuple(params["normalized_shape"])
+    if len(wanted) >= len(x.shape) or x.shape[-len(wanted) :] != wanted:
+        raise ShapeError(
+            f"LayerNorm normalises the trailing dimensions {list(wanted)}, but its input is "
+            f"{x.describe()}. Set normalized_shape to auto or to the input's last dimensions.",
+            port=0,
+        )
+    return x
+
+
+LAYERNORM = LayerSpec(
+    type="LayerNorm",
+    category="Normalization",
+    summary="Normalises each sample over its last dimension(s).",
+    params=(
+        Param(
+            "normalized_shape",
+            "ints",
+            None,
+            "Trailing dimensions to normalise; auto: the last one.",
+            inferred=True,
+            positional=True,
+        ),
+        Param("eps", "float", 1e-5, "Added to the variance for stability.", min=0.0),
+        Param("elementwise_affine", "bool", True, "Learn a scale and shift per element."),
+    ),
+    module="nn.LayerNorm",
+    shape=_layernorm_rule,
+    infer=lambda inputs: {"normalized_shape": [inputs[0].shape[-1]]},
+    label="ln",
+)
+
+SPECS = (_batchnorm(1), _batchnorm(2), LAYERNORM)
