@@ -63,7 +63,7 @@ def check_model(graph: Graph, inference: ShapeInference) -> list[tuple[str | Non
         result = inference.results[node_id]
         if result.status == "error" or (
             result.status == "waiting"
-            and not any(inference.results[a].status == "error" for a in graph.ancestors(node_id))
+            and all(inference.results[a].ok for a in graph.ancestors(node_id))
         ):
             problems.append((node_id, result.message))
     return problems

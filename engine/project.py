@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.files import atomic_write_text
 from engine.graph import Edge, Graph, GraphError, Node, check_params
 from engine.layers import CATALOG
 from engine.layers.params import show
@@ -101,19 +101,20 @@ def to_dict(project: Project) -> dict[str, Any]:
 
 def save(project: Project, path: str | os.PathLike) -> None:
     """Write the project atomically; on any failure the previous file is left intact."""
-    path = Path(path)
-    text = json.dumps(to_dict(project), indent=2, allow_nan=False) + "\n"
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    project.path = path
+    text = dumps(to_dict(project)) + "\n"
+    project.path = atomic_write_text(path, text)
+
+
+def dumps(value: Any, indent: str = "") -> str:
+    """JSON with two-space indents, keeping lists of plain values on one line."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k)}: {dumps(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        items = [f"{inner}{dumps(v, inner)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{indent}]"
+    return json.dumps(value, allow_nan=False)
 
 
 # --- reading -----------------------------------------------------------------------------

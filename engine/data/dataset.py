@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
 
 
 class DataError(ValueError):
@@ -16,11 +20,13 @@ class DataError(ValueError):
 class TensorData:
     """A data set as two tensors.
 
-    x: features, float32 [N, ...] (int64 for token ids).
-    y: targets: int64 [N] class ids for classification; float32 [N] or [N, k] for
-       regression (k targets; a multi-output model picks columns by loss `target`).
+    x: features, float32 [N, ...] with at least two dimensions (int64 for token ids).
+    y: targets: int64 [N] class ids for classification; float32 [N, k] for regression,
+       always two-dimensional, so one target is [N, 1] like the output of Linear(..., 1)
+       (a multi-output model picks columns by loss `target`).
     task: "classification" or "regression".
     classes: class names, index = class id (classification only).
+    info: where the data came from, e.g. {"source": "builtin digits"}.
     """
 
     x: torch.Tensor
@@ -38,13 +44,65 @@ class TensorData:
             self.x[index], self.y[index], self.task, self.classes, self.feature_names, self.info
         )
 
+    def empty(self) -> TensorData:
+        """No samples, the same sample shape: a validation split of nothing."""
+        return self.subset(torch.zeros(0, dtype=torch.int64))
+
+    @classmethod
+    def classification(
+        cls,
+        x: np.ndarray,
+        y: np.ndarray,
+        classes: list[str],
+        feature_names: list[str] | None = None,
+        source: str = "",
+    ) -> TensorData:
+        """From numpy: x as float32 (int64 kept for token ids), y as int64 class ids."""
+        return cls(
+            _features(x),
+            torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64)),
+            CLASSIFICATION,
+            list(classes),
+            feature_names,
+            {"source": source},
+        )
+
+    @classmethod
+    def regression(
+        cls,
+        x: np.ndarray,
+        y: np.ndarray,
+        feature_names: list[str] | None = None,
+        source: str = "",
+    ) -> TensorData:
+        """From numpy: x as float32, y as float32 [N, k] (a 1-D y becomes [N, 1])."""
+        y = np.asarray(y, dtype=np.float32)
+        y = y.reshape(len(y), -1)
+        return cls(
+            _features(x),
+            torch.from_numpy(np.ascontiguousarray(y)),
+            REGRESSION,
+            None,
+            feature_names,
+            {"source": source},
+        )
+
+
+def _features(x: np.ndarray) -> torch.Tensor:
+    """A 1-D x (one feature per sample) becomes [N, 1]."""
+    dtype = np.int64 if x.dtype == np.int64 else np.float32
+    x = np.ascontiguousarray(x, dtype=dtype)
+    return torch.from_numpy(x.reshape(len(x), 1) if x.ndim == 1 else x)
+
 
 @dataclass
 class Splits:
     """Training and validation parts, after normalisation and reshaping.
 
     normalization: what was applied to x, e.g. {"kind": "standardize", "mean": [...],
-    "std": [...]}, so exported scripts can apply the same to new data.
+    "std": [...]}: x' = (x - mean) / std along dim 1 of x as loaded (features, or image
+    channels), before any reshape; one value, or one per entry of dim 1. So exported
+    scripts can apply the same to new data.
     """
 
     train: TensorData
