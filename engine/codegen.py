@@ -176,9 +176,8 @@ class _Writer:
     def _result_name(self, node_id: str, variables: Namespace) -> str:
         """Reuse the input's variable along a plain chain (x = self.fc1(x)); name the
         value after its layer where the graph branches or merges."""
-        edges = self.graph.inputs_of(node_id)
-        first = edges[0].src
-        if len(self.graph.outputs_of(first)) == 1 and self.graph.nodes[first].type != "Output":
+        first = self.graph.inputs_of(node_id)[0].src
+        if len(self.graph.outputs_of(first)) == 1 and len(self.graph.outputs_of(node_id)) <= 1:
             self.vars[node_id] = self.vars[first]
         else:
             self.vars[node_id] = variables.take(self.graph.nodes[node_id].label)

@@ -205,14 +205,14 @@ class Graph:
         existing = self.inputs_of(edge.dst)
         if edge in self.edges or any(e.src == edge.src for e in existing):
             raise GraphError(f"'{src.label}' is already wired into '{dst.label}'")
-        if any(e.port == edge.port for e in existing):
-            raise GraphError(
-                f"input {edge.port} of '{dst.label}' is already taken; remove that wire first"
-            )
         if edge.src in self.descendants(edge.dst):
             raise GraphError(
                 f"wiring '{src.label}' into '{dst.label}' would make a loop: "
                 f"'{dst.label}' already feeds '{src.label}'"
+            )
+        if any(e.port == edge.port for e in existing):
+            raise GraphError(
+                f"input {edge.port} of '{dst.label}' is already taken; remove that wire first"
             )
 
     def free_port(self, node_id: str) -> int:

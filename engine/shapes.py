@@ -168,7 +168,7 @@ def _infer_layer(
     if spec.shape is not None:
         output = spec.shape(params, inputs)
     else:
-        output = _run_meta(node, module, params, inputs)
+        output = run_meta(node, module, params, inputs)
     return NodeResult("ok", output, params, inferred, count)
 
 
@@ -209,7 +209,7 @@ def build_meta(constructor: str, source: str | None) -> tuple[Any, int, str | No
     return module, sum(p.numel() for p in module.parameters()), None
 
 
-def _run_meta(node: Node, module, params: dict, inputs: list[TensorInfo]) -> TensorInfo:
+def run_meta(node: Node, module, params: dict, inputs: list[TensorInfo]) -> TensorInfo:
     names = [f"_in{i}" for i in range(len(inputs))]
     expression = node.spec.forward("_layer", names, params)
     scope = {**base_namespace(), "_layer": module}
@@ -247,4 +247,5 @@ __all__ = [
     "ShapeInference",
     "build_meta",
     "infer_all",
+    "run_meta",
 ]

@@ -42,7 +42,8 @@ def source_problem(params) -> str | None:
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             continue
-        if not isinstance(node, ast.ClassDef | ast.FunctionDef | ast.Assign | ast.Expr):
+        docstring = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        if not (docstring or isinstance(node, ast.ClassDef | ast.FunctionDef | ast.Assign)):
             return (
                 f"line {node.lineno}: only imports, classes, functions and constants may be "
                 "at the top level of the source."

@@ -24,6 +24,11 @@ def show(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _num(value: float) -> str:
+    """1000000 -> '1,000,000'; 0.5 -> '0.5'."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -73,32 +78,34 @@ class Param:
 
     # --- one checker per kind -------------------------------------------------------
 
-    def _bounds_text(self, what: str) -> str:
+    def _bounds_text(self, what: str, value: float | None) -> str:
+        """The rule a number broke, worded for the side it broke."""
         lo, hi = self.min, self.max
-        if lo is not None and hi is not None:
-            return f"must be {what} between {lo:g} and {hi:g}"
-        if lo is not None:
-            if what == "an integer" and lo == 1:
-                return "must be a positive integer"
-            if what == "an integer" and lo == 0:
-                return "must be a non-negative integer"
-            return f"must be {what} >= {lo:g}"
-        if hi is not None:
-            return f"must be {what} <= {hi:g}"
-        return f"must be {what}"
+        if lo is not None and hi is not None and hi - lo <= 1000:
+            return f"must be {what} between {_num(lo)} and {_num(hi)}"
+        if value is not None and hi is not None and value > hi:
+            return f"must be at most {_num(hi)}"
+        if lo == 1 and what == "an integer":
+            return "must be a positive integer"
+        if lo == 0 and what == "an integer":
+            return "must be a non-negative integer"
+        return f"must be {what}" + (f" >= {_num(lo)}" if lo is not None else "")
 
     def _in_bounds(self, value: float) -> bool:
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
     def _check_int(self, value: Any) -> int:
-        if not _is_int(value) or not self._in_bounds(value):
-            raise ParamError(f"{self._bounds_text('an integer')}, got {show(value)}")
+        if not _is_int(value):
+            raise ParamError(f"{self._bounds_text('an integer', None)}, got {show(value)}")
+        if not self._in_bounds(value):
+            raise ParamError(f"{self._bounds_text('an integer', value)}, got {show(value)}")
         return value
 
     def _check_float(self, value: Any) -> float:
-        ok = _is_number(value) and math.isfinite(value) and self._in_bounds(value)
-        if not ok:
-            raise ParamError(f"{self._bounds_text('a number')}, got {show(value)}")
+        if not (_is_number(value) and math.isfinite(value)):
+            raise ParamError(f"{self._bounds_text('a number', None)}, got {show(value)}")
+        if not self._in_bounds(value):
+            raise ParamError(f"{self._bounds_text('a number', value)}, got {show(value)}")
         return float(value)
 
     def _check_bool(self, value: Any) -> bool:
@@ -150,7 +157,7 @@ class Param:
             hint = " (one entry may be -1)" if allow_minus_one else ""
             raise ParamError(f"must be a list of positive integers{hint}, got {show(value)}")
         if any(v > 1_000_000 for v in items):
-            raise ParamError(f"has a dimension over 1,000,000, got {show(value)}")
+            raise ParamError(f"must have dimensions of at most 1,000,000, got {show(value)}")
         return items
 
     def _check_shape(self, value: Any) -> list[int]:

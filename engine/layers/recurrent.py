@@ -5,10 +5,13 @@ from engine.layers.rules import require_float, require_rank
 from engine.layers.spec import LayerSpec, TensorInfo
 
 
+SEQUENCE_HINT = " Feed it a sequence, e.g. from an Embedding or a Reshape."
+
+
 def _recurrent(name: str, summary: str) -> LayerSpec:
     def rule(params, inputs):
         x = inputs[0]
-        require_rank(name, x, (3,), " It reads sequences shaped [N, time, features].")
+        require_rank(name, x, (3,), SEQUENCE_HINT, layout="[N, time, features]")
         require_float(name, x)
         width = params["hidden_size"] * (2 if params["bidirectional"] else 1)
         if params["output"] == "last":

@@ -7,6 +7,7 @@ tests/engine/test_shape_rules.py, so a rule cannot silently drift from torch.
 from __future__ import annotations
 
 import math
+
 from typing import Any
 
 from engine.layers.spec import ShapeError, TensorInfo
@@ -23,10 +24,12 @@ def expand(value: Any, dims: int) -> list[int]:
     return list(value) if isinstance(value, list) else [value] * dims
 
 
-def require_rank(layer: str, x: TensorInfo, ranks: tuple[int, ...], hint: str = "") -> None:
+def require_rank(
+    layer: str, x: TensorInfo, ranks: tuple[int, ...], hint: str = "", layout: str = ""
+) -> None:
     if len(x.shape) in ranks:
         return
-    wanted = " or ".join(LAYOUTS.get(r, f"{r} dimensions") for r in ranks)
+    wanted = layout or " or ".join(LAYOUTS.get(r, f"{r} dimensions") for r in ranks)
     raise ShapeError(
         f"{layer} expects input shaped {wanted}, but receives {x.describe()}.{hint}", port=0
     )
@@ -91,7 +94,12 @@ def sliding_window(
         strict=True,
     ):
         span = d * (k - 1) + 1
-        if size + 2 * p < span:
+        # torch's rule: floor division, rounding up in ceil mode, but no window may
+        # start in the right padding.
+        n = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (n - 1) * s >= size + p:
+            n -= 1
+        if n < 1:
             raise ShapeError(
                 f"{layer}'s window of {span} does not fit the input's {axis} of {size}"
                 + (f" (padded to {size + 2 * p})" if p else "")
@@ -99,10 +107,6 @@ def sliding_window(
                 "kernel_size, add padding, or pool less before this layer.",
                 port=0,
             )
-        steps = (size + 2 * p - span) / s
-        n = (math.ceil(steps) if ceil_mode else math.floor(steps)) + 1
-        if ceil_mode and (n - 1) * s >= size + p:
-            n -= 1
         out.append(n)
     return out
 

@@ -1,0 +1,134 @@
+"""Each layer's shape rule agrees with torch itself.
+
+For random parameters and input shapes: when the rule gives a shape, torch gives the same
+shape; when the rule reports a problem, torch fails too; and the other way round.
+"""
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.graph import Graph
+from engine.layers import CATALOG, ShapeError, TensorInfo
+from engine.runtime import base_namespace
+from engine.shapes import BATCH, TORCH_DTYPES, resolve_params
+
+small = st.integers(1, 12)
+
+
+def spatial(draw, dims):
+    return tuple(draw(small) for _ in range(dims))
+
+
+def sizes(dims, lo=1, hi=4):
+    one = st.integers(lo, hi)
+    return st.one_of(one, st.lists(one, min_size=dims, max_size=dims)) if dims > 1 else one
+
+
+@st.composite
+def case(draw, layer_type):
+    """(params, input infos) for one layer type."""
+    d = draw
+    if layer_type == "Linear":
+        shape = (BATCH, *(d(small) for _ in range(d(st.integers(1, 3)))))
+        return {"out_features": d(small), "bias": d(st.booleans())}, [TensorInfo(shape)]
+    if layer_type in ("Conv1d", "Conv2d", "ConvTranspose2d"):
+        dims = 1 if layer_type == "Conv1d" else 2
+        params = {
+            "out_channels": d(st.integers(1, 4)),
+            "kernel_size": d(sizes(dims, 1, 5)),
+            "stride": d(sizes(dims, 1, 3)),
+            "padding": d(sizes(dims, 0, 2)),
+            "dilation": d(sizes(dims, 1, 2)),
+        }
+        if layer_type == "ConvTranspose2d":
+            params["output_padding"] = d(sizes(dims, 0, 2))
+        return params, [TensorInfo((BATCH, d(st.integers(1, 4)), *spatial(d, dims)))]
+    if "Pool" in layer_type and "Adaptive" not in layer_type:
+        dims = int(layer_type[-2])
+        params = {
+            "kernel_size": d(sizes(dims, 1, 4)),
+            "stride": d(st.one_of(st.none(), sizes(dims, 1, 3))),
+            "padding": d(sizes(dims, 0, 2)),
+            "ceil_mode": d(st.booleans()),
+        }
+        return params, [TensorInfo((BATCH, d(st.integers(1, 3)), *spatial(d, dims)))]
+    if layer_type == "AdaptiveAvgPool2d":
+        params = {"output_size": d(sizes(2, 1, 4))}
+        return params, [TensorInfo((BATCH, 2, *spatial(d, 2)))]
+    if layer_type in ("BatchNorm1d", "BatchNorm2d", "LayerNorm"):
+        rank = d(st.integers(2, 4))
+        return {}, [TensorInfo((BATCH, *(d(small) for _ in range(rank - 1))))]
+    if layer_type in ("LSTM", "GRU"):
+        params = {
+            "hidden_size": d(st.integers(1, 6)),
+            "num_layers": d(st.integers(1, 2)),
+            "bidirectional": d(st.booleans()),
+            "output": d(st.sampled_from(["sequence", "last"])),
+        }
+        rank = 3  # torch reads 2-d input as one unbatched sequence; we are always batch-first
+        return params, [TensorInfo((BATCH, *(d(small) for _ in range(rank - 1))))]
+    if layer_type == "Embedding":
+        rank = d(st.integers(1, 3))
+        shape = (BATCH, *(d(small) for _ in range(rank - 1)))
+        return {"num_embeddings": 20, "embedding_dim": d(small)}, [TensorInfo(shape, "long")]
+    if layer_type == "Flatten":
+        rank = d(st.integers(2, 5))
+        params = {"start_dim": d(st.integers(1, 4)), "end_dim": d(st.integers(-4, 4))}
+        return params, [TensorInfo((BATCH, *(d(small) for _ in range(rank - 1))))]
+    if layer_type == "Reshape":
+        target = d(st.lists(st.integers(1, 6), min_size=1, max_size=3))
+        if d(st.booleans()):
+            target[d(st.integers(0, len(target) - 1))] = -1
+        return {"shape": target}, [TensorInfo((BATCH, *(d(small) for _ in range(2))))]
+    if layer_type in ("Add", "Multiply"):
+        shapes = [(BATCH, *(d(st.sampled_from([1, 3, 4])) for _ in range(2))) for _ in range(3)]
+        return {}, [TensorInfo(s) for s in shapes]
+    if layer_type == "Concat":
+        dim = d(st.sampled_from([1, 2, -1]))
+        shapes = [(BATCH, *(d(st.sampled_from([2, 3])) for _ in range(2))) for _ in range(2)]
+        return {"dim": dim}, [TensorInfo(s) for s in shapes]
+    if layer_type in ("Softmax", "LogSoftmax"):
+        rank = d(st.integers(2, 4))
+        dim = d(st.sampled_from([*range(1, rank + 1), *range(-rank + 1, 0)]))  # never the batch
+        return {"dim": dim}, [TensorInfo((BATCH, *(d(small) for _ in range(rank - 1))))]
+    rank = d(st.integers(2, 4))  # activations, Dropout, Identity
+    return {}, [TensorInfo((BATCH, *(d(small) for _ in range(rank - 1))))]
+
+
+RULE_LAYERS = [t for t, s in CATALOG.items() if s.shape is not None]
+
+
+def by_torch(node, params, inputs):
+    """Run the layer for real on tiny CPU tensors (meta kernels skip some of torch's checks)."""
+    scope = base_namespace()
+    constructor = node.spec.constructor(params)
+    names = [f"x{i}" for i in range(len(inputs))]
+    for name, info in zip(names, inputs, strict=True):
+        scope[name] = torch.zeros(info.shape, dtype=TORCH_DTYPES[info.dtype])
+    try:
+        scope["layer"] = eval(constructor, scope) if constructor else None
+        with torch.no_grad():
+            out = eval(node.spec.forward("layer", names, params), scope)
+    except (RuntimeError, ValueError, IndexError) as exc:
+        raise ShapeError(str(exc)) from None
+    if 0 in out.shape:
+        raise ShapeError("empty output")
+    kind = "long" if out.dtype == torch.int64 else "float"
+    return TensorInfo(tuple(out.shape), kind)
+
+
+@pytest.mark.parametrize("layer_type", RULE_LAYERS)
+@given(data=st.data())
+def test_rule_matches_meta_execution(layer_type, data):
+    params, inputs = data.draw(case(layer_type))
+    node = Graph().make_node(layer_type, params)
+    resolved, _ = resolve_params(node, inputs)
+    try:
+        expected = node.spec.shape(resolved, inputs)
+    except ShapeError:
+        with pytest.raises(ShapeError):
+            by_torch(node, resolved, inputs)
+        return
+    assert by_torch(node, resolved, inputs) == expected
