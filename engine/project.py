@@ -179,6 +179,7 @@ def from_dict(doc: Any) -> Project:
 class _Reader:
     def __init__(self):
         self.problems: list[tuple[str, str]] = []
+        self.invalid_ids: set[str] = set()  # nodes already reported; their wires are skipped
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append((where, message))
@@ -238,6 +239,8 @@ class _Reader:
             node = self._node(item, f"nodes[{i}]", graph)
             if node is not None:
                 graph.insert_node(node)
+            elif isinstance(item, dict) and isinstance(item.get("id"), str):
+                self.invalid_ids.add(item["id"])
 
     def _node(self, item: Any, where: str, graph: Graph) -> Node | None:
         if not isinstance(item, dict):
@@ -253,7 +256,7 @@ class _Reader:
         if node_id in graph.nodes:
             self.fail(f"{where}.id", f"{node_id!r} is used by another node")
             return None
-        if layer_type not in CATALOG:
+        if not isinstance(layer_type, str) or layer_type not in CATALOG:
             self.fail(f"{where}.type", f"unknown layer type {show(layer_type)}")
             return None
         if not isinstance(label, str) or not label.isidentifier() or len(label) > 64:
@@ -310,7 +313,10 @@ class _Reader:
                 self.fail(where, f"must be an object with src, dst and port, got {show(item)}")
                 continue
             src, dst, port = item.get("src"), item.get("dst"), item.get("port", 0)
-            missing = [k for k, v in (("src", src), ("dst", dst)) if v not in graph.nodes]
+            ends = [v if isinstance(v, str) else "" for v in (src, dst)]
+            if set(ends) & self.invalid_ids:
+                continue
+            missing = [k for k, v in zip(("src", "dst"), ends, strict=True) if v not in graph.nodes]
             if missing:
                 key = missing[0]
                 self.fail(f"{where}.{key}", f"no node has the id {show(item.get(key))}")

@@ -4,14 +4,15 @@ import ast
 
 import pytest
 import torch
+from graph_builders import add, chain, lenet, wire
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from engine.build import build_model, load_class
 from engine.codegen import CodegenError, generate
 from engine.commands import RemoveNode, SetParams
 from engine.graph import Graph
 from engine.shapes import infer_all
-from graph_builders import add, chain, lenet, wire
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 SCALE = """class Scale(nn.Module):
     def __init__(self):
@@ -117,7 +118,7 @@ def test_a_graph_that_is_not_a_model_says_why():
 
 def test_layers_that_lead_nowhere_are_left_out():
     graph = Graph()
-    x, fc, out = chain(graph, ("Input", {}), "Linear", "Output")
+    x, *_ = chain(graph, ("Input", {}), "Linear", "Output")
     stray = add(graph, "Linear", label="stray")
     wire(graph, x, stray)
     assert "stray" not in generate(graph).source
