@@ -130,6 +130,7 @@ INPUTS = {
     "vector": {"shape": [6]},
     "image": {"shape": [2, 8, 8]},
     "sequence": {"shape": [5, 3]},
+    "tokens": {"shape": [5], "dtype": "int64"},
 }
 OPS = [
     ("Linear", {"out_features": st.integers(1, 8)}),
@@ -152,6 +153,8 @@ OPS = [
     ("GRU", {"hidden_size": st.integers(1, 5), "bidirectional": st.booleans()}),
     ("Softmax", {"dim": st.just(-1)}),
     ("Identity", {}),
+    ("Embedding", {"num_embeddings": st.just(10), "embedding_dim": st.integers(1, 4)}),
+    ("Reshape", {"shape": st.sampled_from([[-1], [2, -1], [-1, 1]])}),
     ("Custom", {"class_name": st.just("Scale"), "source": st.just(SCALE)}),
 ]
 MERGES = ["Add", "Multiply", "Concat"]
@@ -163,7 +166,7 @@ def random_graph(draw):
     graph = Graph()
     kinds = draw(st.lists(st.sampled_from(sorted(INPUTS)), min_size=1, max_size=2))
     tensors = [add(graph, "Input", **INPUTS[kind]) for kind in kinds]
-    for _ in range(draw(st.integers(1, 9))):
+    for _ in range(draw(st.integers(2, 14))):
         if len(tensors) > 1 and draw(st.integers(0, 4)) == 0:
             merge = add(graph, draw(st.sampled_from(MERGES)))
             pair = draw(st.lists(st.sampled_from(tensors), min_size=2, max_size=2, unique=True))
@@ -195,9 +198,13 @@ def test_exported_class_loads_the_engines_weights_strictly_and_matches_bit_for_b
     exported = load_class(code.source, "model.py")()  # as a user running the exported file
     exported.load_state_dict(built.module.state_dict(), strict=True)
     generator = torch.Generator().manual_seed(seed)
-    inputs = [
-        torch.randn((3, *graph.nodes[n].params["shape"]), generator=generator) for n in code.inputs
-    ]
+    inputs = []
+    for node_id in code.inputs:
+        shape = (3, *graph.nodes[node_id].params["shape"])
+        if graph.nodes[node_id].params["dtype"] == "int64":
+            inputs.append(torch.randint(0, 10, shape, generator=generator))
+        else:
+            inputs.append(torch.randn(shape, generator=generator))
     built.module.eval()
     exported.eval()
     with torch.no_grad():

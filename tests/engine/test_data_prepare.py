@@ -175,3 +175,13 @@ def test_image_folder_kind_with_per_channel_fixed_normalization(tmp_path):
     assert splits.train.x.shape == (4, 3, 4, 4) and len(splits.val) == 2
     assert set(splits.train.x.unique().tolist()) == {-1.0, 1.0}
     assert splits.train.classes == ["blue", "red"]
+
+
+def test_token_ids_are_never_scaled(tmp_path):
+    tokens = np.arange(40).reshape(10, 4) % 7
+    np.savez(tmp_path / "tokens.npz", x=tokens, y=np.arange(10) % 2)
+    settings = {"kind": "npz", "path": "tokens.npz", "normalize": "standardize"}
+    splits = load_data(settings, base_dir=tmp_path)
+    assert splits.train.x.dtype == torch.int64
+    assert splits.normalization["kind"] == "none"
+    assert set(splits.train.x.unique().tolist()) <= set(range(7))

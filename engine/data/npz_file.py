@@ -1,0 +1,111 @@
+"""NPZ import: a numpy archive (np.savez) with arrays `x` and `y`, and optionally `classes`.
+
+x: one row per sample, any number of dimensions (a 1-D x is one feature per sample).
+   Floating or bool x becomes float32; uint8 x is taken as image bytes and scaled to
+   [0, 1]; other integer x is kept as int64 token ids (for an Embedding) and is never
+   normalised.
+y: integer or bool y are class ids (classification, y must be 1-D and not negative);
+   floating y is regression, [N] or [N, k].
+classes: optional text array of class names, one per class id.
+Nothing is unpickled: object arrays are refused.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from numpy.lib.npyio import NpzFile
+
+from engine.data.dataset import DataError, TensorData
+from engine.data.paths import require_file
+
+
+def load_npz(path: Path) -> TensorData:
+    arrays = _read_arrays(require_file(path))
+    name = path.name
+    for key in ("x", "y"):
+        if key not in arrays:
+            found = ", ".join(sorted(arrays)) or "none"
+            raise DataError(f"{name}: no array named {key!r} (arrays: {found})")
+    x, y = _features(name, arrays["x"]), arrays["y"]
+    if y.ndim == 0 or len(y) != len(x):
+        raise DataError(
+            f"{name}: x has {len(x)} samples but y has shape {y.shape}; "
+            "they need the same first dimension"
+        )
+    if len(x) == 0:
+        raise DataError(f"{name}: x and y hold no samples")
+    source = f"npz {name}"
+    if y.dtype.kind in "iub":
+        ids = _class_ids(name, y)
+        classes = _class_names(name, arrays.get("classes"), int(ids.max()) + 1)
+        return TensorData.classification(x, ids, classes, source=source)
+    if y.dtype.kind != "f" or y.ndim > 2:
+        raise DataError(
+            f"{name}: y must hold integer class ids or [N] / [N, k] floating regression "
+            f"targets, got {y.dtype} with shape {y.shape}"
+        )
+    _require_finite(name, "y", y)
+    return TensorData.regression(x, y, source=source)
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+        raise DataError(f"{path.name}: not a numpy .npz archive (np.savez writes one)") from None
+    if not isinstance(archive, NpzFile):
+        raise DataError(f"{path.name}: holds a single array; save x and y with np.savez")
+    with archive:
+        return {key: _member(path, archive, key) for key in archive.files}
+
+
+def _member(path: Path, archive: NpzFile, key: str) -> np.ndarray:
+    try:
+        return archive[key]
+    except ValueError:
+        raise DataError(
+            f"{path.name}: {key} is an object array, which is not loaded (it could run code)"
+        ) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path.name}: the array {key} cannot be read ({exc})") from None
+
+
+def _features(name: str, x: np.ndarray) -> np.ndarray:
+    if x.ndim == 0:
+        raise DataError(f"{name}: x must have one row per sample, got a single value")
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / 255
+    if x.dtype.kind in "iu":
+        return x.astype(np.int64)
+    if x.dtype.kind not in "fb":
+        raise DataError(f"{name}: x must hold numbers, got {x.dtype}")
+    _require_finite(name, "x", x)
+    return x.astype(np.float32)
+
+
+def _require_finite(name: str, key: str, values: np.ndarray) -> None:
+    if not np.isfinite(values).all():
+        raise DataError(f"{name}: {key} holds NaN or infinite values")
+
+
+def _class_ids(name: str, y: np.ndarray) -> np.ndarray:
+    if y.ndim != 1:
+        raise DataError(f"{name}: integer y (class ids) must be 1-D, got shape {y.shape}")
+    ids = y.astype(np.int64)
+    if ids.min() < 0:
+        raise DataError(f"{name}: y holds the negative class id {int(ids.min())}")
+    return ids
+
+
+def _class_names(name: str, classes: np.ndarray | None, count: int) -> list[str]:
+    if classes is None:
+        return [str(i) for i in range(count)]
+    if classes.dtype.kind != "U" or classes.ndim != 1 or len(classes) < count:
+        raise DataError(
+            f"{name}: classes must be a 1-D text array with a name for each of the "
+            f"{count} class ids, got {classes.dtype} with shape {classes.shape}"
+        )
+    return [str(c) for c in classes]

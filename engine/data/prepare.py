@@ -1,0 +1,89 @@
+"""From data settings to training and validation tensors ready for a model."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+from engine.data.builtin import load_builtin
+from engine.data.csv_file import load_csv
+from engine.data.dataset import DataError, Splits, TensorData
+from engine.data.idx import load_idx_folder
+from engine.data.image_folder import load_image_folder
+from engine.data.mnist import load_mnist
+from engine.data.normalize import apply_normalization, fit_normalization
+from engine.data.npz_file import load_npz
+from engine.data.paths import resolve_path
+from engine.data.split import split
+from engine.data.synthetic import Recipe, make_synthetic
+from engine.settings import validate_data
+
+
+def load_data(
+    settings: dict,
+    base_dir: Path | None = None,
+    input_shape: tuple[int, ...] | None = None,
+) -> Splits:
+    """Load, split, normalise (fitted on the training split) and reshape x to `input_shape`.
+
+    `settings` are data settings (missing ones take their defaults); relative paths start
+    at `base_dir`. IDX and MNIST folders with t10k files bring their own validation split.
+    """
+    settings = checked_settings(settings)
+    train, val = _load(settings, base_dir)
+    if val is None:
+        train, val = split(train, settings["val_fraction"], settings["seed"], settings["stratify"])
+    normalization = fit_normalization(
+        train.x, settings["normalize"], settings["mean"], settings["std"]
+    )
+    train, val = (replace(d, x=apply_normalization(d.x, normalization)) for d in (train, val))
+    if input_shape is not None:
+        train, val = (reshape_samples(d, input_shape) for d in (train, val))
+    return Splits(train, val, normalization)
+
+
+def load_raw(settings: dict, base_dir: Path | None = None) -> tuple[TensorData, TensorData | None]:
+    """The data as loaded, neither split nor scaled: (all samples, None), or (train,
+    validation) for sources with their own validation split (IDX / MNIST t10k files)."""
+    return _load(checked_settings(settings), base_dir)
+
+
+def checked_settings(settings: dict) -> dict:
+    """Defaults overlaid with `settings`; any problem raises one DataError naming them all."""
+    checked, problems = validate_data(settings)
+    if problems:
+        raise DataError("; ".join(f"{where}: {what}" for where, what in problems))
+    return checked
+
+
+def reshape_samples(data: TensorData, shape: tuple[int, ...]) -> TensorData:
+    """x as [N, *shape] when a sample holds as many values as `shape` needs."""
+    shape = tuple(shape)
+    sample = tuple(data.x.shape[1:])
+    if sample == shape:
+        return data
+    if math.prod(sample) != math.prod(shape):
+        raise DataError(
+            f"data: a sample has shape {sample} ({math.prod(sample)} values) but the model's "
+            f"input expects shape {shape} ({math.prod(shape)} values)"
+        )
+    return replace(data, x=data.x.reshape(len(data), *shape).contiguous())
+
+
+def _load(settings: dict, base_dir: Path | None) -> tuple[TensorData, TensorData | None]:
+    kind = settings["kind"]
+    if kind == "builtin":
+        return load_builtin(settings["name"]), None
+    if kind == "synthetic":
+        return make_synthetic(settings["name"], Recipe.from_settings(settings)), None
+    path = resolve_path(settings["path"], base_dir)
+    if kind == "csv":
+        return load_csv(path, settings["target"]), None
+    if kind == "npz":
+        return load_npz(path), None
+    if kind == "image_folder":
+        return load_image_folder(path, settings["image_size"], settings["grayscale"]), None
+    if kind == "idx":
+        return load_idx_folder(path)
+    return load_mnist(path, settings["download"])
