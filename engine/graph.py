@@ -162,23 +162,20 @@ class Graph:
         return order
 
     def descendants(self, node_id: str) -> set[str]:
-        seen: set[str] = set()
-        stack = [node_id]
-        while stack:
-            for e in self.outputs_of(stack.pop()):
-                if e.dst not in seen:
-                    seen.add(e.dst)
-                    stack.append(e.dst)
-        return seen
+        return self._reachable(node_id, lambda n: (e.dst for e in self.outputs_of(n)))
 
     def ancestors(self, node_id: str) -> set[str]:
+        return self._reachable(node_id, lambda n: (e.src for e in self.inputs_of(n)))
+
+    @staticmethod
+    def _reachable(start: str, neighbours: Callable[[str], Iterable[str]]) -> set[str]:
         seen: set[str] = set()
-        stack = [node_id]
+        stack = [start]
         while stack:
-            for e in self.inputs_of(stack.pop()):
-                if e.src not in seen:
-                    seen.add(e.src)
-                    stack.append(e.src)
+            for other in neighbours(stack.pop()):
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
         return seen
 
     # --- checks ---------------------------------------------------------------------

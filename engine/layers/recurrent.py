@@ -4,7 +4,6 @@ from engine.layers.params import Param
 from engine.layers.rules import require_float, require_rank
 from engine.layers.spec import LayerSpec, TensorInfo
 
-
 SEQUENCE_HINT = " Feed it a sequence, e.g. from an Embedding or a Reshape."
 
 

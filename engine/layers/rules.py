@@ -7,7 +7,6 @@ tests/engine/test_shape_rules.py, so a rule cannot silently drift from torch.
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 from engine.layers.spec import ShapeError, TensorInfo
