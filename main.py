@@ -21,6 +21,10 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the model's Python source")
     export.add_argument("project", metavar="PROJECT")
     export.add_argument("--out", required=True, metavar="DIR", help="folder for model.py")
+
+    from engine.cli.train import add_arguments
+
+    add_arguments(commands.add_parser("train", help="train a project headless"))
     return root
 
 
@@ -34,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from engine.cli import export
 
         return export.run(args.project, args.out)
+    if args.command == "train":
+        from engine.cli import train
+
+        return train.run(args)
     return launch_app()
 
 

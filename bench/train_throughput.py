@@ -30,8 +30,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.data.dataset import TensorData  # noqa: E402
-from engine.training import Trainer  # noqa: E402
+from engine.data.dataset import TensorData
+from engine.training import Trainer
 
 SAMPLES = 120_000
 BATCH = 64

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
@@ -31,3 +32,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     data = text.encode("utf-8")
     return atomic_write(path, lambda handle: handle.write(data))
+
+
+def json_text(value: Any, indent: str = "") -> str:
+    """JSON with two-space indents that keeps lists of plain values on one line (shapes,
+    confusion-matrix rows), ending in a newline at the top level."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k)}: {json_text(v, inner).rstrip()}" for k, v in value.items()]
+        text = "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        items = [f"{inner}{json_text(v, inner).rstrip()}" for v in value]
+        text = "[\n" + ",\n".join(items) + f"\n{indent}]"
+    else:
+        text = json.dumps(value, allow_nan=False)
+    return text + ("\n" if not indent else "")

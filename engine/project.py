@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.files import atomic_write_text
+from engine.files import atomic_write_text, json_text
 from engine.graph import Edge, Graph, GraphError, Node, check_params
 from engine.layers import CATALOG
 from engine.layers.params import show
@@ -101,20 +101,8 @@ def to_dict(project: Project) -> dict[str, Any]:
 
 def save(project: Project, path: str | os.PathLike) -> None:
     """Write the project atomically; on any failure the previous file is left intact."""
-    text = dumps(to_dict(project)) + "\n"
+    text = json_text(to_dict(project))
     project.path = atomic_write_text(path, text)
-
-
-def dumps(value: Any, indent: str = "") -> str:
-    """JSON with two-space indents, keeping lists of plain values on one line."""
-    inner = indent + "  "
-    if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(k)}: {dumps(v, inner)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
-    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
-        items = [f"{inner}{dumps(v, inner)}" for v in value]
-        return "[\n" + ",\n".join(items) + f"\n{indent}]"
-    return json.dumps(value, allow_nan=False)
 
 
 # --- reading -----------------------------------------------------------------------------

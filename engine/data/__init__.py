@@ -13,6 +13,7 @@ from engine.data.image_folder import load_image_folder
 from engine.data.mnist import MNIST_MD5, MNIST_MIRRORS, download_mnist, load_mnist
 from engine.data.normalize import apply_normalization, fit_normalization
 from engine.data.npz_file import load_npz
+from engine.data.paths import kind_of_path
 from engine.data.prepare import checked_settings, load_data, load_raw, reshape_samples
 from engine.data.split import split
 from engine.data.synthetic import SYNTHETIC_NAMES, Recipe, make_synthetic
@@ -32,6 +33,7 @@ __all__ = [
     "checked_settings",
     "download_mnist",
     "fit_normalization",
+    "kind_of_path",
     "load_builtin",
     "load_csv",
     "load_data",

@@ -29,3 +29,24 @@ def require_dir(path: Path) -> Path:
     if not path.is_dir():
         raise DataError(f"{path}: is a file, expected a folder")
     return path
+
+
+def kind_of_path(path: Path) -> str:
+    """The data kind a file or folder holds, judged from its name and contents:
+    csv, npz, idx (a folder of MNIST-format files) or image_folder (sub-folders)."""
+    path = Path(path)
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix in (".csv", ".npz"):
+            return suffix[1:]
+        raise DataError(f"{path}: cannot tell the format; use a .csv or .npz file or a folder")
+    if path.is_dir():
+        if any("-idx" in child.name for child in path.iterdir()):
+            return "idx"
+        if any(child.is_dir() for child in path.iterdir()):
+            return "image_folder"
+        raise DataError(
+            f"{path}: the folder holds neither MNIST-format (IDX) files nor one sub-folder "
+            "of images per class"
+        )
+    raise DataError(f"{path}: no such file or folder")

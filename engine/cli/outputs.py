@@ -1,0 +1,49 @@
+"""What a training run leaves in its output folder: model.py, weights.safetensors,
+summary.json and history.csv. Every file is written atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import save as safetensors_bytes
+from torch import nn
+
+from engine.codegen import GeneratedCode
+from engine.files import atomic_write, atomic_write_text, json_text
+from engine.training import TrainResult
+
+
+def summary_of(result: TrainResult) -> dict[str, Any]:
+    """The run's summary with the last epoch's metrics at the top level."""
+    summary = result.summary()
+    final = summary.pop("final") or {}
+    return {**summary, **{k: v for k, v in final.items() if k not in ("epoch", "seconds")}}
+
+
+def history_csv(history: list[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in history:
+        columns += [key for key in row if key not in columns and not isinstance(row[key], list)]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return text.getvalue()
+
+
+def write_outputs(
+    folder: Path, code: GeneratedCode, model: nn.Module, result: TrainResult
+) -> dict[str, Any]:
+    """Write the run's files into `folder`; returns the summary written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "model.py", code.source)
+    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    data = safetensors_bytes(weights, metadata={"model_class": code.class_name})
+    atomic_write(folder / "weights.safetensors", lambda handle: handle.write(data))
+    summary = summary_of(result)
+    atomic_write_text(folder / "summary.json", json_text(summary))
+    atomic_write_text(folder / "history.csv", history_csv(result.history))
+    return summary

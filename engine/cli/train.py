@@ -1,0 +1,167 @@
+"""`python main.py train PROJECT ...`: train headless, as the app would, and write the
+run's files (model.py, weights.safetensors, summary.json, history.csv, checkpoint.pt)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from engine.build import BuildError, build_model
+from engine.cli.outputs import write_outputs
+from engine.codegen import CodegenError
+from engine.data import DataError, kind_of_path, load_data
+from engine.project import Project, ProjectError, load
+from engine.settings import validate_training
+from engine.training import Callback, Checkpointer, Trainer, TrainingError
+
+OVERRIDES = ("epochs", "batch_size", "lr", "device")
+SHOWN = ("_loss", "_accuracy", "_r2")  # metrics printed per epoch; history.csv has them all
+
+
+class UsageError(ValueError):
+    """A bad combination of project and options; the message is for the user."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", metavar="PROJECT", help="project file (.json)")
+    parser.add_argument("--data", metavar="FILE|DIR", help="train on this file or folder instead")
+    parser.add_argument("--target", metavar="COL", help="CSV target column(s), comma-separated")
+    parser.add_argument("--epochs", type=int, metavar="N")
+    parser.add_argument("--batch-size", type=int, metavar="N")
+    parser.add_argument("--lr", type=float, metavar="X", help="learning rate")
+    parser.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument("--seed", type=int, metavar="N")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>)")
+    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run")
+
+
+def settings_for(project: Project, args: argparse.Namespace) -> tuple[dict, dict]:
+    """The project's data and training settings with the command line's overrides."""
+    data = dict(project.data)
+    if args.data:
+        path = Path(args.data).resolve()
+        data.update(kind=kind_of_path(path), path=str(path))
+    if args.target is not None:
+        data["target"] = args.target
+    if args.seed is not None:
+        data["seed"] = args.seed
+    values: dict[str, Any] = dict(project.training)
+    values.update({k: getattr(args, k) for k in OVERRIDES if getattr(args, k) is not None})
+    if args.seed is not None:
+        values["seed"] = args.seed
+    training, problems = validate_training(values, project.output_labels(), where="option")
+    if problems:
+        where, what = problems[0]
+        raise UsageError(f"--{where.split('.')[-1].replace('_', '-')}: {what}")
+    return data, training
+
+
+def input_shape(project: Project) -> tuple[int, ...]:
+    inputs = [n for n in project.graph.nodes.values() if n.type == "Input"]
+    if len(inputs) != 1:
+        raise UsageError(
+            f"the model has {len(inputs)} Input nodes; training takes a model with exactly one"
+        )
+    return tuple(inputs[0].params["shape"])
+
+
+class Progress(Callback):
+    """A progress bar over each epoch's batches (only on a terminal) and a line per epoch."""
+
+    def __init__(self, stream=sys.stdout):
+        self.stream = stream
+        self.bar: tqdm | None = None
+        self.total = 0
+
+    def on_train_start(self, trainer, plan) -> None:
+        self.total = plan["epochs"]
+        self.batches = plan["batches_per_epoch"]
+        print(
+            f"training on {plan['device']}: {plan['train_samples']} samples, "
+            f"{plan['val_samples']} for validation, from epoch {plan['start_epoch']}",
+            file=self.stream,
+            flush=True,
+        )
+
+    def on_epoch_start(self, trainer, epoch) -> None:
+        self.bar = tqdm(
+            total=self.batches, desc=f"epoch {epoch}", leave=False, disable=not sys.stderr.isatty()
+        )
+
+    def on_batch_end(self, trainer, epoch, batch, loss) -> None:
+        if self.bar is not None and not self.bar.disable:
+            self.bar.update(batch - self.bar.n)
+
+    def on_epoch_end(self, trainer, epoch, row) -> None:
+        self._close()
+        shown = [
+            f"{key} {value:.4f}"
+            for key, value in row.items()
+            if isinstance(value, float) and key.endswith(SHOWN)
+        ]
+        print(
+            f"epoch {epoch}/{self.total}  " + "  ".join(shown) + f"  ({row['seconds']:.2f} s)",
+            file=self.stream,
+            flush=True,
+        )
+
+    def on_failed(self, trainer, message) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _train(args)
+    except (ProjectError, DataError, TrainingError, CodegenError, BuildError, UsageError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"{getattr(exc, 'filename', None) or ''}: {exc.strerror or exc}".lstrip(": "))
+
+
+def _train(args: argparse.Namespace) -> int:
+    project = load(args.project)
+    data, training = settings_for(project, args)
+    built = build_model(project.graph, project.name, seed=training["seed"])
+    labels = [project.graph.nodes[n].label for n in built.code.outputs]
+    splits = load_data(data, project.path.parent, input_shape(project))
+    out = Path(args.out) if args.out else Path("runs") / project.name
+    out.mkdir(parents=True, exist_ok=True)
+    callbacks = [Progress(), Checkpointer(out / "checkpoint.pt")]
+    trainer = Trainer(built.module, labels, training, callbacks, batch_report_every=10)
+    previous = signal.signal(signal.SIGINT, lambda *_: _stop(trainer))
+    try:
+        result = trainer.fit(splits.train, splits.val, resume_from=args.resume)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if result.history:
+        trainer.save_checkpoint(out / "checkpoint.pt")
+    summary = write_outputs(out, built.code, built.module, result)
+    if result.status == "failed":
+        return _fail(result.message)
+    print(
+        f"{result.status}: {summary['epochs']} epochs, "
+        f"{summary['samples_per_second']:,.0f} samples/s on {summary['device']}; "
+        f"files in {out}"
+    )
+    return 0
+
+
+def _stop(trainer: Trainer) -> None:
+    print("\nstopping after this batch (press Ctrl+C again to abort)", file=sys.stderr)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    trainer.request_stop()
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
