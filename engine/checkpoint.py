@@ -9,13 +9,13 @@ with `os.replace`, so a crash never leaves half a file under the real name. Load
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from engine.files import atomic_write
 from engine.training_errors import TrainingError
 from engine.training_setup import Run
 
@@ -29,25 +29,12 @@ class CheckpointError(TrainingError):
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     target = Path(path)
-    folder = target.parent
+    payload = {"format": FORMAT, "version": VERSION, **state}
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, lambda handle: torch.save(payload, handle))
     except OSError as exc:
         raise CheckpointError(f"cannot write checkpoint {str(target)!r}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save({"format": FORMAT, "version": VERSION, **state}, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)
-    except BaseException as exc:
-        Path(temp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise CheckpointError(
-                f"cannot write checkpoint {str(target)!r}: {exc.strerror}"
-            ) from exc
-        raise
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -57,9 +44,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         state = torch.load(source, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
         raise CheckpointError(f"checkpoint {str(source)!r} does not exist") from exc
-    except Exception as exc:
+    except Exception as exc:  # torch's own message runs to many lines about pickling
         raise CheckpointError(
-            f"{str(source)!r} is not a readable checkpoint: {type(exc).__name__}: {exc}"
+            f"{str(source)!r} is not a Torchwright training checkpoint "
+            f"(torch cannot read it: {type(exc).__name__})"
         ) from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{str(source)!r} is not a Torchwright training checkpoint")

@@ -34,16 +34,18 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write(path, lambda handle: handle.write(data))
 
 
-def json_text(value: Any, indent: str = "") -> str:
+def json_text(value: Any) -> str:
     """JSON with two-space indents that keeps lists of plain values on one line (shapes,
-    confusion-matrix rows), ending in a newline at the top level."""
+    confusion-matrix rows); ends with a newline."""
+    return _json(value, "") + "\n"
+
+
+def _json(value: Any, indent: str) -> str:
     inner = indent + "  "
     if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(k)}: {json_text(v, inner).rstrip()}" for k, v in value.items()]
-        text = "{\n" + ",\n".join(items) + f"\n{indent}}}"
-    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
-        items = [f"{inner}{json_text(v, inner).rstrip()}" for v in value]
-        text = "[\n" + ",\n".join(items) + f"\n{indent}]"
-    else:
-        text = json.dumps(value, allow_nan=False)
-    return text + ("\n" if not indent else "")
+        items = [f"{inner}{json.dumps(k)}: {_json(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        items = [f"{inner}{_json(v, inner)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{indent}]"
+    return json.dumps(value, allow_nan=False)

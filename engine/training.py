@@ -279,7 +279,7 @@ class Trainer:
         every = self.batch_report_every
         batch = 0
         try:
-            for batch, index in enumerate(order.split(self.settings["batch_size"]), start=1):
+            for batch, index in enumerate(_batches(order, self.settings["batch_size"]), start=1):
                 batch_targets = [t.index_select(0, index) for t in targets]
                 outputs, loss, parts = self._forward_backward(
                     run, x.index_select(0, index), batch_targets
@@ -413,6 +413,15 @@ class Trainer:
 
     def _batch_listeners(self) -> list[Callback]:
         return [c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end]
+
+
+def _batches(order: torch.Tensor, size: int) -> list[torch.Tensor]:
+    """Index batches of `order`; a lone last sample joins the batch before it, since
+    BatchNorm cannot train on a batch of one."""
+    batches = list(order.split(size))
+    if len(batches) > 1 and batches[-1].numel() == 1:
+        batches[-2:] = [torch.cat(batches[-2:])]
+    return batches
 
 
 def _history_row(

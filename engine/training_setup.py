@@ -102,7 +102,9 @@ class Run:
 
     @property
     def batches_per_epoch(self) -> int:
-        return math.ceil(self.train.rows / self.batch_size)
+        count = math.ceil(self.train.rows / self.batch_size)
+        lone_last = count > 1 and self.train.rows % self.batch_size == 1
+        return count - 1 if lone_last else count  # see training._batches
 
 
 def checked_settings(settings: dict[str, Any], labels: list[str]) -> dict[str, Any]:

@@ -73,8 +73,8 @@ def input_shape(project: Project) -> tuple[int, ...]:
 class Progress(Callback):
     """A progress bar over each epoch's batches (only on a terminal) and a line per epoch."""
 
-    def __init__(self, stream=sys.stdout):
-        self.stream = stream
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdout
         self.bar: tqdm | None = None
         self.total = 0
 

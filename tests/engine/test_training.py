@@ -20,6 +20,7 @@ from test_training_support import (
 from torch import nn
 
 from engine.data.dataset import TensorData
+from engine.settings import validate_training
 from engine.training import Trainer, metric_key
 
 
@@ -346,3 +347,13 @@ def test_a_non_finite_loss_of_one_output_is_named():
     result = fit(model, config, two_heads_data(), labels=("digit", "brightness"))
     assert result.status == "failed"
     assert result.message.startswith("loss of output 'brightness' became inf at epoch 1, batch 3;")
+
+
+def test_a_lone_last_sample_joins_the_batch_before_it_so_batchnorm_trains():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    x, y = torch.randn(9, 3), torch.randint(0, 2, (9,))
+    data = TensorData(x, y, "classification")
+    settings, _ = validate_training({"epochs": 2, "batch_size": 4}, ["out"])
+    result = Trainer(model, ["out"], settings).fit(data)
+    assert result.status == "completed", result.message
