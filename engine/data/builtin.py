@@ -7,11 +7,9 @@ the command line should not pay when the data comes from elsewhere.
 from __future__ import annotations
 
 from engine.data.dataset import DataError, TensorData
+from engine.settings import BUILTIN_DATASETS as BUILTIN_NAMES
 
-_CLASSIFICATION = ("digits", "iris", "wine", "breast_cancer")
 _REGRESSION = ("diabetes",)
-
-BUILTIN_NAMES = _CLASSIFICATION + _REGRESSION
 
 
 def load_builtin(name: str) -> TensorData:

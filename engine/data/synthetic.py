@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.dataset import DataError, TensorData
-
-SYNTHETIC_NAMES = ("blobs", "moons", "circles", "classification", "linear", "multi_target")
+from engine.settings import SYNTHETIC_DATASETS as SYNTHETIC_NAMES
 
 
 @dataclass(frozen=True)
