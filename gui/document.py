@@ -1,0 +1,130 @@
+"""The open project as the GUI sees it: the engine's Project, an undo stack over the
+engine's commands, live shape inference, and the selection.
+
+Views observe it: the canvas listens to the graph's own events (nodes and wires come and
+go) and to `inference_updated` (shapes, counts, problems); the inspector and the problems
+list follow `selection_changed`. Every edit goes through `push`, so it can be undone.
+
+torch takes seconds to import, and the window should not wait for it: the graph,
+commands and project files do not need torch, so `ShapeInference` (which does) is
+attached later by `attach_inference`, typically once a background import finished.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from engine.commands import AddNode, Command, Connect, Macro
+from engine.graph import Edge, Graph, GraphError
+from engine.project import Project
+
+if TYPE_CHECKING:
+    from engine.shapes import ShapeInference
+
+
+class Document(QObject):
+    project_replaced = Signal()  # a new or opened project: views rebuild from scratch
+    inference_updated = Signal(object)  # set of node ids whose results changed
+    selection_changed = Signal(object)  # list of selected node ids
+    modified_changed = Signal(bool)
+    path_changed = Signal(object)  # Path or None
+    edit_refused = Signal(str)  # why an edit was refused, for the status bar
+
+    def __init__(self, project: Project | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project = project or Project()
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        self.inference: ShapeInference | None = None
+        self.selected: list[str] = []
+
+    # --- state ------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> Graph:
+        return self.project.graph
+
+    @property
+    def path(self) -> Path | None:
+        return self.project.path
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def set_project(self, project: Project) -> None:
+        """Show another project; the undo history starts again."""
+        if self.inference is not None:
+            self.inference.close()
+        self.project = project
+        self.undo_stack.clear()
+        self.selected = []
+        run_custom = self.inference.run_custom if self.inference else False
+        if self.inference is not None:
+            self.attach_inference(type(self.inference)(project.graph, run_custom), emit=False)
+        self.project_replaced.emit()
+        self.path_changed.emit(project.path)
+        self.selection_changed.emit([])
+        self.refresh()
+
+    def mark_saved(self, path: Path) -> None:
+        self.project.path = path
+        self.undo_stack.setClean()
+        self.path_changed.emit(path)
+
+    # --- shapes -----------------------------------------------------------------------
+
+    def attach_inference(self, inference: ShapeInference, emit: bool = True) -> None:
+        """Start live shape inference (once torch is imported)."""
+        self.inference = inference
+        if emit:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Re-infer what the last edits touched and tell the views."""
+        if self.inference is None:
+            return
+        changed = self.inference.update()
+        self.inference_updated.emit(changed)
+
+    # --- edits ------------------------------------------------------------------------
+
+    def push(self, command: Command) -> bool:
+        """Do an edit and put it on the undo stack; a refused edit changes nothing and
+        emits `edit_refused` with the reason."""
+        from gui.commands import UndoCommand
+
+        try:
+            command.do(self.graph)
+        except GraphError as exc:
+            self.edit_refused.emit(str(exc))
+            return False
+        self.refresh()
+        self.undo_stack.push(UndoCommand(self, command))
+        return True
+
+    def select(self, node_ids: list[str]) -> None:
+        node_ids = [n for n in node_ids if n in self.graph.nodes]
+        if node_ids != self.selected:
+            self.selected = node_ids
+            self.selection_changed.emit(list(node_ids))
+
+    def add_layer(
+        self, layer_type: str, pos: tuple[float, float], wire_from: str | None = None
+    ) -> str | None:
+        """Add a layer at `pos` (one undo step), wired after `wire_from` when that node has
+        an output and the new layer takes inputs. Returns the new node's id."""
+        try:
+            node = self.graph.make_node(layer_type, pos=pos)
+        except GraphError as exc:
+            self.edit_refused.emit(str(exc))
+            return None
+        commands: list[Command] = [AddNode(node)]
+        source = self.graph.nodes.get(wire_from) if wire_from else None
+        if source is not None and source.spec.has_output and node.spec.max_inputs != 0:
+            commands.append(Connect(Edge(source.id, node.id, 0)))
+        return node.id if self.push(Macro(commands, text=f"Add {layer_type}")) else None
