@@ -1,8 +1,9 @@
 """Torchwright: build, train and export PyTorch models visually.
 
-python main.py                      start the desktop app
+python main.py [PROJECT]            start the desktop app (on a project file)
 python main.py check FILE...        validate project files
 python main.py export PROJECT --out DIR
+python main.py train PROJECT [--data FILE|DIR] [--epochs N] ... [--out DIR]
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+COMMANDS = ("check", "export", "train")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        return launch_app(argv[0])  # python main.py PROJECT
     args = parser().parse_args(argv)
     if args.command == "check":
         from engine.cli import check
@@ -42,20 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         from engine.cli import train
 
         return train.run(args)
-    return launch_app()
+    return launch_app(None)
 
 
-def launch_app() -> int:
-    try:
-        from gui.app import run
-    except ImportError:
-        print(
-            "The desktop app is not part of this build yet; the command line works:\n",
-            file=sys.stderr,
-        )
-        parser().print_help(sys.stderr)
-        return 1
-    return run()
+def launch_app(path: str | None) -> int:
+    from gui.app import run
+
+    return run(path)
 
 
 if __name__ == "__main__":

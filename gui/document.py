@@ -38,9 +38,12 @@ class Document(QObject):
         super().__init__(parent)
         self.project = project or Project()
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modified_changed.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.inference: ShapeInference | None = None
         self.selected: list[str] = []
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
 
     # --- state ------------------------------------------------------------------------
 
@@ -71,6 +74,11 @@ class Document(QObject):
         self.selection_changed.emit([])
         self.refresh()
 
+    def mark_modified(self) -> None:
+        """Unsaved work that is not on the undo stack (e.g. recovered after a crash)."""
+        self.undo_stack.resetClean()
+        self.modified_changed.emit(True)
+
     def mark_saved(self, path: Path) -> None:
         self.project.path = path
         self.undo_stack.setClean()
@@ -85,10 +93,9 @@ class Document(QObject):
             self.refresh()
 
     def refresh(self) -> None:
-        """Re-infer what the last edits touched and tell the views."""
-        if self.inference is None:
-            return
-        changed = self.inference.update()
+        """Re-infer what the last edits touched and tell the views (before the engine is
+        ready, with an empty set: the views still hear that something changed)."""
+        changed = self.inference.update() if self.inference is not None else set()
         self.inference_updated.emit(changed)
 
     # --- edits ------------------------------------------------------------------------

@@ -11,3 +11,11 @@ def document(qtbot):
     doc = Document()
     doc.attach_inference(ShapeInference(doc.graph))
     return doc
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _release_clipboard_at_exit():
+    yield
+    from gui.app import release_clipboard
+
+    release_clipboard()

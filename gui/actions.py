@@ -1,0 +1,111 @@
+"""The main window's actions, menus and toolbar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QStyle
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+Keys = QKeySequence.StandardKey
+
+
+def _action(window, text: str, slot: Callable, shortcut=None, icon=None, tip: str = "") -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(
+            shortcut if isinstance(shortcut, QKeySequence) else QKeySequence(shortcut)
+        )
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    action.setStatusTip(tip or text.replace("&", "").rstrip("."))
+    action.triggered.connect(lambda *_: slot())
+    return action
+
+
+def build_actions(window: MainWindow) -> dict[str, QAction]:
+    files, canvas, stack = window.files, window.canvas, window.document.undo_stack
+    icons = QStyle.StandardPixmap
+    actions = {
+        "new": _action(window, "&New", files.new, Keys.New, icons.SP_FileIcon),
+        "new_preset": _action(
+            window, "New from &Preset...", window.new_from_preset, "Ctrl+Shift+N"
+        ),
+        "open": _action(window, "&Open...", files.open, Keys.Open, icons.SP_DialogOpenButton),
+        "save": _action(window, "&Save", files.save, Keys.Save, icons.SP_DialogSaveButton),
+        "save_as": _action(window, "Save &As...", files.save_as, Keys.SaveAs),
+        "export": _action(
+            window,
+            "&Export Code...",
+            window.export_code,
+            "Ctrl+E",
+            icons.SP_ArrowRight,
+            "Write model.py to a folder",
+        ),
+        "quit": _action(window, "&Quit", window.close, Keys.Quit),
+        "undo": stack.createUndoAction(window, "&Undo"),
+        "redo": stack.createRedoAction(window, "&Redo"),
+        "cut": _action(window, "Cu&t", window.cut, Keys.Cut),
+        "copy": _action(window, "&Copy", window.copy, Keys.Copy),
+        "paste": _action(window, "&Paste", window.paste, Keys.Paste),
+        "delete": _action(window, "&Delete", window.delete_selection, Keys.Delete),
+        "select_all": _action(window, "Select &All", window.select_all, Keys.SelectAll),
+        "layout": _action(
+            window,
+            "Auto &Layout",
+            lambda: canvas.scene().auto_layout(),
+            "Ctrl+L",
+            tip="Arrange the layers left to right",
+        ),
+        "zoom_in": _action(window, "Zoom &In", canvas.zoom_in, Keys.ZoomIn),
+        "zoom_out": _action(window, "Zoom &Out", canvas.zoom_out, Keys.ZoomOut),
+        "fit": _action(window, "&Fit to View", canvas.fit, "Ctrl+0"),
+    }
+    actions["undo"].setShortcut(Keys.Undo)
+    redo_keys = QKeySequence.keyBindings(Keys.Redo)
+    if QKeySequence("Ctrl+Y") not in redo_keys:
+        redo_keys.append(QKeySequence("Ctrl+Y"))
+    actions["redo"].setShortcuts(redo_keys)
+    actions["undo"].setIcon(window.style().standardIcon(icons.SP_ArrowBack))
+    actions["redo"].setIcon(window.style().standardIcon(icons.SP_ArrowForward))
+    delete_keys = QKeySequence.keyBindings(Keys.Delete)
+    if QKeySequence("Backspace") not in delete_keys:
+        delete_keys.append(QKeySequence("Backspace"))
+    actions["delete"].setShortcuts(delete_keys)
+    for action in actions.values():
+        window.addAction(action)  # shortcuts work whichever dock has the focus
+    return actions
+
+
+def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
+    """Menus and toolbar; returns the Open Recent menu, which the window keeps filled."""
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addActions([actions["new"]])
+    file_menu.addActions([actions["new_preset"], actions["open"]])
+    recent = file_menu.addMenu("Open &Recent")
+    file_menu.addSeparator()
+    file_menu.addActions([actions["save"], actions["save_as"], actions["export"]])
+    file_menu.addSeparator()
+    file_menu.addAction(actions["quit"])
+    edit = bar.addMenu("&Edit")
+    edit.addActions([actions["undo"], actions["redo"]])
+    edit.addSeparator()
+    edit.addActions([actions[k] for k in ("cut", "copy", "paste", "delete", "select_all")])
+    edit.addSeparator()
+    edit.addAction(actions["layout"])
+    view = bar.addMenu("&View")
+    view.addActions([actions["zoom_in"], actions["zoom_out"], actions["fit"]])
+    view.addSeparator()
+    for dock in window.docks.values():
+        view.addAction(dock.toggleViewAction())
+    toolbar = window.addToolBar("Main")
+    toolbar.setObjectName("mainToolbar")
+    toolbar.addActions([actions[k] for k in ("new", "open", "save", "undo", "redo")])
+    toolbar.addSeparator()
+    toolbar.addActions([actions[k] for k in ("layout", "fit", "export")])
+    return recent

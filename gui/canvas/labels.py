@@ -1,0 +1,52 @@
+"""Short texts a node shows: its key parameters and its parameter count (no Qt)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.layers import LayerSpec, Param
+
+
+def param_summary(spec: LayerSpec, params: dict[str, Any]) -> str:
+    """The parameters worth a glance, generically: the positional ones (an inferred first
+    one reads as `in -> out`), then those that differ from their default.
+
+    Linear: `64 → 128`; Conv2d: `1 → 16, 3x3, padding=1`; MaxPool2d: `2x2`.
+    """
+    positional = [p for p in spec.params if p.positional]
+    values = [value_text(p, params.get(p.name)) for p in positional]
+    parts = []
+    if len(positional) >= 2 and positional[0].inferred:
+        parts.append(f"{values[0]} → {values[1]}")
+        values = values[2:]
+    parts.extend(values)
+    for p in spec.params:
+        if not p.positional and p.kind != "text" and params.get(p.name, p.default) != p.default:
+            parts.append(f"{p.name}={value_text(p, params[p.name])}")
+    return ", ".join(parts)
+
+
+def value_text(param: Param, value: Any) -> str:
+    if value is None:
+        return "auto" if param.inferred else "none"
+    if param.kind == "size" and param.dims > 1 and (param.positional or isinstance(value, list)):
+        sizes = value if isinstance(value, list) else [value] * param.dims
+        return "x".join(map(str, sizes))
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def count_text(count: int) -> str:
+    """`160 params`, `8.3k params`, `1.2M params`; empty for a layer without weights."""
+    if count <= 0:
+        return ""
+    if count == 1:
+        return "1 param"
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= limit:
+            number = f"{count / limit:.1f}".removesuffix(".0")
+            return f"{number}{suffix} params"
+    return f"{count} params"

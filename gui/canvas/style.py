@@ -1,0 +1,90 @@
+"""The canvas's look in one place: sizes, colours and fonts (light theme)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtGui import QColor, QFont, QFontDatabase
+
+NODE_WIDTH = 170.0
+HEADER_HEIGHT = 24.0
+ROW_HEIGHT = 17.0
+PADDING = 8.0
+CORNER = 6.0
+IO_CORNER = 12.0  # Input and Output nodes are rounder, with a solid header
+PORT_RADIUS = 5.0
+PORT_HIT_RADIUS = 9.0  # a port reacts a little beyond the circle it draws
+PORT_SPACING = 20.0
+FIRST_PORT_Y = HEADER_HEIGHT + PADDING / 2 + ROW_HEIGHT / 2
+LOW_DETAIL = 0.4  # below this zoom, nodes and wires leave their text out
+
+BACKGROUND = QColor("#f5f6f8")
+GRID = QColor("#eaecf0")
+NODE_FILL = QColor("#ffffff")
+BORDER = QColor("#b8bec7")
+SELECTION = QColor("#1a73e8")
+TEXT = QColor("#1f2329")
+MUTED = QColor("#6b7280")
+WAITING = QColor("#9aa0a8")
+ERROR = QColor("#d93025")
+VALID = QColor("#1e8e3e")
+WIRE = QColor("#8c939d")
+PORT_FILL = QColor("#ffffff")
+PORT_CONNECTED = QColor("#5f6670")
+
+CATEGORY_COLORS = {
+    "Core": "#1a73e8",
+    "Convolution": "#00897b",
+    "Pooling": "#0097a7",
+    "Normalization": "#c98a00",
+    "Activation": "#e8710a",
+    "Recurrent": "#8e24aa",
+    "Shape": "#795548",
+    "Merge": "#3f51b5",
+    "Custom": "#546e7a",
+}
+IO_COLORS = {"Input": "#2e7d32", "Output": "#ad1457"}
+
+
+def accent(layer_type: str, category: str) -> QColor:
+    """The colour of a layer's category (Input and Output each have their own)."""
+    return QColor(IO_COLORS.get(layer_type) or CATEGORY_COLORS.get(category, "#607d8b"))
+
+
+def tint(color: QColor, strength: float = 0.16) -> QColor:
+    """`color` mixed into white: a light header background."""
+    white = 255 * (1 - strength)
+    return QColor(
+        round(white + color.red() * strength),
+        round(white + color.green() * strength),
+        round(white + color.blue() * strength),
+    )
+
+
+@cache
+def title_font() -> QFont:
+    font = QFont()
+    font.setBold(True)
+    return font
+
+
+@cache
+def body_font() -> QFont:
+    font = QFont()
+    font.setPointSizeF(font.pointSizeF() * 0.92)
+    return font
+
+
+@cache
+def small_font() -> QFont:
+    font = QFont()
+    font.setPointSizeF(font.pointSizeF() * 0.85)
+    return font
+
+
+@cache
+def mono_font() -> QFont:
+    """Shapes are written in a fixed-width font, a little smaller than the text."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setPointSizeF(QFont().pointSizeF() * 0.85)
+    return font

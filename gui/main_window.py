@@ -1,0 +1,226 @@
+"""The main window: canvas in the middle, palette left, inspector right, code preview,
+problems and undo history below; menus, toolbar, title and settings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QUndoView, QWidget
+
+from engine.commands import remove_nodes
+from engine.fragments import copy_fragment, paste_command
+from engine.graph import GraphError
+from gui.actions import build_actions, build_menus
+from gui.canvas import CanvasView
+from gui.code_preview import CodePreview
+from gui.document import Document
+from gui.engine_loader import EngineLoader
+from gui.files import PRESETS, FileController, recovery_path
+from gui.inspector import Inspector
+from gui.mime import NODES_MIME
+from gui.palette import Palette
+from gui.preset_gallery import PresetGallery
+from gui.problems import ProblemsPanel
+
+DOCK = Qt.DockWidgetArea
+
+
+class MainWindow(QMainWindow):
+    """`MainWindow()` opens an empty project; `open_project(path)` opens a file."""
+
+    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.settings = settings or QSettings("Torchwright", "Torchwright")
+        self.document = Document(parent=self)
+        self.canvas = CanvasView(self.document)
+        self.canvas.setObjectName("canvas")
+        self.setCentralWidget(self.canvas)
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_docks()
+        self.files = FileController(self, self.document, self.settings)
+        self.actions = build_actions(self)
+        self.recent_menu = build_menus(self, self.actions)
+        self.files.recent_changed.connect(self._fill_recent)
+        self._fill_recent(self.files.recent())
+        self._status = QLabel()
+        self.statusBar().addPermanentWidget(self._status)
+        self.document.path_changed.connect(self._update_title)
+        self.document.modified_changed.connect(self.setWindowModified)
+        self.document.project_replaced.connect(self._update_title)
+        self.document.project_replaced.connect(self.canvas.fit)
+        self.document.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.document.inference_updated.connect(self._update_status)
+        self._update_title()
+        self.resize(1400, 860)
+        self._restore_layout()
+        self.loader = EngineLoader(self)
+        self.loader.ready.connect(self._engine_ready)
+        self._start_engine()
+
+    # --- layout -----------------------------------------------------------------------
+
+    def _add_docks(self) -> None:
+        self.palette = Palette(self.document)
+        self.inspector = Inspector(self.document)
+        self.code_preview = CodePreview(self.document)
+        self.problems = ProblemsPanel(self.document)
+        self.problems.problem_activated.connect(self.canvas.center_on_node)
+        history = QUndoView(self.document.undo_stack)
+        history.setEmptyLabel("<opened>")
+        for key, title, widget, area in (
+            ("palette", "Layers", self.palette, DOCK.LeftDockWidgetArea),
+            ("inspector", "Inspector", self.inspector, DOCK.RightDockWidgetArea),
+            ("code", "Code", self.code_preview, DOCK.BottomDockWidgetArea),
+            ("problems", "Problems", self.problems, DOCK.BottomDockWidgetArea),
+            ("history", "History", history, DOCK.BottomDockWidgetArea),
+        ):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{key}Dock")
+            dock.setWidget(widget)
+            self.addDockWidget(area, dock)
+            self.docks[key] = dock
+        self.tabifyDockWidget(self.docks["code"], self.docks["problems"])
+        self.tabifyDockWidget(self.docks["problems"], self.docks["history"])
+        self.docks["code"].raise_()
+        self.resizeDocks(
+            [self.docks["palette"], self.docks["inspector"]], [270, 320], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.docks["code"]], [260], Qt.Orientation.Vertical)
+
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.value("geometry"), self.settings.value("windowState")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    # --- engine ---------------------------------------------------------------------------
+
+    def _start_engine(self) -> None:
+        if "torch" in sys.modules:  # already imported (tests, scripts): no need to wait
+            self._engine_ready("")
+        else:
+            self.statusBar().showMessage("Loading PyTorch: shapes appear in a moment...")
+            self.loader.start()
+
+    def _engine_ready(self, error: str) -> None:
+        if error:
+            self.files.show_error("PyTorch could not be loaded", error)
+            return
+        from engine.shapes import ShapeInference
+
+        self.document.attach_inference(ShapeInference(self.document.graph))
+        self.statusBar().showMessage("Ready", 3000)
+
+    # --- files ----------------------------------------------------------------------------
+
+    def open_project(self, path: str | Path) -> bool:
+        return self.files.open(path)
+
+    def new_from_preset(self) -> None:
+        gallery = PresetGallery(PRESETS, self)
+        if gallery.exec() == PresetGallery.DialogCode.Accepted and gallery.chosen():
+            self.files.open_preset(gallery.chosen())
+
+    def export_code(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export model.py to folder")
+        if folder:
+            self.export_to(Path(folder))
+
+    def export_to(self, folder: Path) -> Path | None:
+        from engine.build import BuildError
+        from engine.codegen import CodegenError
+        from engine.exporting import export_model
+
+        try:
+            target, _ = export_model(self.document.graph, self.document.project.name, folder)
+        except (CodegenError, BuildError) as exc:
+            self.files.show_error("Cannot export", str(exc))
+            return None
+        except OSError as exc:
+            self.files.show_error("Cannot export", f"{folder}: {exc.strerror or exc}")
+            return None
+        self.statusBar().showMessage(f"Wrote {target}", 8000)
+        return target
+
+    def _fill_recent(self, paths: list[str]) -> None:
+        self.recent_menu.clear()
+        for path in paths:
+            self.recent_menu.addAction(Path(path).name, lambda p=path: self.files.open(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    # --- editing --------------------------------------------------------------------------
+
+    def copy(self) -> None:
+        if not self.document.selected:
+            return
+        fragment = copy_fragment(self.document.graph, self.document.selected)
+        data = QMimeData()
+        data.setData(NODES_MIME, QByteArray(json.dumps(fragment).encode()))
+        data.setText(", ".join(n["label"] for n in fragment["nodes"]))
+        QGuiApplication.clipboard().setMimeData(data)
+
+    def paste(self) -> None:
+        data = QGuiApplication.clipboard().mimeData()
+        if data is None or not data.hasFormat(NODES_MIME):
+            return
+        try:
+            fragment = json.loads(bytes(data.data(NODES_MIME)).decode())
+            command, new_ids = paste_command(self.document.graph, fragment)
+        except (ValueError, GraphError) as exc:
+            self.statusBar().showMessage(f"Cannot paste: {exc}", 8000)
+            return
+        if self.document.push(command):
+            self.document.select(new_ids)
+
+    def cut(self) -> None:
+        self.copy()
+        self.delete_selection()
+
+    def delete_selection(self) -> None:
+        if self.document.selected:
+            self.document.push(remove_nodes(list(self.document.selected)))
+
+    def select_all(self) -> None:
+        self.document.select(list(self.document.graph.nodes))
+
+    # --- title, status, closing -----------------------------------------------------------
+
+    def _update_title(self, *_) -> None:
+        path = self.document.path
+        name = path.name if path else f"{self.document.project.name} (unsaved)"
+        self.setWindowTitle(f"{name}[*] - Torchwright")
+        self.setWindowModified(self.document.modified)
+
+    def _update_status(self, *_) -> None:
+        inference = self.document.inference
+        if inference is None:
+            return
+        nodes, problems = len(self.document.graph.nodes), len(inference.problems())
+        issues = f", {problems} problem{'s' if problems != 1 else ''}" if problems else ""
+        self._status.setText(f"{nodes} layers, {inference.total_params():,} parameters{issues}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState())
+        self.files.discard_recovery()
+        self.loader.stop()
+        event.accept()
+
+
+def open_window(path: str | None = None) -> MainWindow:
+    """A shown main window, on `path` if given, offering back unsaved work after a crash."""
+    window = MainWindow()
+    window.show()
+    if path:
+        window.open_project(path)
+    elif recovery_path().exists() and window.files.ask_restore() and window.files.recover():
+        window.statusBar().showMessage("Restored the unsaved work of the last session", 10000)
+    return window

@@ -1,0 +1,157 @@
+"""The main window as a user meets it: files, shortcuts, clipboard, closing, recovery."""
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QSettings, QStandardPaths, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
+from test_canvas_helpers import drop_layer
+
+from engine.build import load_class
+from engine.project import load
+from gui import MainWindow
+from gui.files import recovery_path
+
+PRESETS = Path(__file__).resolve().parents[2] / "presets"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    QStandardPaths.setTestModeEnabled(True)
+    recovery_path().unlink(missing_ok=True)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.errors = []
+    win.files.show_error = lambda title, message: win.errors.append(message)
+    win.files.ask_unsaved = lambda: "discard"  # pytest-qt closes the window after each test
+    win.show()
+    win.activateWindow()
+    qtbot.waitActive(win)  # shortcuts reach the active window only
+    yield win
+    recovery_path().unlink(missing_ok=True)
+
+
+def test_the_automation_names_are_there(window):
+    for name in ("palette", "canvas", "inspector", "codePreview", "problems"):
+        assert window.findChild(QWidget, name) is not None, name
+
+
+def test_opening_a_preset_file_shows_it_and_names_the_window(window):
+    assert window.open_project(PRESETS / "digits_cnn.json")
+    assert len(window.document.graph.nodes) == 12
+    assert window.windowTitle() == "digits_cnn.json[*] - Torchwright"
+    assert not window.isWindowModified()
+    assert window.files.recent()[0].endswith("digits_cnn.json")
+
+
+def test_a_bad_file_opens_nothing_and_keeps_the_current_document(window, tmp_path):
+    window.open_project(PRESETS / "digits_mlp.json")
+    before = set(window.document.graph.nodes)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": 1, "nodes": [{"id": "a", "type": "Dense"}]}')
+    assert not window.open_project(bad)
+    assert "nodes[0].type: unknown layer type 'Dense'" in window.errors[0]
+    assert set(window.document.graph.nodes) == before
+    assert window.document.path.name == "digits_mlp.json"
+
+
+def test_drop_delete_undo_redo_with_real_events_and_shortcuts(window, qtbot):
+    drop_layer(window.canvas, b"Linear", QPoint(200, 150))
+    graph = window.document.graph
+    (node_id,) = graph.nodes
+    assert graph.nodes[node_id].type == "Linear"
+    assert window.isWindowModified()
+    window.document.select([node_id])
+    window.canvas.setFocus()
+    QTest.keyClick(window.canvas.viewport(), Qt.Key.Key_Delete)
+    assert graph.nodes == {}
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert list(graph.nodes) == [node_id]
+    QTest.keyClick(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert graph.nodes == {}
+
+
+def test_copy_paste_duplicates_the_selection_with_new_labels(window):
+    window.open_project(PRESETS / "digits_mlp.json")
+    graph = window.document.graph
+    fc_ids = [n.id for n in graph.nodes.values() if n.type in ("Linear", "ReLU")]
+    window.document.select(fc_ids)
+    QTest.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert len(graph.nodes) == 5 + 3
+    pasted = window.document.selected
+    assert [graph.nodes[n].label for n in pasted] == ["fc3", "relu2", "fc4"]
+    assert len(graph.inputs_of(pasted[1])) == 1  # the wire between the copies came along
+    window.document.undo_stack.undo()
+    assert len(graph.nodes) == 5
+
+
+def test_save_writes_the_file_and_clears_the_modified_mark(window, tmp_path):
+    window.files.open_preset("multitask")
+    assert window.document.path is None
+    window.document.add_layer("ReLU", (0, 400))
+    target = tmp_path / "mine"
+    window.files.ask_save_path = lambda: str(target)
+    QTest.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    saved = tmp_path / "mine.json"
+    assert load(saved).graph.nodes.keys() == window.document.graph.nodes.keys()
+    assert not window.isWindowModified()
+    assert window.windowTitle() == "mine.json[*] - Torchwright"
+
+
+@pytest.mark.parametrize(("answer", "closes"), [("cancel", False), ("discard", True)])
+def test_closing_with_unsaved_changes_asks(window, answer, closes):
+    window.document.add_layer("Linear", (0, 0))
+    asked = []
+    window.files.ask_unsaved = lambda: asked.append(True) or answer
+    window.close()
+    assert asked and window.isVisible() is not closes
+
+
+def test_unsaved_work_is_recovered_after_a_crash(window, qtbot, tmp_path):
+    window.open_project(PRESETS / "digits_mlp.json")
+    window.document.add_layer("Dropout", (500, 300))
+    window.files.write_recovery()
+    assert recovery_path().exists()
+    settings = QSettings(str(tmp_path / "other.ini"), QSettings.Format.IniFormat)
+    second = MainWindow(settings)
+    qtbot.addWidget(second)
+    assert second.files.recover()
+    assert {n.type for n in second.document.graph.nodes.values()} >= {"Dropout", "Linear"}
+    assert second.document.modified
+    assert second.document.path.name == "digits_mlp.json"
+    second.document.undo_stack.setClean()
+
+
+def test_export_writes_a_model_that_runs(window, tmp_path):
+    window.open_project(PRESETS / "custom_layer.json")
+    target = window.export_to(tmp_path / "export")
+    model = load_class(target.read_text())()
+    assert sum(p.numel() for p in model.parameters()) == 163
+
+
+def test_export_of_a_broken_graph_says_why(window, tmp_path):
+    window.document.add_layer("Linear", (0, 0))
+    assert window.export_to(tmp_path) is None
+    assert "no Output node" in window.errors[0]
+    assert not (tmp_path / "model.py").exists()
+
+
+def test_the_preset_gallery_lists_every_preset_with_its_description(window, qtbot):
+    from gui.preset_gallery import PresetGallery
+
+    gallery = PresetGallery(PRESETS, window)
+    qtbot.addWidget(gallery)
+    items = [gallery.list.item(i) for i in range(gallery.list.count())]
+    assert len(items) == len(list(PRESETS.glob("*.json")))
+    gallery.list.setCurrentRow(
+        [i.text() for i in items].index(
+            next(t for t in (i.text() for i in items) if t.startswith("Digits cnn"))
+        )
+    )
+    assert "CNN" in gallery.list.currentItem().text()
+    assert gallery.chosen() == "digits_cnn"
+    window.files.open_preset(gallery.chosen())
+    assert window.document.path is None and len(window.document.graph.nodes) == 12
