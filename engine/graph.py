@@ -46,7 +46,9 @@ class Edge:
 
 @dataclass(frozen=True)
 class GraphEvent:
-    kind: str  # node_added, node_removed, node_changed, edge_added, edge_removed
+    # node_added, node_removed, node_changed (params or label), node_moved (position only),
+    # edge_added, edge_removed
+    kind: str
     node_id: str | None = None
     edge: Edge | None = None
 
@@ -261,7 +263,8 @@ class Graph:
             node.label = self.unique_label(label, ignore=node_id)
         if pos is not None:
             node.pos = (float(pos[0]), float(pos[1]))
-        self._emit("node_changed", node_id)
+        moved_only = params is None and label is None
+        self._emit("node_moved" if moved_only else "node_changed", node_id)
 
     # --- building -------------------------------------------------------------------
 

@@ -79,6 +79,8 @@ class ShapeInference:
         self._dirty |= self.graph.descendants(node_id)
 
     def _on_event(self, event: GraphEvent) -> None:
+        if event.kind == "node_moved":
+            return
         if event.kind == "node_removed":
             self.results.pop(event.node_id, None)
             self._dirty.discard(event.node_id)

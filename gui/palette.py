@@ -40,13 +40,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine.layers import LayerSpec, Param, categories
+from engine.layout import X_STEP
 from gui.document import Document
 from gui.mime import LAYER_MIME
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1  # layer type of a layer row; None on categories
 SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 2
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3  # text the search box matches against
-NEXT_TO = 220.0  # horizontal distance from the selected node to a layer added after it
+NEXT_TO = X_STEP  # from the selected node to a layer added after it, as auto-layout
 ROW_GAP = 100.0  # vertical step when that spot is already taken
 PADDING = 4
 

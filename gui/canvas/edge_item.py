@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from engine.graph import Edge
 from gui.canvas import style
+
+if TYPE_CHECKING:
+    from gui.canvas.node_item import NodeItem
 
 LABEL_PAD = 3.0
 
@@ -24,17 +29,18 @@ class EdgeItem(QGraphicsItem):
     """The item of one Edge. Its geometry is cached by `adjust()` (called when either
     end moves) and its text and colour by `set_style()` (when shapes change)."""
 
-    def __init__(self, edge: Edge, source, target):
+    def __init__(self, edge: Edge, source: NodeItem, target: NodeItem):
         super().__init__()
         self.edge = edge
-        self.source = source  # NodeItem
-        self.target = target  # NodeItem
+        self.source = source
+        self.target = target
         self.label = ""
         self.error = False
         self.setZValue(-1)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._path = QPainterPath()
         self._shape: QPainterPath | None = None  # made when first asked for
+        self._label_size = QSizeF()
         self._label_rect = QRectF()
         self._bounds = QRectF()
         self._pen = self._make_pen()
@@ -52,6 +58,10 @@ class EdgeItem(QGraphicsItem):
         self._pen = self._make_pen()
         self.setToolTip(message)
         if relabelled:
+            metrics = QFontMetricsF(style.mono_font())
+            self._label_size = QSizeF(
+                metrics.horizontalAdvance(label) + 2 * LABEL_PAD, metrics.height() + LABEL_PAD
+            )
             self.adjust()
         else:
             self.update()
@@ -74,12 +84,8 @@ class EdgeItem(QGraphicsItem):
 
     def _fit_label(self) -> QRectF:
         """Where the label goes: centred on the curve, if the wire is long enough for it."""
-        if not self.label:
-            return QRectF()
-        metrics = QFontMetricsF(style.mono_font())
-        width = metrics.horizontalAdvance(self.label) + 2 * LABEL_PAD
-        height = metrics.height() + LABEL_PAD
-        if self._path.length() < width + 2 * style.PORT_HIT_RADIUS + 8:
+        width, height = self._label_size.width(), self._label_size.height()
+        if not self.label or self._path.length() < width + 2 * style.PORT_HIT_RADIUS + 8:
             return QRectF()
         middle = self._path.pointAtPercent(0.5)
         return QRectF(middle.x() - width / 2, middle.y() - height / 2, width, height)

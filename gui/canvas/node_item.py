@@ -17,6 +17,7 @@ from gui.canvas.port_item import PortItem, shown_input_ports
 
 if TYPE_CHECKING:
     from engine.shapes import NodeResult  # imports torch: only for type checkers
+    from gui.canvas.edge_item import EdgeItem
 
 Flag = QGraphicsItem.GraphicsItemFlag
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -66,7 +67,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node.id
         self.status = "unknown"  # the NodeResult status; "unknown" before inference runs
-        self.edges: set = set()  # EdgeItems ending or starting here
+        self.edges: set[EdgeItem] = set()  # wires ending or starting here
         self.moved = False  # dragged by the user since the last committed move
         self.input_ports: dict[int, PortItem] = {}
         self._placing = False

@@ -114,10 +114,6 @@ class CanvasScene(QGraphicsScene):
         self._syncing_selection = False
         self._on_document_selection(self.document.selected)
 
-    def detach(self) -> None:
-        """Stop following the graph (the document's signals go with the scene)."""
-        self._subscription.cancel()
-
     def cancel_interaction(self) -> bool:
         """Abandon a wire being dragged; True if there was one."""
         wire, self._wire = self._wire, None
@@ -133,7 +129,7 @@ class CanvasScene(QGraphicsScene):
             self._add_node(event.node_id)
         elif event.kind == "node_removed":
             self.removeItem(self._nodes.pop(event.node_id))
-        elif event.kind == "node_changed":
+        elif event.kind in ("node_changed", "node_moved"):
             self._node_changed(event.node_id)
         elif event.kind == "edge_added":
             self._add_edge(event.edge)

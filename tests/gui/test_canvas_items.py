@@ -125,6 +125,9 @@ def test_undo_and_redo_move_the_items(view, document):
 def test_auto_layout_is_one_undoable_step(view, document):
     document.set_project(load("presets/multitask.json"))
     scene, graph = view.scene(), document.graph
+    messy = {n: (37.0 * i, 300.0 - 50 * i) for i, n in enumerate(graph.nodes)}
+    document.push(MoveNodes(messy))
+    document.undo_stack.clear()
     before = {n: node.pos for n, node in graph.nodes.items()}
     assert scene.auto_layout()
     after = {n: node.pos for n, node in graph.nodes.items()}

@@ -6,7 +6,7 @@ from PySide6.QtTest import QTest
 
 from engine.layers import CATALOG
 from gui.mime import LAYER_MIME
-from gui.palette import SUMMARY_ROLE, TYPE_ROLE, Palette
+from gui.palette import NEXT_TO, SUMMARY_ROLE, TYPE_ROLE, Palette
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_double_click_adds_a_layer_wired_after_the_selected_one(palette, documen
     linear_id = document.selected[0]
     linear = document.graph.nodes[linear_id]
     assert linear.type == "Linear"
-    assert linear.pos[0] == document.graph.nodes[input_id].pos[0] + 220
+    assert linear.pos[0] == document.graph.nodes[input_id].pos[0] + NEXT_TO
     assert [(e.src, e.dst) for e in document.graph.edges] == [(input_id, linear_id)]
     assert document.inference.result(linear_id).ok
 
@@ -116,7 +116,7 @@ def test_with_nothing_selected_a_layer_goes_right_of_the_rightmost_node(palette,
     document.select([])
     double_click(palette, "Input")
     first, linear, second = document.graph.nodes.values()
-    assert second.pos == (linear.pos[0] + 220, linear.pos[1])
+    assert second.pos == (linear.pos[0] + NEXT_TO, linear.pos[1])
     assert len(document.graph.edges) == 1
     document.select([first.id])
     double_click(palette, "ReLU")
