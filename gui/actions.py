@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
 
@@ -43,7 +44,7 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
             "&Export Code...",
             window.export_code,
             "Ctrl+E",
-            icons.SP_ArrowRight,
+            icons.SP_DialogSaveButton,
             "Write model.py to a folder",
         ),
         "quit": _action(window, "&Quit", window.close, Keys.Quit),
@@ -105,6 +106,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
         view.addAction(dock.toggleViewAction())
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("mainToolbar")
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     toolbar.addActions([actions[k] for k in ("new", "open", "save", "undo", "redo")])
     toolbar.addSeparator()
     toolbar.addActions([actions[k] for k in ("layout", "fit", "export")])

@@ -20,6 +20,7 @@ LOW_DETAIL = 0.4  # below this zoom, nodes and wires leave their text out
 
 BACKGROUND = QColor("#f5f6f8")
 GRID = QColor("#eaecf0")
+HINT = QColor("#8a919c")  # the empty canvas's how-to-begin text
 NODE_FILL = QColor("#ffffff")
 BORDER = QColor("#b8bec7")
 SELECTION = QColor("#1a73e8")

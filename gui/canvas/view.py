@@ -55,6 +55,9 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self._pan_from: QPoint | None = None
         self._fit_pending = False
+        self._was_empty = True
+        document.inference_updated.connect(self._hint_changed)
+        document.project_replaced.connect(self._hint_changed)
         self.centerOn(0, 0)
 
     # --- zoom -----------------------------------------------------------------------------
@@ -214,3 +217,25 @@ class CanvasView(QGraphicsView):
         while y < rect.bottom():
             painter.drawLine(rect.left(), y, rect.right(), y)
             y += GRID_STEP
+
+    def _hint_changed(self, *_) -> None:
+        """Repaint the whole viewport when the how-to-begin text appears or goes."""
+        empty = not self.document.graph.nodes
+        if empty != self._was_empty:
+            self._was_empty = empty
+            self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        """On an empty canvas, say how to begin."""
+        if self.document.graph.nodes:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(style.HINT)
+        painter.drawText(
+            self.viewport().rect(),
+            Qt.AlignmentFlag.AlignCenter,
+            "Drag layers here from the Layers panel,\n"
+            "or start from an example: File > New from Preset.",
+        )
+        painter.restore()

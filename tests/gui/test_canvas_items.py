@@ -205,3 +205,23 @@ def test_a_300_node_graph_builds_and_lays_out(view, document):
     assert {graph.nodes[n].pos[1] for n in adds} == {0.0}  # the main chain stays straight
     view.fit()
     assert view.zoom() >= 0.1
+
+
+def test_an_empty_canvas_says_how_to_begin(view, document, qtbot):
+    from PySide6.QtGui import QColor
+
+    from gui.canvas import style
+
+    def hint_pixels() -> int:
+        image = view.viewport().grab().toImage()
+        hint = QColor(style.HINT).rgb()
+        w, h = image.width(), image.height()
+        return sum(
+            image.pixel(x, y) == hint for x in range(0, w, 2) for y in range(h // 3, 2 * h // 3, 2)
+        )
+
+    view.show()
+    qtbot.waitExposed(view)
+    assert hint_pixels() > 0
+    document.add_layer("Linear", (0.0, 0.0))
+    assert hint_pixels() == 0
