@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPlainTextEdit, QPushButton
+from widget_helpers import shown
 
 from engine.commands import SetParams
 from engine.project import load
@@ -18,12 +19,7 @@ PRESETS = Path(__file__).resolve().parents[2] / "presets"
 
 @pytest.fixture
 def preview(qtbot, document):
-    widget = CodePreview(document)
-    qtbot.addWidget(widget)
-    widget.resize(700, 500)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, CodePreview(document), 700, 500)
 
 
 def mlp(document: Document) -> list[str]:

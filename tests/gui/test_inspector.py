@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel
+from widget_helpers import shown
 
 from engine.commands import SetParams
 from engine.layers import get_spec
@@ -21,12 +22,7 @@ PRESETS = Path(__file__).resolve().parents[2] / "presets"
 
 @pytest.fixture
 def inspector(qtbot, document):
-    widget = Inspector(document)
-    qtbot.addWidget(widget)
-    widget.resize(320, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, Inspector(document), 320, 700)
 
 
 def build(document: Document, *layers: str | tuple[str, dict]) -> list[str]:

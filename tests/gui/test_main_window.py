@@ -155,3 +155,19 @@ def test_the_preset_gallery_lists_every_preset_with_its_description(window, qtbo
     assert gallery.chosen() == "digits_cnn"
     window.files.open_preset(gallery.chosen())
     assert window.document.path is None and len(window.document.graph.nodes) == 12
+
+
+def test_layout_and_recent_files_are_remembered(window, qtbot, tmp_path):
+    window.open_project(PRESETS / "digits_mlp.json")
+    assert [a.text() for a in window.recent_menu.actions()] == ["digits_mlp.json"]
+    window.docks["history"].close()
+    window.close()
+    again = MainWindow(window.settings)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.docks["history"].isHidden()
+    assert not again.docks["palette"].isHidden()
+    assert [a.text() for a in again.recent_menu.actions()] == ["digits_mlp.json"]
+    again.recent_menu.actions()[0].trigger()
+    assert again.document.path.name == "digits_mlp.json"

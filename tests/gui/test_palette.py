@@ -3,6 +3,7 @@
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
+from widget_helpers import shown
 
 from engine.layers import CATALOG
 from gui.mime import LAYER_MIME
@@ -11,12 +12,7 @@ from gui.palette import NEXT_TO, SUMMARY_ROLE, TYPE_ROLE, Palette
 
 @pytest.fixture
 def palette(qtbot, document):
-    widget = Palette(document)
-    qtbot.addWidget(widget)
-    widget.resize(260, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, Palette(document), 260, 700)
 
 
 def layer_index(palette: Palette, layer_type: str) -> QModelIndex:

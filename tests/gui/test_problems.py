@@ -3,6 +3,7 @@
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QStyle
+from widget_helpers import shown
 
 from engine.commands import SetParams
 from engine.shapes import ShapeInference
@@ -12,12 +13,7 @@ from gui.problems import NODE_ROLE, ProblemsPanel
 
 @pytest.fixture
 def panel(qtbot, document):
-    widget = ProblemsPanel(document)
-    qtbot.addWidget(widget)
-    widget.resize(500, 300)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    return shown(qtbot, ProblemsPanel(document), 500, 300)
 
 
 def rows(panel: ProblemsPanel) -> list[str]:
