@@ -55,6 +55,12 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "paste": _action(window, "&Paste", window.paste, Keys.Paste),
         "delete": _action(window, "&Delete", window.delete_selection, Keys.Delete),
         "select_all": _action(window, "Select &All", window.select_all, Keys.SelectAll),
+        "custom_code": _action(
+            window,
+            "Run Custom Layer &Code",
+            lambda: window.document.allow_custom_code(actions["custom_code"].isChecked()),
+            tip="Run the project's Custom layers on meta tensors so their shapes show",
+        ),
         "layout": _action(
             window,
             "Auto &Layout",
@@ -66,6 +72,8 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "zoom_out": _action(window, "Zoom &Out", canvas.zoom_out, Keys.ZoomOut),
         "fit": _action(window, "&Fit to View", canvas.fit, "Ctrl+0"),
     }
+    actions["custom_code"].setCheckable(True)
+    window.document.custom_code_changed.connect(actions["custom_code"].setChecked)
     actions["undo"].setShortcut(Keys.Undo)
     redo_keys = QKeySequence.keyBindings(Keys.Redo)
     if QKeySequence("Ctrl+Y") not in redo_keys:
@@ -98,7 +106,7 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     edit.addSeparator()
     edit.addActions([actions[k] for k in ("cut", "copy", "paste", "delete", "select_all")])
     edit.addSeparator()
-    edit.addAction(actions["layout"])
+    edit.addActions([actions["layout"], actions["custom_code"]])
     view = bar.addMenu("&View")
     view.addActions([actions["zoom_in"], actions["zoom_out"], actions["fit"]])
     view.addSeparator()

@@ -33,6 +33,7 @@ class Document(QObject):
     modified_changed = Signal(bool)
     path_changed = Signal(object)  # Path or None
     edit_refused = Signal(str)  # why an edit was refused, for the status bar
+    custom_code_changed = Signal(bool)  # whether Custom layers' code may run for shapes
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -41,6 +42,7 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.inference: ShapeInference | None = None
         self.selected: list[str] = []
+        self.custom_allowed = False
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean)
@@ -60,18 +62,30 @@ class Document(QObject):
         return not self.undo_stack.isClean()
 
     def set_project(self, project: Project) -> None:
-        """Show another project; the undo history starts again."""
+        """Show another project; the undo history starts again, and its Custom layers'
+        code does not run until the user allows it (`allow_custom_code`)."""
         if self.inference is not None:
             self.inference.close()
+            self.inference = type(self.inference)(project.graph)
         self.project = project
         self.undo_stack.clear()
         self.selected = []
-        run_custom = self.inference.run_custom if self.inference else False
-        if self.inference is not None:
-            self.attach_inference(type(self.inference)(project.graph, run_custom), emit=False)
+        self.custom_allowed = False
         self.project_replaced.emit()
         self.path_changed.emit(project.path)
         self.selection_changed.emit([])
+        self.custom_code_changed.emit(False)
+        self.refresh()
+
+    def has_custom_code(self) -> bool:
+        return any(node.type == "Custom" for node in self.graph.nodes.values())
+
+    def allow_custom_code(self, allowed: bool = True) -> None:
+        """Let Custom layers' code run on meta tensors so shapes flow through them."""
+        self.custom_allowed = allowed
+        if self.inference is not None:
+            self.inference.allow_custom(allowed)
+        self.custom_code_changed.emit(allowed)
         self.refresh()
 
     def mark_modified(self) -> None:
@@ -89,6 +103,7 @@ class Document(QObject):
     def attach_inference(self, inference: ShapeInference, emit: bool = True) -> None:
         """Start live shape inference (once torch is imported)."""
         self.inference = inference
+        inference.run_custom = self.custom_allowed
         if emit:
             self.refresh()
 
@@ -130,6 +145,8 @@ class Document(QObject):
         except GraphError as exc:
             self.edit_refused.emit(str(exc))
             return None
+        if layer_type == "Custom" and not self.custom_allowed:
+            self.allow_custom_code()  # code written in this session is the user's own
         commands: list[Command] = [AddNode(node)]
         source = self.graph.nodes.get(wire_from) if wire_from else None
         if source is not None and source.spec.has_output and node.spec.max_inputs != 0:

@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.document.project_replaced.connect(self.canvas.fit)
         self.document.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.document.inference_updated.connect(self._update_status)
+        self.document.project_replaced.connect(self._mention_custom_code)
         self._update_title()
         self.resize(1400, 860)
         self._restore_layout()
@@ -195,6 +196,13 @@ class MainWindow(QMainWindow):
         name = path.name if path else f"{self.document.project.name} (unsaved)"
         self.setWindowTitle(f"{name}[*] - Torchwright")
         self.setWindowModified(self.document.modified)
+
+    def _mention_custom_code(self) -> None:
+        if self.document.has_custom_code():
+            self.statusBar().showMessage(
+                "This project has Custom layers: Edit > Run Custom Layer Code shows their shapes",
+                15000,
+            )
 
     def _update_status(self, *_) -> None:
         inference = self.document.inference

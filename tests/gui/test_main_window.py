@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QWidget
 from test_canvas_helpers import drop_layer
 
 from engine.build import load_class
+from engine.commands import SetParams
 from engine.project import load
 from gui import MainWindow
 from gui.files import recovery_path
@@ -171,3 +172,26 @@ def test_layout_and_recent_files_are_remembered(window, qtbot, tmp_path):
     assert [a.text() for a in again.recent_menu.actions()] == ["digits_mlp.json"]
     again.recent_menu.actions()[0].trigger()
     assert again.document.path.name == "digits_mlp.json"
+
+
+def test_custom_code_from_a_file_runs_only_when_the_user_allows_it(window, qtbot):
+    window.open_project(PRESETS / "custom_layer.json")
+    inference, graph = window.document.inference, window.document.graph
+    custom = next(n.id for n in graph.nodes.values() if n.type == "Custom")
+    out = next(n.id for n in graph.nodes.values() if n.type == "Output")
+    assert inference.result(custom).status == "waiting"
+    assert "Run Custom Layer Code" in window.statusBar().currentMessage()
+    window.actions["custom_code"].trigger()
+    assert window.actions["custom_code"].isChecked()
+    assert window.document.inference.result(out).output.describe() == "[N, 3]"
+    qtbot.waitUntil(lambda: "self.affine = Affine()" in window.code_preview.editor.toPlainText())
+    window.open_project(PRESETS / "custom_layer.json")  # another file: asked again
+    assert not window.actions["custom_code"].isChecked()
+    assert window.document.inference.result(custom).status == "waiting"
+
+
+def test_a_custom_layer_added_in_the_app_runs_at_once(window):
+    x = window.document.add_layer("Input", (0.0, 0.0))
+    custom = window.document.add_layer("Custom", (300.0, 0.0), wire_from=x)
+    window.document.push(SetParams(x, {"shape": [16]}))
+    assert window.document.inference.result(custom).output.describe() == "[N, 16]"

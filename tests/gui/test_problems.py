@@ -1,14 +1,19 @@
 """The problems list: what is wrong, where; a click selects the node at fault."""
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QStyle
 from widget_helpers import shown
 
 from engine.commands import SetParams
+from engine.project import load
 from engine.shapes import ShapeInference
 from gui.document import Document
 from gui.problems import NODE_ROLE, ProblemsPanel
+
+PRESETS = Path(__file__).resolve().parents[2] / "presets"
 
 
 @pytest.fixture
@@ -89,11 +94,9 @@ def test_before_the_engine_is_ready_the_list_says_so(qtbot):
 
 
 def test_a_custom_layer_not_yet_allowed_to_run_is_a_warning(panel, document):
-    x = document.add_layer("Input", (0.0, 0.0))
-    custom = document.add_layer("Custom", (220.0, 0.0), wire_from=x)
-    document.add_layer("Output", (440.0, 0.0), wire_from=custom)
+    document.set_project(load(PRESETS / "custom_layer.json"))  # code from a file
     assert rows(panel) == [
-        "custom1: Custom code has not run yet; shapes after it appear once you allow it."
+        "affine: Custom code has not run yet; shapes after it appear once you allow it."
     ]
     warning = panel.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
     assert panel.list.item(0).icon().pixmap(16).toImage() == warning.pixmap(16).toImage()
