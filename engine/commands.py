@@ -66,17 +66,19 @@ class RemoveNode(Command):
     node_id: str
     text: str = "Delete layer"
     _node: Node | None = None
+    _index: int = 0
     _edges: list[Edge] = field(default_factory=list)
 
     def do(self, graph: Graph) -> None:
         self._edges = graph.edges_of(self.node_id)
         graph.node(self.node_id)
+        self._index = list(graph.nodes).index(self.node_id)
         for edge in self._edges:
             graph.delete_edge(edge)
         self._node = graph.delete_node(self.node_id)
 
     def undo(self, graph: Graph) -> None:
-        graph.insert_node(self._node)
+        graph.insert_node(self._node, self._index)
         for edge in self._edges:
             graph.insert_edge(edge)
 

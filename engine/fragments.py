@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from engine.commands import AddNode, Connect, Macro
@@ -38,7 +39,7 @@ def paste_command(
             raise TypeError
         nodes = _new_nodes(graph, items, offset)
         edges = [Edge(nodes[w["src"]].id, nodes[w["dst"]].id, w["port"]) for w in wires]
-    except (KeyError, IndexError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError):
         raise GraphError("the clipboard does not hold Torchwright layers") from None
     commands = [AddNode(n) for n in nodes] + [Connect(e) for e in edges]
     text = f"Paste {len(nodes)} layer{'s' if len(nodes) != 1 else ''}"
@@ -52,6 +53,8 @@ def _new_nodes(graph: Graph, items: list, offset: tuple[float, float]) -> list:
         node_id = _fresh(graph.new_id(), taken_ids)
         label = _fresh(clean_label(str(item["label"])), taken_labels)
         x, y = (float(v) for v in item["pos"])
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError("positions must be finite")
         node = graph.make_node(
             item["type"], item["params"], label, (x + offset[0], y + offset[1]), node_id
         )

@@ -58,8 +58,8 @@ _NOT_NAME = re.compile(r"\W+")
 
 
 def clean_label(text: str) -> str:
-    """A label usable as a Python name: `Conv 1` -> `conv_1`."""
-    name = _NOT_NAME.sub("_", text.strip()).strip("_").lower() or "layer"
+    """A label usable as a Python name: `Conv 1` -> `Conv_1`."""
+    name = _NOT_NAME.sub("_", text.strip()).strip("_") or "layer"
     if name[0].isdigit():
         name = "l_" + name
     return name + "_" if keyword.iskeyword(name) else name
@@ -224,11 +224,18 @@ class Graph:
 
     # --- raw mutations (commands call these; each emits one event) ------------------
 
-    def insert_node(self, node: Node) -> None:
+    def insert_node(self, node: Node, index: int | None = None) -> None:
+        """Add a node, at position `index` of the node order when given (undoing a delete
+        puts a node back where it was: the order decides forward()'s arguments and the
+        order of its outputs)."""
         if node.id in self.nodes:
             raise GraphError(f"there is already a node {show(node.id)}")
         get_spec(node.type)
         self.nodes[node.id] = node
+        if index is not None and index < len(self.nodes) - 1:
+            order = list(self.nodes.values())
+            order.insert(index, order.pop())
+            self.nodes = {n.id: n for n in order}
         self._emit("node_added", node.id)
 
     def delete_node(self, node_id: str) -> Node:

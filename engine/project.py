@@ -10,7 +10,9 @@ old file survives any failure.
 
 from __future__ import annotations
 
+import errno
 import json
+import keyword
 import math
 import os
 from dataclasses import dataclass, field
@@ -116,6 +118,8 @@ def load(path: str | os.PathLike) -> Project:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, not a project file")
+    if path.exists() and not path.is_file():  # a pipe or a device would block or never end
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
     with path.open("rb") as handle:
         raw = handle.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
@@ -247,7 +251,12 @@ class _Reader:
         if not isinstance(layer_type, str) or layer_type not in CATALOG:
             self.fail(f"{where}.type", f"unknown layer type {show(layer_type)}")
             return None
-        if not isinstance(label, str) or not label.isidentifier() or len(label) > 64:
+        if (
+            not isinstance(label, str)
+            or not label.isidentifier()
+            or keyword.iskeyword(label)
+            or len(label) > 64
+        ):
             self.fail(
                 f"{where}.label", f"must be a Python name (letters, digits, _), got {show(label)}"
             )

@@ -60,6 +60,7 @@ class ShapeInference:
     def __init__(self, graph: Graph, run_custom: bool = False):
         self.graph = graph
         self.run_custom = run_custom
+        self.trusted: set[str] = set()  # Custom nodes allowed to run even when run_custom is off
         self.results: dict[str, NodeResult] = {}
         self._dirty: set[str] = set(graph.nodes)
         self.recomputed: int = 0
@@ -73,6 +74,14 @@ class ShapeInference:
         for node in self.graph.nodes.values():
             if node.type == "Custom":
                 self._mark(node.id)
+
+    def trust(self, node_id: str) -> None:
+        """Let one Custom node's code run (one the user wrote in this session)."""
+        self.trusted.add(node_id)
+        self._mark(node_id)
+
+    def may_run(self, node_id: str) -> bool:
+        return self.run_custom or node_id in self.trusted
 
     def _mark(self, node_id: str) -> None:
         self._dirty.add(node_id)
@@ -141,7 +150,7 @@ def infer_node(graph: Graph, node: Node, inference: ShapeInference) -> NodeResul
     if node.type == "Output":
         return NodeResult("ok", inputs[0])
     try:
-        return _infer_layer(node, inputs, edges, inference.run_custom)
+        return _infer_layer(node, inputs, edges, inference.may_run(node.id))
     except ShapeError as exc:
         edge = edges[exc.port] if exc.port is not None and exc.port < len(edges) else None
         return NodeResult("error", message=exc.message, edge=edge)

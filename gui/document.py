@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine.commands import AddNode, Command, Connect, Macro
+from engine.commands import AddNode, Command, Connect, Macro, SetParams
 from engine.graph import Edge, Graph, GraphError
 from engine.project import Project
 
@@ -43,6 +43,9 @@ class Document(QObject):
         self.inference: ShapeInference | None = None
         self.selected: list[str] = []
         self.custom_allowed = False
+        self.trusted: set[str] = set()  # Custom nodes whose code the user wrote in this session
+        self._unsubscribe = self.graph.subscribe(self._follow_output_renames)
+        self._output_labels = self._current_output_labels()
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean)
@@ -67,18 +70,43 @@ class Document(QObject):
         if self.inference is not None:
             self.inference.close()
             self.inference = type(self.inference)(project.graph)
+        self._unsubscribe()
         self.project = project
+        self._unsubscribe = project.graph.subscribe(self._follow_output_renames)
+        self._output_labels = self._current_output_labels()
         self.undo_stack.clear()
         self.selected = []
         self.custom_allowed = False
+        self.trusted = set()
         self.project_replaced.emit()
         self.path_changed.emit(project.path)
         self.selection_changed.emit([])
         self.custom_code_changed.emit(False)
         self.refresh()
 
+    def _current_output_labels(self) -> dict[str, str]:
+        return {n.id: n.label for n in self.graph.nodes.values() if n.type == "Output"}
+
+    def _follow_output_renames(self, event) -> None:
+        """Losses are kept by Output label: when an Output is renamed (or the rename is
+        undone), its loss settings move with it."""
+        node = self.graph.nodes.get(event.node_id or "")
+        if event.kind != "node_changed" or node is None or node.type != "Output":
+            return
+        old = self._output_labels.get(node.id)
+        losses = self.project.training["losses"]
+        if old and old != node.label and old in losses:
+            losses[node.label] = losses.pop(old)
+        self._output_labels[node.id] = node.label
+
     def has_custom_code(self) -> bool:
         return any(node.type == "Custom" for node in self.graph.nodes.values())
+
+    def trust(self, node_id: str) -> None:
+        """Let one Custom node's code run: the user added it or typed its source here."""
+        self.trusted.add(node_id)
+        if self.inference is not None:
+            self.inference.trust(node_id)
 
     def allow_custom_code(self, allowed: bool = True) -> None:
         """Let Custom layers' code run on meta tensors so shapes flow through them."""
@@ -104,6 +132,8 @@ class Document(QObject):
         """Start live shape inference (once torch is imported)."""
         self.inference = inference
         inference.run_custom = self.custom_allowed
+        for node_id in self.trusted:
+            inference.trust(node_id)
         if emit:
             self.refresh()
 
@@ -125,6 +155,8 @@ class Document(QObject):
         except GraphError as exc:
             self.edit_refused.emit(str(exc))
             return False
+        if isinstance(command, SetParams) and "source" in command.params:
+            self.trust(command.node_id)  # the user has read and typed this code
         self.refresh()
         self.undo_stack.push(UndoCommand(self, command))
         return True
@@ -145,8 +177,8 @@ class Document(QObject):
         except GraphError as exc:
             self.edit_refused.emit(str(exc))
             return None
-        if layer_type == "Custom" and not self.custom_allowed:
-            self.allow_custom_code()  # code written in this session is the user's own
+        if layer_type == "Custom":
+            self.trust(node.id)  # code written in this session is the user's own
         commands: list[Command] = [AddNode(node)]
         source = self.graph.nodes.get(wire_from) if wire_from else None
         if source is not None and source.spec.has_output and node.spec.max_inputs != 0:

@@ -129,6 +129,8 @@ class FileController(QObject):
         answer = self.ask_unsaved()
         if answer == "save":
             return self.save()
+        if answer == "discard":
+            self.discard_recovery()  # a crash later must not offer back what was thrown away
         return answer == "discard"
 
     def _write(self, path: Path) -> bool:

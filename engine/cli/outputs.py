@@ -35,15 +35,21 @@ def history_csv(history: list[dict[str, Any]]) -> str:
 
 
 def write_outputs(
-    folder: Path, code: GeneratedCode, model: nn.Module, result: TrainResult
+    folder: Path,
+    code: GeneratedCode,
+    model: nn.Module,
+    result: TrainResult,
+    normalization: dict[str, Any],
 ) -> dict[str, Any]:
-    """Write the run's files into `folder`; returns the summary written."""
+    """Write the run's files into `folder`; returns the summary written. The summary
+    records the input normalisation fitted on the training data, which new inputs need
+    before they go into the model."""
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "model.py", code.source)
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     data = safetensors_bytes(weights, metadata={"model_class": code.class_name})
     atomic_write(folder / "weights.safetensors", lambda handle: handle.write(data))
-    summary = summary_of(result)
+    summary = {**summary_of(result), "normalization": normalization}
     atomic_write_text(folder / "summary.json", json_text(summary))
     atomic_write_text(folder / "history.csv", history_csv(result.history))
     return summary

@@ -13,8 +13,9 @@ from tqdm import tqdm
 
 from engine.build import BuildError, build_model
 from engine.cli.outputs import write_outputs
-from engine.codegen import CodegenError
+from engine.codegen import CodegenError, model_nodes
 from engine.data import DataError, kind_of_path, load_data
+from engine.graph import clean_label
 from engine.project import Project, ProjectError, load
 from engine.settings import validate_training
 from engine.training import Callback, Checkpointer, Trainer, TrainingError
@@ -62,12 +63,13 @@ def settings_for(project: Project, args: argparse.Namespace) -> tuple[dict, dict
 
 
 def input_shape(project: Project) -> tuple[int, ...]:
-    inputs = [n for n in project.graph.nodes.values() if n.type == "Input"]
+    """The shape of the model's one Input (Inputs that lead to no Output do not count)."""
+    inputs, _, _ = model_nodes(project.graph)
     if len(inputs) != 1:
         raise UsageError(
             f"the model has {len(inputs)} Input nodes; training takes a model with exactly one"
         )
-    return tuple(inputs[0].params["shape"])
+    return tuple(project.graph.nodes[inputs[0]].params["shape"])
 
 
 class Progress(Callback):
@@ -134,7 +136,7 @@ def _train(args: argparse.Namespace) -> int:
     built = build_model(project.graph, project.name, seed=training["seed"])
     labels = [project.graph.nodes[n].label for n in built.code.outputs]
     splits = load_data(data, project.path.parent, input_shape(project))
-    out = Path(args.out) if args.out else Path("runs") / project.name
+    out = Path(args.out) if args.out else Path("runs") / clean_label(project.name)
     out.mkdir(parents=True, exist_ok=True)
     callbacks = [Progress(), Checkpointer(out / "checkpoint.pt")]
     trainer = Trainer(built.module, labels, training, callbacks, batch_report_every=10)
@@ -143,9 +145,9 @@ def _train(args: argparse.Namespace) -> int:
         result = trainer.fit(splits.train, splits.val, resume_from=args.resume)
     finally:
         signal.signal(signal.SIGINT, previous)
-    if result.history:
-        trainer.save_checkpoint(out / "checkpoint.pt")
-    summary = write_outputs(out, built.code, built.module, result)
+    # checkpoint.pt holds the last completed epoch (Checkpointer); a stop mid-epoch must
+    # not overwrite it with half an epoch, or --resume would not repeat the run exactly.
+    summary = write_outputs(out, built.code, built.module, result, splits.normalization)
     if result.status == "failed":
         return _fail(result.message)
     print(

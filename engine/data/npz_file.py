@@ -21,6 +21,8 @@ from numpy.lib.npyio import NpzFile
 from engine.data.dataset import DataError, TensorData
 from engine.data.paths import require_file
 
+MAX_CLASSES = 100_000  # more ids than this is not a class label but a mistake
+
 
 def load_npz(path: Path) -> TensorData:
     arrays = _read_arrays(require_file(path))
@@ -40,6 +42,11 @@ def load_npz(path: Path) -> TensorData:
     source = f"npz {name}"
     if y.dtype.kind in "iub":
         ids = _class_ids(name, y)
+        if int(ids.max()) >= MAX_CLASSES:
+            raise DataError(
+                f"{name}: y holds class id {int(ids.max())}; class ids must be 0 to "
+                f"{MAX_CLASSES - 1} (for regression targets, store y as floats)"
+            )
         classes = _class_names(name, arrays.get("classes"), int(ids.max()) + 1)
         return TensorData.classification(x, ids, classes, source=source)
     if y.dtype.kind != "f" or y.ndim > 2:

@@ -55,6 +55,7 @@ def test_presets_reach_real_results_with_their_defaults(name, tmp_path):
     ):
         assert key in summary
     assert summary["device"] == "cpu" and summary["status"] == "completed"
+    assert summary["normalization"]["kind"] in ("standardize", "none")
     assert len(history(tmp_path)) == summary["epochs"]
 
 

@@ -215,3 +215,28 @@ def test_exported_class_loads_the_engines_weights_strictly_and_matches_bit_for_b
     for a, b in zip(ours, theirs, strict=True):
         assert torch.equal(a, b)
     assert generate(graph, "random").source == code.source  # pure: same graph, same text
+
+
+def test_custom_layers_can_use_every_name_the_editor_promises():
+    source = (
+        "class Gelu2(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return F.relu(x) * math.sqrt(2.0) + torch.zeros_like(x)\n"
+    )
+    graph = Graph()
+    chain(
+        graph,
+        ("Input", {"shape": [4]}),
+        ("Custom", {"class_name": "Gelu2", "source": source}),
+        "Output",
+    )
+    model = load_class(generate(graph).source)()
+    assert torch.allclose(model(torch.ones(2, 4)), torch.full((2, 4), 2.0**0.5))
+
+
+@pytest.mark.parametrize("title", ["C:\\Users\\me\\nets", 'say """hi"""', "line\nbreak", "x\\"])
+def test_any_project_name_gives_valid_source(title):
+    graph = Graph()
+    chain(graph, ("Input", {}), "Linear", "Output")
+    code = generate(graph, title)
+    load_class(code.source)()

@@ -82,3 +82,10 @@ def test_not_an_archive(tmp_path):
         np.save(file, np.zeros(3))
     with pytest.raises(DataError, match=r"data.npz: holds a single array"):
         load_npz(path)
+
+
+def test_an_absurd_class_id_is_refused_at_once(tmp_path):
+    path = tmp_path / "big.npz"
+    np.savez(path, x=np.zeros((2, 3), dtype=np.float32), y=np.array([0, 10**10]))
+    with pytest.raises(DataError, match="class id 10000000000"):
+        load_npz(path)

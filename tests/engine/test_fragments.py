@@ -59,6 +59,8 @@ def test_pasting_twice_never_repeats_a_label():
             "edges": [{"src": 0, "dst": 5, "port": 0}],
         },
         {"nodes": [{"type": "Linear", "label": "a", "params": {}, "pos": ["x", 0]}], "edges": []},
+        {"nodes": [{"type": "Linear", "label": "a", "params": {}, "pos": ["nan", 0]}], "edges": []},
+        {"nodes": [{"type": "Linear", "label": "a", "params": [1], "pos": [0, 0]}], "edges": []},
     ],
 )
 def test_garbage_on_the_clipboard_is_refused(garbage):

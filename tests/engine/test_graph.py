@@ -59,7 +59,7 @@ def test_labels_are_unique_python_names_numbered_like_hand_written_models():
     ids = [add(graph, "Linear") for _ in range(3)] + [add(graph, "Input"), add(graph, "Input")]
     assert [graph.nodes[i].label for i in ids] == ["fc1", "fc2", "fc3", "x", "x1"]
     SetParams(ids[0], label="My Layer!").do(graph)
-    assert graph.nodes[ids[0]].label == "my_layer"
+    assert graph.nodes[ids[0]].label == "My_Layer"
     SetParams(ids[1], label="fc3").do(graph)
     assert graph.nodes[ids[1]].label != "fc3"  # taken by another node
     SetParams(ids[2], label="class").do(graph)
@@ -166,3 +166,22 @@ def test_bad_params_in_a_command_change_nothing():
     with pytest.raises(GraphError, match="out_features: must be a positive integer, got 0"):
         SetParams(fc, {"bias": False, "out_features": 0}).do(graph)
     assert snapshot(graph) == before
+
+
+def test_undoing_a_delete_puts_the_node_back_in_its_place():
+    graph = Graph()
+    ids = [add(graph, "Input"), add(graph, "Output"), add(graph, "Output"), add(graph, "ReLU")]
+    macro = remove_nodes(ids[:2])
+    macro.do(graph)
+    macro.undo(graph)
+    assert list(graph.nodes) == ids
+
+
+def test_undoing_a_rename_restores_the_label_exactly():
+    graph = Graph()
+    node = graph.make_node("Linear", label="FC_Big")
+    AddNode(node).do(graph)
+    rename = SetParams(node.id, label="small")
+    rename.do(graph)
+    rename.undo(graph)
+    assert graph.nodes[node.id].label == "FC_Big"

@@ -62,6 +62,21 @@ def test_saving_over_a_file_is_atomic(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["p.json"]  # no temp file left
 
 
+def test_saving_keeps_the_files_permissions(tmp_path):
+    target = tmp_path / "p.json"
+    save(small_project(), target)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~current_umask()
+    target.chmod(0o640)
+    save(small_project(), target)
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def test_the_issue_example_location(tmp_path):
     doc = to_dict(small_project())
     doc["nodes"][1]["params"]["out_features"] = -1

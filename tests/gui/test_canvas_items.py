@@ -155,11 +155,11 @@ def test_a_new_project_rebuilds_the_scene_and_leaves_the_old_graph(view, documen
 
 def test_a_deleted_canvas_stops_listening_to_the_graph(qtbot, document):
     view = CanvasView(document)
-    assert len(document.graph._listeners) == 2  # inference and canvas
+    assert len(document.graph._listeners) == 3  # document, inference and canvas
     scene = view.scene()
     assert isinstance(scene, CanvasScene)
     view.deleteLater()
-    qtbot.waitUntil(lambda: len(document.graph._listeners) == 1)
+    qtbot.waitUntil(lambda: len(document.graph._listeners) == 2)
     document.add_layer("ReLU", (0, 0))  # no item of a deleted scene is touched
 
 

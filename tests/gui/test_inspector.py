@@ -212,11 +212,11 @@ def test_renaming_the_label(qtbot, inspector, document):
     label = inspector.form.label_field.editor
     assert label.text() == "fc1"
     retype(qtbot, label, "Hidden Layer")
-    assert document.graph.nodes[fc].label == "hidden_layer"
-    assert label.text() == "hidden_layer"
+    assert document.graph.nodes[fc].label == "Hidden_Layer"
+    assert label.text() == "Hidden_Layer"
     retype(qtbot, label, "")
     assert "A label is required" in inspector.form.label_field.error.text()
-    assert document.graph.nodes[fc].label == "hidden_layer"
+    assert document.graph.nodes[fc].label == "Hidden_Layer"
     document.undo_stack.undo()
     assert label.text() == "fc1"
 

@@ -195,3 +195,22 @@ def test_a_custom_layer_added_in_the_app_runs_at_once(window):
     custom = window.document.add_layer("Custom", (300.0, 0.0), wire_from=x)
     window.document.push(SetParams(x, {"shape": [16]}))
     assert window.document.inference.result(custom).output.describe() == "[N, 16]"
+
+
+def test_adding_a_custom_layer_does_not_run_the_files_custom_code(window):
+    window.open_project(PRESETS / "custom_layer.json")
+    graph = window.document.graph
+    from_file = next(n.id for n in graph.nodes.values() if n.type == "Custom")
+    mine = window.document.add_layer("Custom", (0.0, 300.0))
+    assert window.document.inference.result(from_file).status == "waiting"
+    assert not window.actions["custom_code"].isChecked()
+    assert mine in window.document.inference.trusted
+
+
+def test_renaming_an_output_keeps_its_loss(window):
+    window.open_project(PRESETS / "linear_regression.json")
+    out = next(n.id for n in window.document.graph.nodes.values() if n.type == "Output")
+    window.document.push(SetParams(out, label="price"))
+    assert window.document.project.losses()["price"]["loss"] == "MSELoss"
+    window.document.undo_stack.undo()
+    assert window.document.project.losses()["y"]["loss"] == "MSELoss"
