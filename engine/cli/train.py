@@ -11,14 +11,15 @@ from typing import Any
 
 from tqdm import tqdm
 
-from engine.build import BuildError, build_model
+from engine.build import BuildError
 from engine.cli.outputs import write_outputs
-from engine.codegen import CodegenError, model_nodes
-from engine.data import DataError, kind_of_path, load_data
+from engine.codegen import CodegenError
+from engine.data import DataError, kind_of_path
 from engine.graph import clean_label
 from engine.project import Project, ProjectError, load
 from engine.settings import validate_training
 from engine.training import Callback, Checkpointer, Trainer, TrainingError
+from engine.training_job import prepare_job
 
 OVERRIDES = ("epochs", "batch_size", "lr", "device")
 SHOWN = ("_loss", "_accuracy", "_r2")  # metrics printed per epoch; history.csv has them all
@@ -60,16 +61,6 @@ def settings_for(project: Project, args: argparse.Namespace) -> tuple[dict, dict
         where, what = problems[0]
         raise UsageError(f"--{where.split('.')[-1].replace('_', '-')}: {what}")
     return data, training
-
-
-def input_shape(project: Project) -> tuple[int, ...]:
-    """The shape of the model's one Input (Inputs that lead to no Output do not count)."""
-    inputs, _, _ = model_nodes(project.graph)
-    if len(inputs) != 1:
-        raise UsageError(
-            f"the model has {len(inputs)} Input nodes; training takes a model with exactly one"
-        )
-    return tuple(project.graph.nodes[inputs[0]].params["shape"])
 
 
 class Progress(Callback):
@@ -133,16 +124,13 @@ def run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     project = load(args.project)
     data, training = settings_for(project, args)
-    built = build_model(project.graph, project.name, seed=training["seed"])
-    labels = [project.graph.nodes[n].label for n in built.code.outputs]
-    splits = load_data(data, project.path.parent, input_shape(project))
     out = Path(args.out) if args.out else Path("runs") / clean_label(project.name)
-    out.mkdir(parents=True, exist_ok=True)
     callbacks = [Progress(), Checkpointer(out / "checkpoint.pt")]
-    trainer = Trainer(built.module, labels, training, callbacks, batch_report_every=10)
+    job = prepare_job(project, callbacks, data, training, batch_report_every=10)
+    trainer, built, splits = job.trainer, job.built, job.splits
     previous = signal.signal(signal.SIGINT, lambda *_: _stop(trainer))
     try:
-        result = trainer.fit(splits.train, splits.val, resume_from=args.resume)
+        result = job.run(resume_from=args.resume)
     finally:
         signal.signal(signal.SIGINT, previous)
     # checkpoint.pt holds the last completed epoch (Checkpointer); a stop mid-epoch must

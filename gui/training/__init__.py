@@ -1,0 +1,31 @@
+"""Training from the app: the Qt bridge between the window and the engine's `Trainer`.
+
+`TrainingController` (GUI thread) runs one `TrainingWorker` at a time in a QThread of its
+own and re-emits what the views need, batch losses throttled to `DRAIN_HZ` deliveries a
+second. Importing this package does not import torch (the window appears before torch
+has loaded); `gui.training.job`, the torch side, is imported by the training thread.
+"""
+
+from gui.training.controller import (
+    DRAIN_HZ,
+    IDLE,
+    PAUSED,
+    PREPARING,
+    RUNNING,
+    STOPPING,
+    TrainingBusyError,
+    TrainingController,
+)
+from gui.training.worker import TrainingWorker
+
+__all__ = [
+    "DRAIN_HZ",
+    "IDLE",
+    "PAUSED",
+    "PREPARING",
+    "RUNNING",
+    "STOPPING",
+    "TrainingBusyError",
+    "TrainingController",
+    "TrainingWorker",
+]

@@ -1,0 +1,216 @@
+"""`TrainingController`: starts, steers and ends training runs, in the GUI thread.
+
+Each run gets a fresh `TrainingWorker` moved to a fresh QThread (never a QThread
+subclass, never `terminate()`); the thread is joined before the run is reported over, so
+no thread outlives its run. A QTimer collects batch losses from the worker's feed
+`DRAIN_HZ` times a second: the views hear about batches in bursts, at most that often,
+however fast training goes ("Throttle the screen, not the training", DESIGN.md).
+
+Epoch rows are held back to the next tick too (tiny data sets finish dozens of epochs a
+second), and go out after the batch losses, so a view always has every batch that came
+before a row. A pause, a stop and the end of a run empty the feed at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QDeadlineTimer,
+    QEvent,
+    QObject,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
+
+from engine.project import Project
+from gui.training.worker import TrainingWorker
+
+if TYPE_CHECKING:
+    from engine.training import Trainer
+    from gui.training.job import TrainingJob
+
+DRAIN_HZ = 25
+
+IDLE = "idle"
+PREPARING = "preparing"  # building the model and loading the data
+RUNNING = "running"
+PAUSED = "paused"
+STOPPING = "stopping"
+
+
+class TrainingBusyError(RuntimeError):
+    """A run was started while another one is active."""
+
+
+class TrainingController(QObject):
+    """One run at a time; every `start` ends with exactly one `finished` or `failed`,
+    after which the state is back to "idle" (so a slot may start the next run)."""
+
+    started = Signal(object)  # the plan: epochs, batches_per_epoch, batch_size, device...
+    batch_losses = Signal(object)  # list of (epoch, batch, loss), oldest first
+    progress = Signal(object)  # epoch, epochs, batch, batches_per_epoch, samples_per_second...
+    epoch_finished = Signal(object)  # the epoch's history row
+    finished = Signal(object)  # TrainResult.summary(): status, epochs, final row...
+    failed = Signal(str)  # one line for the user
+    state_changed = Signal(str)  # idle, preparing, running, paused, stopping
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._state = IDLE
+        self._worker: TrainingWorker | None = None
+        self._thread: QThread | None = None
+        self._rows: list[dict[str, Any]] = []
+        self.last_job: TrainingJob | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000 // DRAIN_HZ)
+        self._timer.timeout.connect(self._drain)
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def is_running(self) -> bool:
+        return self._state != IDLE
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The active run's trainer, once made (for reading `paused`; steer through the
+        controller)."""
+        return self._worker.trainer if self._worker is not None else None
+
+    # --- commands ---------------------------------------------------------------------
+
+    def start(self, project: Project) -> None:
+        """Train a copy of `project` as it is now; raises TrainingBusyError during a run."""
+        if self.is_running:
+            raise TrainingBusyError("a training run is already active; stop it first")
+        worker = TrainingWorker(project)
+        thread = QThread()
+        thread.setObjectName("training")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.started.connect(self._on_started)
+        worker.epoch_finished.connect(self._on_epoch_finished)
+        worker.paused.connect(self._on_paused)
+        worker.resumed.connect(self._on_resumed)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        self._worker, self._thread = worker, thread
+        self._set_state(PREPARING)
+        self._timer.start()
+        thread.start()
+
+    def pause(self) -> None:
+        """Pause after the current batch; the state turns "paused" once it has."""
+        if self._worker is not None and self._state in (PREPARING, RUNNING):
+            self._worker.request_pause()
+
+    def resume(self) -> None:
+        """Continue a paused run (or withdraw a pause not yet taken)."""
+        if self._worker is not None and self._state in (PREPARING, RUNNING, PAUSED):
+            self._worker.request_resume()
+
+    def stop(self) -> None:
+        """End the run after the current batch (or at once, if paused), keeping its
+        weights and history; `finished` follows with status "stopped".
+
+        The losses gathered so far are delivered now: at most one more batch follows.
+        """
+        if self._worker is None or self._state == STOPPING:
+            return
+        self._worker.request_stop()  # wakes a paused trainer too
+        self._drain()
+        self._set_state(STOPPING)
+
+    def shutdown(self, timeout_ms: int = -1) -> bool:
+        """Stop any run and join its thread, waiting at most `timeout_ms` (negative: as
+        long as it takes). For closing the window or opening another project.
+
+        True when no thread is left; `finished` or `failed` has then been emitted. False
+        only when the timeout passed first (the thread may be inside a step that cannot
+        be interrupted, such as loading data); the run is then still owned here and ends
+        as usual, and `shutdown` may be called again. Qt aborts the process if a running
+        QThread is destroyed, so the owner must not let go before this returns True.
+        """
+        if self._thread is None:
+            return True
+        self.stop()
+        self._thread.quit()
+        if not self._thread.wait(QDeadlineTimer(timeout_ms)):
+            return False
+        # The worker's last signals are still queued for this object: deliver them now,
+        # so the run ends here and nothing about it arrives later.
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        return True
+
+    # --- the worker's signals, queued to this thread ----------------------------------
+
+    @Slot(object)
+    def _on_started(self, plan: dict[str, Any]) -> None:
+        if self._state == PREPARING:
+            self._set_state(RUNNING)
+        self.started.emit(plan)
+
+    @Slot(object)
+    def _on_epoch_finished(self, row: dict[str, Any]) -> None:
+        self._rows.append(row)
+
+    @Slot()
+    def _on_paused(self) -> None:
+        self._drain()
+        if self._state in (PREPARING, RUNNING):
+            self._set_state(PAUSED)
+
+    @Slot()
+    def _on_resumed(self) -> None:
+        if self._state == PAUSED:
+            self._set_state(RUNNING)
+
+    @Slot(object)
+    def _on_finished(self, summary: dict[str, Any]) -> None:
+        self._end_run()
+        self.finished.emit(summary)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._end_run()
+        self.failed.emit(message)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _end_run(self) -> None:
+        """Join the thread (its `run` has emitted its last signal and is returning),
+        deliver the last losses and return to idle."""
+        worker, thread = self._worker, self._thread
+        if worker is None or thread is None:
+            return
+        thread.quit()
+        thread.wait()
+        self._drain()
+        self._timer.stop()
+        self._worker = self._thread = None
+        self.last_job = worker.job
+        self._set_state(IDLE)
+
+    @Slot()
+    def _drain(self) -> None:
+        if self._worker is None:
+            return
+        losses, progress = self._worker.feed.take()
+        rows, self._rows = self._rows, []
+        if losses:
+            self.batch_losses.emit(losses)
+        for row in rows:
+            self.epoch_finished.emit(row)
+        if losses:
+            self.progress.emit(progress)
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
