@@ -8,6 +8,7 @@ itself unchanged. Edits meant for an undo stack go through `engine.commands`.
 
 from __future__ import annotations
 
+import heapq
 import keyword
 import re
 from collections.abc import Callable, Iterable
@@ -89,6 +90,10 @@ class Graph:
     edges: set[Edge] = field(default_factory=set)
     _listeners: list[Listener] = field(default_factory=list, repr=False)
     _next_id: int = 1
+    # Wires by node, kept with `edges` by insert_edge / delete_edge, so that looking up a
+    # node's wires does not scan the whole graph.
+    _ins: dict[str, set[Edge]] = field(default_factory=dict, repr=False)
+    _outs: dict[str, set[Edge]] = field(default_factory=dict, repr=False)
 
     # --- observing ------------------------------------------------------------------
 
@@ -112,13 +117,13 @@ class Graph:
 
     def inputs_of(self, node_id: str) -> list[Edge]:
         """Wires into a node, in port order."""
-        return sorted((e for e in self.edges if e.dst == node_id), key=lambda e: e.port)
+        return sorted(self._ins.get(node_id, ()), key=lambda e: e.port)
 
     def outputs_of(self, node_id: str) -> list[Edge]:
-        return sorted(e for e in self.edges if e.src == node_id)
+        return sorted(self._outs.get(node_id, ()))
 
     def edges_of(self, node_id: str) -> list[Edge]:
-        return sorted(e for e in self.edges if node_id in (e.src, e.dst))
+        return sorted(self._ins.get(node_id, set()) | self._outs.get(node_id, set()))
 
     def labels(self) -> set[str]:
         return {n.label for n in self.nodes.values()}
@@ -141,26 +146,21 @@ class Graph:
 
     def topological_order(self, node_ids: Iterable[str] | None = None) -> list[str]:
         """Node ids so that every node comes after its inputs (ties in insertion order)."""
-        wanted = (
-            list(self.nodes) if node_ids is None else [n for n in self.nodes if n in set(node_ids)]
-        )
-        wanted_set = set(wanted)
-        indegree = {n: 0 for n in wanted}
-        for e in self.edges:
-            if e.src in wanted_set and e.dst in wanted_set:
-                indegree[e.dst] += 1
+        chosen = None if node_ids is None else set(node_ids)
+        wanted = [n for n in self.nodes if chosen is None or n in chosen]
         rank = {n: i for i, n in enumerate(wanted)}
-        ready = [n for n in wanted if indegree[n] == 0]
+        indegree = {n: sum(e.src in rank for e in self._ins.get(n, ())) for n in wanted}
+        ready = [rank[n] for n in wanted if indegree[n] == 0]
+        heapq.heapify(ready)
         order = []
         while ready:
-            ready.sort(key=rank.__getitem__)
-            current = ready.pop(0)
+            current = wanted[heapq.heappop(ready)]
             order.append(current)
-            for e in self.outputs_of(current):
-                if e.dst in wanted_set:
+            for e in self._outs.get(current, ()):
+                if e.dst in rank:
                     indegree[e.dst] -= 1
                     if indegree[e.dst] == 0:
-                        ready.append(e.dst)
+                        heapq.heappush(ready, rank[e.dst])
         return order
 
     def descendants(self, node_id: str) -> set[str]:
@@ -239,7 +239,7 @@ class Graph:
         self._emit("node_added", node.id)
 
     def delete_node(self, node_id: str) -> Node:
-        if any(node_id in (e.src, e.dst) for e in self.edges):
+        if self._ins.get(node_id) or self._outs.get(node_id):
             raise GraphError("remove a node's wires before the node")
         node = self.nodes.pop(node_id)
         self._emit("node_removed", node_id)
@@ -248,12 +248,16 @@ class Graph:
     def insert_edge(self, edge: Edge) -> None:
         self.check_edge(edge)
         self.edges.add(edge)
+        self._ins.setdefault(edge.dst, set()).add(edge)
+        self._outs.setdefault(edge.src, set()).add(edge)
         self._emit("edge_added", edge.dst, edge)
 
     def delete_edge(self, edge: Edge) -> None:
         if edge not in self.edges:
             raise GraphError("that wire does not exist")
         self.edges.remove(edge)
+        self._ins[edge.dst].discard(edge)
+        self._outs[edge.src].discard(edge)
         self._emit("edge_removed", edge.dst, edge)
 
     def update_node(
