@@ -28,22 +28,23 @@ def standardised_split(
     )
 
 
-@lru_cache(maxsize=1)
-def digits() -> tuple[TensorData, TensorData]:
-    """8x8 digit images as 64 standardised features; 10 classes; 1437 / 360 samples."""
-    data = load_digits()
+def _sklearn_classes(loader) -> tuple[TensorData, TensorData]:
+    data = loader()
     x = torch.tensor(data.data, dtype=torch.float32)
     y = torch.tensor(data.target, dtype=torch.long)
     return standardised_split(x, y, "classification")
+
+
+@lru_cache(maxsize=1)
+def digits() -> tuple[TensorData, TensorData]:
+    """8x8 digit images as 64 standardised features; 10 classes; 1437 / 360 samples."""
+    return _sklearn_classes(load_digits)
 
 
 @lru_cache(maxsize=1)
 def breast_cancer() -> tuple[TensorData, TensorData]:
     """30 standardised features; labels 0/1 as int64 class ids."""
-    data = load_breast_cancer()
-    x = torch.tensor(data.data, dtype=torch.float32)
-    y = torch.tensor(data.target, dtype=torch.long)
-    return standardised_split(x, y, "classification")
+    return _sklearn_classes(load_breast_cancer)
 
 
 @lru_cache(maxsize=1)
