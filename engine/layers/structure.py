@@ -90,14 +90,15 @@ def _broadcast_rule(name: str):
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
-    out = []
-    for i in range(1, max(len(a), len(b)) + 1):
-        x = a[-i] if i <= len(a) else 1
-        y = b[-i] if i <= len(b) else 1
+    """Per-sample broadcasting: the batch dimensions must line up, so the ranks must match."""
+    if len(a) != len(b):
+        raise ValueError
+    out = [a[0]]
+    for x, y in zip(a[1:], b[1:], strict=True):
         if x != y and 1 not in (x, y):
             raise ValueError
         out.append(max(x, y))
-    return tuple(reversed(out))
+    return tuple(out)
 
 
 def _merge(name: str, op: str, summary: str) -> LayerSpec:

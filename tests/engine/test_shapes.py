@@ -110,6 +110,21 @@ def test_merges_explain_mismatched_inputs():
     assert inference.result(plus).edge == Edge(b, plus, 1)
 
 
+def test_merges_broadcast_within_a_sample_but_never_across_the_batch():
+    # With inference's batch of 2, [2, 5, 3] + [2, 2, 5, 3] would broadcast; a batch of 3 fails.
+    graph = Graph()
+    seq, image = add(graph, "Input", shape=[5, 3]), add(graph, "Input", shape=[2, 5, 3])
+    ones = add(graph, "Input", shape=[1, 3])
+    plus, times = add(graph, "Add"), add(graph, "Multiply")
+    wire(graph, seq, plus, 0)
+    wire(graph, image, plus, 1)
+    wire(graph, seq, times, 0)
+    wire(graph, ones, times, 1)
+    inference = infer_all(graph)
+    assert "receives [N, 5, 3], [N, 2, 5, 3]" in inference.result(plus).message
+    assert inference.result(times).output.describe() == "[N, 5, 3]"
+
+
 def test_unconnected_nodes_say_what_they_need():
     graph = Graph()
     plus = add(graph, "Add")
