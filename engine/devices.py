@@ -74,3 +74,22 @@ class Precision:
         """Outputs for the losses: float32 under mixed precision, as autocast would cast
         them, but outside autocast so BCELoss (which autocast refuses) works too."""
         return tuple(o.float() for o in outputs) if self.enabled else outputs
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(setting, description) for every device this machine can train on, "auto" first:
+    the CPU, each CUDA GPU with its name and memory, and MPS."""
+    choices = [("auto", _auto_description()), ("cpu", "CPU")]
+    if torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            memory = props.total_memory / 2**30
+            choices.append((f"cuda:{index}", f"GPU {index}: {props.name} ({memory:.0f} GiB)"))
+    if _mps_available():
+        choices.append(("mps", "Apple GPU (MPS)"))
+    return choices
+
+
+def _auto_description() -> str:
+    picked = resolve_device("auto").type
+    return {"cuda": "Auto (CUDA GPU)", "mps": "Auto (Apple GPU)"}.get(picked, "Auto (CPU)")

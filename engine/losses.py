@@ -134,6 +134,22 @@ def plan_losses(
     ]
 
 
+def shape_problems(
+    loss_settings: dict[str, dict[str, Any]],
+    labels: Sequence[str],
+    sample_shapes: Sequence[tuple[int, ...]],
+) -> dict[str, str]:
+    """Losses that cannot work with their outputs' shapes (as shape inference gives them),
+    by output label: found before any data is loaded or any weight is made."""
+    problems = {}
+    for label, shape in zip(labels, sample_shapes, strict=True):
+        try:
+            _plan_output(label, loss_settings[label], torch.empty((1, *shape), device="meta"))
+        except TrainingError as exc:
+            problems[label] = str(exc)
+    return problems
+
+
 def _plan_output(label: str, spec: dict[str, Any], output: torch.Tensor) -> OutputLoss:
     name = spec["loss"]
     sample_shape = tuple(output.shape[1:])
@@ -141,7 +157,7 @@ def _plan_output(label: str, spec: dict[str, Any], output: torch.Tensor) -> Outp
         kind, classes, threshold = "classes", _check_class_scores(name, label, sample_shape), 0.0
     elif name in BINARY_LOSSES:
         kind, classes, threshold = "binary", 2, 0.5 if name == "BCELoss" else 0.0
-        if name == "BCELoss":
+        if name == "BCELoss" and not output.is_meta:
             _check_probabilities(label, output)
     else:
         kind, classes, threshold = "regression", 0, 0.0

@@ -30,6 +30,7 @@ def _action(window, text: str, slot: Callable, shortcut=None, icon=None, tip: st
 
 def build_actions(window: MainWindow) -> dict[str, QAction]:
     files, canvas, stack = window.files, window.canvas, window.document.undo_stack
+    run_bar = window.training.bar
     icons = QStyle.StandardPixmap
     actions = {
         "new": _action(window, "&New", files.new, Keys.New, icons.SP_FileIcon),
@@ -71,6 +72,18 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "zoom_in": _action(window, "Zoom &In", canvas.zoom_in, Keys.ZoomIn),
         "zoom_out": _action(window, "Zoom &Out", canvas.zoom_out, Keys.ZoomOut),
         "fit": _action(window, "&Fit to View", canvas.fit, "Ctrl+0"),
+        "train": _action(
+            window,
+            "&Train",
+            run_bar.train.click,  # a disabled button ignores the click: same rules as the button
+            "Ctrl+T",
+            icons.SP_MediaPlay,
+            "Train the network with the training settings",
+        ),
+        "pause": _action(window, "&Pause / Resume", run_bar.pause.click, "Ctrl+Shift+P"),
+        "stop_training": _action(
+            window, "&Stop Training", run_bar.stop.click, "Ctrl+.", icons.SP_MediaStop
+        ),
     }
     actions["custom_code"].setCheckable(True)
     window.document.custom_code_changed.connect(actions["custom_code"].setChecked)
@@ -85,6 +98,14 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
     if QKeySequence("Backspace") not in delete_keys:
         delete_keys.append(QKeySequence("Backspace"))
     actions["delete"].setShortcuts(delete_keys)
+
+    def follow_run_bar(*_) -> None:
+        for key, button in (("train", run_bar.train), ("pause", run_bar.pause)):
+            actions[key].setEnabled(button.isEnabled())
+        actions["stop_training"].setEnabled(run_bar.stop.isEnabled())
+
+    run_bar.state_shown.connect(follow_run_bar)
+    follow_run_bar()
     for action in actions.values():
         window.addAction(action)  # shortcuts work whichever dock has the focus
     return actions
@@ -107,6 +128,8 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     edit.addActions([actions[k] for k in ("cut", "copy", "paste", "delete", "select_all")])
     edit.addSeparator()
     edit.addActions([actions["layout"], actions["custom_code"]])
+    training = bar.addMenu("&Training")
+    training.addActions([actions[k] for k in ("train", "pause", "stop_training")])
     view = bar.addMenu("&View")
     view.addActions([actions["zoom_in"], actions["zoom_out"], actions["fit"]])
     view.addSeparator()
@@ -118,4 +141,6 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     toolbar.addActions([actions[k] for k in ("new", "open", "save", "undo", "redo")])
     toolbar.addSeparator()
     toolbar.addActions([actions[k] for k in ("layout", "fit", "export")])
+    toolbar.addSeparator()
+    toolbar.addActions([actions[k] for k in ("train", "stop_training")])
     return recent

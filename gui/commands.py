@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
@@ -47,3 +47,18 @@ class UndoCommand(QUndoCommand):
             return False
         mine.positions = dict(theirs.positions)
         return True
+
+
+class SettingCommand(QUndoCommand):
+    """One change of a data or training setting (see `Document.set_setting`)."""
+
+    def __init__(self, document: Document, path: tuple[str, ...], old: Any, new: Any):
+        super().__init__(f"Set {' '.join(path[1:])} to {new}")
+        self.document = document
+        self.path, self.old, self.new = path, old, new
+
+    def redo(self) -> None:
+        self.document.write_setting(self.path, self.new)
+
+    def undo(self) -> None:
+        self.document.write_setting(self.path, self.old)

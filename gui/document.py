@@ -13,7 +13,7 @@ attached later by `attach_inference`, typically once a background import finishe
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 
 class Document(QObject):
+    about_to_replace = Signal()  # set_project is called: anything about the old one must end
     project_replaced = Signal()  # a new or opened project: views rebuild from scratch
     inference_updated = Signal(object)  # set of node ids whose results changed
     selection_changed = Signal(object)  # list of selected node ids
@@ -34,6 +35,8 @@ class Document(QObject):
     path_changed = Signal(object)  # Path or None
     edit_refused = Signal(str)  # why an edit was refused, for the status bar
     custom_code_changed = Signal(bool)  # whether Custom layers' code may run for shapes
+    settings_changed = Signal(object)  # the path of the data/training setting that changed
+    lock_changed = Signal(str)  # why edits are refused now ("" when they are allowed)
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -44,6 +47,7 @@ class Document(QObject):
         self.selected: list[str] = []
         self.custom_allowed = False
         self.trusted: set[str] = set()  # Custom nodes whose code the user wrote in this session
+        self.lock_reason = ""
         self._unsubscribe = self.graph.subscribe(self._follow_output_renames)
         self._output_labels = self._current_output_labels()
 
@@ -67,6 +71,7 @@ class Document(QObject):
     def set_project(self, project: Project) -> None:
         """Show another project; the undo history starts again, and its Custom layers'
         code does not run until the user allows it (`allow_custom_code`)."""
+        self.about_to_replace.emit()
         if self.inference is not None:
             self.inference.close()
             self.inference = type(self.inference)(project.graph)
@@ -145,11 +150,21 @@ class Document(QObject):
 
     # --- edits ------------------------------------------------------------------------
 
+    def set_locked(self, reason: str) -> None:
+        """Refuse every edit, saying `reason`, until called with "" (e.g. while the graph
+        trains, so the run and the drawing never disagree)."""
+        if reason != self.lock_reason:
+            self.lock_reason = reason
+            self.lock_changed.emit(reason)
+
     def push(self, command: Command) -> bool:
         """Do an edit and put it on the undo stack; a refused edit changes nothing and
         emits `edit_refused` with the reason."""
         from gui.commands import UndoCommand
 
+        if self.lock_reason:
+            self.edit_refused.emit(self.lock_reason)
+            return False
         try:
             command.do(self.graph)
         except GraphError as exc:
@@ -160,6 +175,37 @@ class Document(QObject):
         self.refresh()
         self.undo_stack.push(UndoCommand(self, command))
         return True
+
+    def setting(self, path: tuple[str, ...]) -> Any:
+        """A data or training setting: ("data", "kind"), ("training", "lr"), or one output's
+        loss setting ("losses", "<Output label>", "loss")."""
+        section, *keys = path
+        if section == "losses":
+            return self.project.losses()[keys[0]][keys[1]]
+        return getattr(self.project, section)[keys[0]]
+
+    def set_setting(self, path: tuple[str, ...], value: Any) -> bool:
+        """Change a setting as one undoable edit (refused while locked)."""
+        from gui.commands import SettingCommand
+
+        if self.lock_reason:
+            self.edit_refused.emit(self.lock_reason)
+            return False
+        old = self.setting(path)
+        if old == value:
+            return False
+        self.undo_stack.push(SettingCommand(self, path, old, value))
+        return True
+
+    def write_setting(self, path: tuple[str, ...], value: Any) -> None:
+        """Store a setting without undo (the undo command's own doing)."""
+        section, *keys = path
+        if section == "losses":
+            losses = self.project.training["losses"]
+            losses[keys[0]] = {**self.project.losses()[keys[0]], keys[1]: value}
+        else:
+            getattr(self.project, section)[keys[0]] = value
+        self.settings_changed.emit(path)
 
     def select(self, node_ids: list[str]) -> None:
         node_ids = [n for n in node_ids if n in self.graph.nodes]

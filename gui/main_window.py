@@ -9,7 +9,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QUndoView, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QTabWidget,
+    QUndoView,
+    QWidget,
+)
 
 from engine.commands import remove_nodes
 from engine.fragments import copy_fragment, paste_command
@@ -25,6 +34,8 @@ from gui.mime import NODES_MIME
 from gui.palette import Palette
 from gui.preset_gallery import PresetGallery
 from gui.problems import ProblemsPanel
+from gui.training.page import TrainingPage
+from gui.training.settings_form import SettingsForm
 
 DOCK = Qt.DockWidgetArea
 
@@ -38,7 +49,13 @@ class MainWindow(QMainWindow):
         self.document = Document(parent=self)
         self.canvas = CanvasView(self.document)
         self.canvas.setObjectName("canvas")
-        self.setCentralWidget(self.canvas)
+        self.training = TrainingPage(self.document)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("centralTabs")
+        self.tabs.addTab(self.canvas, "Network")
+        self.tabs.addTab(self.training, "Training")
+        self.setCentralWidget(self.tabs)
+        self.training.session.run_started.connect(lambda: self.tabs.setCurrentWidget(self.training))
         self.docks: dict[str, QDockWidget] = {}
         self._add_docks()
         self.files = FileController(self, self.document, self.settings)
@@ -55,6 +72,8 @@ class MainWindow(QMainWindow):
         self.document.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.document.inference_updated.connect(self._update_status)
         self.document.project_replaced.connect(self._mention_custom_code)
+        self.document.lock_changed.connect(self._lock_changed)
+        self._lock_shown = ""
         self._update_title()
         self.resize(1400, 860)
         self._restore_layout()
@@ -70,11 +89,17 @@ class MainWindow(QMainWindow):
         self.code_preview = CodePreview(self.document)
         self.problems = ProblemsPanel(self.document)
         self.problems.problem_activated.connect(self.canvas.center_on_node)
+        self.training_settings = SettingsForm(self.document)
+        settings = QScrollArea()
+        settings.setWidgetResizable(True)
+        settings.setWidget(self.training_settings)
         history = QUndoView(self.document.undo_stack)
         history.setEmptyLabel("<opened>")
+        self.history = history
         for key, title, widget, area in (
             ("palette", "Layers", self.palette, DOCK.LeftDockWidgetArea),
             ("inspector", "Inspector", self.inspector, DOCK.RightDockWidgetArea),
+            ("training", "Training Settings", settings, DOCK.RightDockWidgetArea),
             ("code", "Code", self.code_preview, DOCK.BottomDockWidgetArea),
             ("problems", "Problems", self.problems, DOCK.BottomDockWidgetArea),
             ("history", "History", history, DOCK.BottomDockWidgetArea),
@@ -84,6 +109,8 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks[key] = dock
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["training"])
+        self.docks["inspector"].raise_()
         self.tabifyDockWidget(self.docks["code"], self.docks["problems"])
         self.tabifyDockWidget(self.docks["problems"], self.docks["history"])
         self.docks["code"].raise_()
@@ -115,6 +142,7 @@ class MainWindow(QMainWindow):
         from engine.shapes import ShapeInference
 
         self.document.attach_inference(ShapeInference(self.document.graph))
+        self.training.session.engine_ready()
         self.statusBar().showMessage("Ready", 3000)
 
     # --- files ----------------------------------------------------------------------------
@@ -191,6 +219,24 @@ class MainWindow(QMainWindow):
 
     # --- title, status, closing -----------------------------------------------------------
 
+    def _lock_changed(self, reason: str) -> None:
+        """While the graph trains nothing may edit it: not the canvas, palette, inspector,
+        settings or undo (the status bar says why when an edit is tried anyway)."""
+        editable = not reason
+        for widget in (self.palette, self.training_settings, self.history):
+            widget.setEnabled(editable)
+        self.canvas.setInteractive(editable)
+        for name in ("undo", "redo", "cut", "paste", "delete"):
+            self.actions[name].setEnabled(editable)
+        if editable:  # the stack knows again what can be undone
+            self.actions["undo"].setEnabled(self.document.undo_stack.canUndo())
+            self.actions["redo"].setEnabled(self.document.undo_stack.canRedo())
+        if reason:
+            self.statusBar().showMessage(reason, 8000)
+        elif self.statusBar().currentMessage() == self._lock_shown:
+            self.statusBar().clearMessage()
+        self._lock_shown = reason
+
     def _update_title(self, *_) -> None:
         path = self.document.path
         name = path.name if path else f"{self.document.project.name} (unsaved)"
@@ -218,6 +264,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState())
+        self.training.session.shutdown()
         self.files.discard_recovery()
         self.loader.stop()
         event.accept()

@@ -1,9 +1,12 @@
 """GUI test fixtures: a document with live shape inference, built as the app builds it."""
 
 import pytest
+from PySide6.QtCore import QSettings, QStandardPaths
 
 from engine.shapes import ShapeInference
+from gui import MainWindow
 from gui.document import Document
+from gui.files import recovery_path
 
 
 @pytest.fixture
@@ -11,6 +14,25 @@ def document(qtbot):
     doc = Document()
     doc.attach_inference(ShapeInference(doc.graph))
     return doc
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The main window, shown and active, with its own settings file; file dialogs and
+    error boxes are replaced (errors are collected in `window.errors`)."""
+    QStandardPaths.setTestModeEnabled(True)
+    recovery_path().unlink(missing_ok=True)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.errors = []
+    win.files.show_error = lambda title, message: win.errors.append(message)
+    win.files.ask_unsaved = lambda: "discard"  # pytest-qt closes the window after each test
+    win.show()
+    win.activateWindow()
+    qtbot.waitActive(win)  # shortcuts reach the active window only
+    yield win
+    recovery_path().unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings, QStandardPaths, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from test_canvas_helpers import drop_layer
@@ -15,23 +15,6 @@ from gui import MainWindow
 from gui.files import recovery_path
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    QStandardPaths.setTestModeEnabled(True)
-    recovery_path().unlink(missing_ok=True)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.errors = []
-    win.files.show_error = lambda title, message: win.errors.append(message)
-    win.files.ask_unsaved = lambda: "discard"  # pytest-qt closes the window after each test
-    win.show()
-    win.activateWindow()
-    qtbot.waitActive(win)  # shortcuts reach the active window only
-    yield win
-    recovery_path().unlink(missing_ok=True)
 
 
 def test_the_automation_names_are_there(window):

@@ -1,0 +1,244 @@
+"""Live plots of a run: loss (per batch, smoothed, per epoch), accuracy or R², learning rate.
+
+The x axis counts epochs; batch k of epoch e sits at e - 1 + k / batches_per_epoch, so a
+batch curve and the epoch points line up. Batches arrive in bursts from the controller's
+timer (about 25 a second), and each burst is one `setData` per curve. Earlier runs can be
+overlaid (dashed) for comparison. The plots export as one PNG and their data as CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QBuffer, QIODevice, Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+
+from engine.files import atomic_write, atomic_write_text
+from gui.training.series import Series, smoothed
+
+pg.setConfigOptions(background="w", foreground="#333", antialias=True)
+
+TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
+OVERLAY_COLORS = ("#7f7f7f", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+SCORES = ("accuracy", "r2")  # what the score plot shows, by preference
+
+
+def score_keys(row: dict[str, Any]) -> list[str]:
+    """The history keys the score plot shows for a row: accuracy for classification
+    outputs, R² for regression ones, train and validation, one per output."""
+    return [
+        key
+        for key, value in row.items()
+        if isinstance(value, float) and key.startswith(("train_", "val_")) and key.endswith(SCORES)
+    ]
+
+
+def score_name(key: str) -> str:
+    split, _, rest = key.partition("_")
+    metric = rest.rsplit("_", 1)[-1] if rest not in SCORES else rest
+    label = rest[: -len(metric) - 1] if rest != metric else ""
+    shown = "R²" if metric == "r2" else metric
+    return f"{'val' if split == 'val' else 'train'} {label + ' ' if label else ''}{shown}"
+
+
+def _plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(title=title)
+    plot.setObjectName(object_name)
+    plot.setLabel("bottom", "epoch")
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+    plot.setMouseEnabled(x=True, y=False)
+    plot.getPlotItem().setClipToView(True)
+    plot.getPlotItem().setDownsampling(auto=True, mode="peak")
+    return plot
+
+
+class TrainingPlots(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.loss_plot = _plot("lossPlot", "Loss", "loss")
+        self.score_plot = _plot("accuracyPlot", "Accuracy / R²", "score")
+        self.lr_plot = _plot("lrPlot", "Learning rate", "lr")
+        self.readout = QLabel(" ")
+        self.readout.setObjectName("plotReadout")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.loss_plot, 0, 0, 1, 2)
+        layout.addWidget(self.score_plot, 1, 0)
+        layout.addWidget(self.lr_plot, 1, 1)
+        layout.addWidget(self.readout, 2, 0, 1, 2)
+        layout.setRowStretch(0, 3)
+        layout.setRowStretch(1, 2)
+        self.batches = Series()
+        self.smooth = Series()
+        self.history: list[dict[str, Any]] = []
+        self.batches_per_epoch = 1
+        self._last_smooth: float | None = None
+        self._overlays: list[tuple[pg.PlotWidget, pg.PlotDataItem]] = []
+        self._make_curves()
+        self._hover = [
+            pg.SignalProxy(p.scene().sigMouseMoved, rateLimit=30, slot=self._hovered(p))
+            for p in (self.loss_plot, self.score_plot, self.lr_plot)
+        ]
+
+    def _make_curves(self) -> None:
+        loss = self.loss_plot
+        self.batch_curve = loss.plot(name="batch", pen=pg.mkPen("#aec7e8", width=1))
+        self.smooth_curve = loss.plot(name="batch, smoothed", pen=pg.mkPen(TRAIN_COLOR, width=2))
+        self.train_curve = _epoch_curve(loss, "train (epoch)", TRAIN_COLOR)
+        self.val_curve = _epoch_curve(loss, "validation", VAL_COLOR)
+        self.lr_curve = _epoch_curve(self.lr_plot, "lr", "#2ca02c")
+        self.score_curves: dict[str, pg.PlotDataItem] = {}
+
+    # --- a run ------------------------------------------------------------------------
+
+    def start_run(self, plan: dict[str, Any]) -> None:
+        """Forget the previous run's curves (overlays stay); a resumed run keeps its
+        history rows so far."""
+        self.batches_per_epoch = max(1, int(plan.get("batches_per_epoch", 1)))
+        self.batches.clear()
+        self.smooth.clear()
+        self._last_smooth = None
+        self.history = list(plan.get("history", []))
+        for item in self.score_curves.values():
+            _remove(self.score_plot, item)
+        self.score_curves = {}
+        for curve in (self.batch_curve, self.smooth_curve):
+            curve.setData([], [])
+        self._show_epochs()
+
+    def add_batches(self, losses: list[tuple[int, int, float]]) -> None:
+        """Batch losses (epoch, batch, loss), oldest first, as the controller delivers them."""
+        per = self.batches_per_epoch
+        xs = [epoch - 1 + batch / per for epoch, batch, _ in losses]
+        values = [loss for *_, loss in losses]
+        averaged, self._last_smooth = smoothed(values, self._last_smooth)
+        self.batches.extend(xs, values)
+        self.smooth.extend(xs, averaged)
+        self.batch_curve.setData(self.batches.x, self.batches.y)
+        self.smooth_curve.setData(self.smooth.x, self.smooth.y)
+
+    def add_epoch(self, row: dict[str, Any]) -> None:
+        self.history.append(row)
+        self._show_epochs()
+
+    def _show_epochs(self) -> None:
+        epochs = [row["epoch"] for row in self.history]
+        self.train_curve.setData(epochs, [row.get("train_loss") for row in self.history])
+        with_val = [row for row in self.history if "val_loss" in row]
+        self.val_curve.setData([r["epoch"] for r in with_val], [r["val_loss"] for r in with_val])
+        rates = [row["lr"] for row in self.history]
+        self.lr_curve.setData(epochs, rates)
+        if rates:  # from zero, so that a constant rate reads as a flat line, not noise
+            self.lr_plot.setYRange(0, max(rates) * 1.15 or 1.0)
+        for key in score_keys(self.history[-1]) if self.history else []:
+            curve = self.score_curves.get(key) or self._score_curve(key)
+            rows = [row for row in self.history if key in row]
+            curve.setData([r["epoch"] for r in rows], [r[key] for r in rows])
+
+    def _score_curve(self, key: str) -> pg.PlotDataItem:
+        color = VAL_COLOR if key.startswith("val_") else TRAIN_COLOR
+        index = len(self.score_curves) // 2
+        style = (Qt.PenStyle.SolidLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)[index % 3]
+        curve = _epoch_curve(self.score_plot, score_name(key), color, style)
+        self.score_curves[key] = curve
+        return curve
+
+    # --- overlays ---------------------------------------------------------------------
+
+    def set_overlays(self, runs: list[tuple[str, list[dict[str, Any]]]]) -> None:
+        """Draw earlier runs (name, history rows) dashed under the live one: validation
+        loss (training loss without a validation split) and the first score."""
+        for plot, item in self._overlays:
+            _remove(plot, item)
+        self._overlays = []
+        for index, (name, history) in enumerate(runs):
+            color = OVERLAY_COLORS[index % len(OVERLAY_COLORS)]
+            self._overlay(self.loss_plot, name, history, "val_loss", "train_loss", color)
+            keys = score_keys(history[-1]) if history else []
+            vals = [k for k in keys if k.startswith("val_")] or keys
+            if vals:
+                self._overlay(self.score_plot, name, history, vals[0], vals[0], color)
+
+    def _overlay(self, plot, name, history, key, fallback, color) -> None:
+        key = key if history and key in history[-1] else fallback
+        rows = [row for row in history if key in row]
+        if not rows:
+            return
+        pen = pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine)
+        item = plot.plot([r["epoch"] for r in rows], [r[key] for r in rows], pen=pen, name=name)
+        self._overlays.append((plot, item))
+
+    # --- hover ------------------------------------------------------------------------
+
+    def _hovered(self, plot: pg.PlotWidget):
+        def show(event) -> None:
+            point = plot.getPlotItem().vb.mapSceneToView(event[0])
+            self.readout.setText(self.describe(point.x()))
+
+        return show
+
+    def describe(self, x: float) -> str:
+        """What the plots hold near epoch position `x`, for the read-out line."""
+        parts = []
+        i = self.batches.nearest(x)
+        if i is not None and abs(self.batches.x[i] - x) <= 1:
+            epoch = int(self.batches.x[i] + 1 - 1e-9)
+            parts.append(
+                f"epoch {epoch} batch: loss {self.batches.y[i]:.4g} "
+                f"(smoothed {self.smooth.y[i]:.4g})"
+            )
+        row = min(self.history, key=lambda r: abs(r["epoch"] - x), default=None)
+        if row is not None and abs(row["epoch"] - x) <= 0.5:
+            values = [f"lr {row['lr']:.3g}", f"train loss {row['train_loss']:.4g}"]
+            if "val_loss" in row:
+                values.append(f"val loss {row['val_loss']:.4g}")
+            values += [f"{score_name(k)} {row[k]:.4g}" for k in score_keys(row)]
+            parts.append(f"epoch {row['epoch']}: " + ", ".join(values))
+        return "   |   ".join(parts) or " "
+
+    # --- export -----------------------------------------------------------------------
+
+    def export_png(self, path: Path) -> None:
+        """The three plots as they are on screen, as one PNG (written atomically)."""
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        self.grab().save(buffer, "PNG")
+        data = bytes(buffer.data())
+        atomic_write(path, lambda handle: handle.write(data))
+
+    def export_csv(self, path: Path) -> Path:
+        """Per-epoch history to `path`, and every batch loss to `<stem>-batches.csv` beside
+        it; returns the second path."""
+        from engine.outputs import history_csv
+
+        batches_path = path.with_name(f"{path.stem}-batches.csv")
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(["epoch_position", "loss", "smoothed_loss"])
+        writer.writerows(zip(self.batches.x, self.batches.y, self.smooth.y, strict=True))
+        atomic_write_text(path, history_csv(self.history))
+        atomic_write_text(batches_path, text.getvalue())
+        return batches_path
+
+
+def _epoch_curve(plot, name: str, color: str, style=Qt.PenStyle.SolidLine) -> pg.PlotDataItem:
+    return plot.plot(
+        name=name,
+        pen=pg.mkPen(color, width=2, style=style),
+        symbol="o",
+        symbolSize=5,
+        symbolBrush=color,
+        symbolPen=None,
+    )
+
+
+def _remove(plot: pg.PlotWidget, item: pg.PlotDataItem) -> None:
+    plot.removeItem(item)
+    plot.getPlotItem().legend.removeItem(item)

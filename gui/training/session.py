@@ -1,0 +1,160 @@
+"""`TrainingSession`: the app's side of training, between the document and the controller.
+
+It checks a run can work before starting it (the graph has no problems, Custom code is
+allowed to run, the device exists, each loss fits its output), keeps the graph read-only
+while the run goes, and feeds the run bar and the plots from the controller's signals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from gui.document import Document
+from gui.training.controller import IDLE, TrainingController
+from gui.training.plots import TrainingPlots
+from gui.training.run_bar import RunBar, clock
+
+LOCKED = "The graph is read-only while it trains: stop the run to edit it."
+END_TEXT = {
+    "completed": "Finished",
+    "early_stopped": "Stopped early (no better validation loss)",
+    "stopped": "Stopped",
+}
+
+
+class TrainingSession(QObject):
+    run_ended = Signal(object)  # the controller's summary, or None when the run failed
+    run_started = Signal()
+
+    def __init__(self, document: Document, bar: RunBar, plots: TrainingPlots, parent=None):
+        super().__init__(parent)
+        self.document = document
+        self.bar = bar
+        self.plots = plots
+        self.controller = TrainingController(self)
+        self.devices: list[tuple[str, str]] = [("auto", "Auto")]
+        self.bar.set_devices(self.devices, document.setting(("training", "device")))
+        bar.train_clicked.connect(self.train)
+        bar.pause_clicked.connect(self.controller.pause)
+        bar.resume_clicked.connect(self.controller.resume)
+        bar.stop_clicked.connect(self.controller.stop)
+        bar.device_chosen.connect(lambda d: document.set_setting(("training", "device"), d))
+        document.settings_changed.connect(self._setting_changed)
+        document.about_to_replace.connect(self.shutdown)
+        document.project_replaced.connect(self._project_replaced)
+        c = self.controller
+        c.state_changed.connect(bar.show_state)
+        c.started.connect(self._started)
+        c.batch_losses.connect(plots.add_batches)
+        c.progress.connect(bar.show_progress)
+        c.epoch_finished.connect(plots.add_epoch)
+        c.finished.connect(self._finished)
+        c.failed.connect(self._failed)
+
+    # --- the engine -------------------------------------------------------------------
+
+    def engine_ready(self) -> None:
+        """torch is loaded: list this machine's devices and allow training."""
+        from engine.devices import available_devices
+
+        self.devices = available_devices()
+        self.bar.set_devices(self.devices, self.document.setting(("training", "device")))
+        self.bar.engine_ready = True
+        self.bar.show_state(self.controller.state)
+
+    @property
+    def has_cuda(self) -> bool:
+        return any(value.startswith("cuda") for value, _ in self.devices)
+
+    # --- a run ------------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Why a run could not work now, each a sentence for the user (empty: it can)."""
+        document = self.document
+        inference = document.inference
+        if inference is None:
+            return ["PyTorch is still loading."]
+        graph_problems = inference.problems()
+        if graph_problems:
+            node_id, message = graph_problems[0]
+            label = document.graph.nodes[node_id].label
+            return [f"Fix the graph first: {label}: {message}"]
+        untrusted = [
+            n.label
+            for n in document.graph.nodes.values()
+            if n.type == "Custom" and not inference.may_run(n.id)
+        ]
+        if untrusted:
+            return [
+                f"Custom layer {untrusted[0]!r} comes from the file and has not been allowed "
+                "to run: read its code, then choose Edit > Run Custom Layer Code."
+            ]
+        return self._device_problems() + self._loss_problems()
+
+    def _device_problems(self) -> list[str]:
+        device = self.document.setting(("training", "device"))
+        if device not in {value for value, _ in self.devices}:
+            return [f"Device {device!r} is not on this machine: pick one from the Device list."]
+        return []
+
+    def _loss_problems(self) -> list[str]:
+        from engine.losses import shape_problems
+
+        graph, results = self.document.graph, self.document.inference.results
+        outputs = [n for n in graph.nodes.values() if n.type == "Output" and results[n.id].ok]
+        shapes = [tuple(results[n.id].output.shape[1:]) for n in outputs]
+        labels = [n.label for n in outputs]
+        found = shape_problems(self.document.project.losses(), labels, shapes)
+        return [f"Loss for output {label!r}: {message}." for label, message in found.items()]
+
+    def train(self) -> bool:
+        """Start a run of the project as it is now; False (and the reason shown) if it
+        cannot work or one is already going."""
+        if self.controller.state != IDLE:
+            return False
+        problems = self.problems()
+        if problems:
+            self.bar.show_end(problems[0], error=True)
+            return False
+        self.document.set_locked(LOCKED)
+        self.controller.start(self.document.project)
+        self.run_started.emit()
+        return True
+
+    def _started(self, plan: dict[str, Any]) -> None:
+        self.plots.start_run(plan)
+        self.bar.show_plan(plan)
+
+    def _finished(self, summary: dict[str, Any]) -> None:
+        self.document.set_locked("")
+        final = summary.get("final") or {}
+        parts = [
+            f"{END_TEXT.get(summary['status'], summary['status'])} after "
+            f"{summary['epochs']} epoch(s) in {clock(summary['seconds'])} on {summary['device']}"
+        ]
+        for key in ("val_loss", "val_accuracy", "val_r2"):
+            if key in final:
+                parts.append(f"{key.replace('_', ' ')} {final[key]:.4g}")
+        self.bar.show_end(", ".join(parts) + ".")
+        self.run_ended.emit(summary)
+
+    def _failed(self, message: str) -> None:
+        self.document.set_locked("")
+        self.bar.show_end(f"Training failed: {message}", error=True)
+        self.run_ended.emit(None)
+
+    def shutdown(self) -> None:
+        """Stop any run and wait for its thread (closing, or opening another project)."""
+        self.controller.shutdown()
+
+    # --- settings ---------------------------------------------------------------------
+
+    def _setting_changed(self, path: tuple[str, ...]) -> None:
+        if path == ("training", "device"):
+            self.bar.show_device(self.document.setting(path))
+
+    def _project_replaced(self) -> None:
+        self.bar.set_devices(self.devices, self.document.setting(("training", "device")))
+        self.bar.show_status("Not trained yet.")

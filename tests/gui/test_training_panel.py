@@ -1,0 +1,227 @@
+"""Training from the main window as a user does it: settings, Train, live plots, pause,
+resume, stop, closing or opening a project mid-run, and errors. Waits on signals only."""
+
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QThread
+from PySide6.QtWidgets import QComboBox, QProgressBar, QPushButton, QWidget
+
+from engine.commands import SetParams
+from gui.training import IDLE, PAUSED
+
+PRESETS = Path(__file__).resolve().parents[2] / "presets"
+RUN_MS = 30_000
+
+
+def open_preset(window, name: str, **training):
+    assert window.files.open_preset(name)
+    for key, value in training.items():
+        window.document.project.training[key] = value
+    return window.training.session.controller
+
+
+def button(window, name: str) -> QPushButton:
+    return window.findChild(QPushButton, name)
+
+
+def plotted(window, plot_name: str) -> dict[str, int]:
+    """Points held by each named curve of a plot."""
+    plot = window.findChild(pg.PlotWidget, plot_name)
+    counts = {}
+    for item in plot.getPlotItem().listDataItems():
+        x, _ = item.getData()
+        counts[item.name()] = 0 if x is None else len(x)
+    return counts
+
+
+def click(qtbot, widget) -> None:
+    assert widget.isEnabled(), widget.objectName()
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def test_the_automation_names_are_there(window):
+    for name, kind in (
+        ("trainButton", QPushButton),
+        ("pauseButton", QPushButton),
+        ("stopButton", QPushButton),
+        ("progress", QProgressBar),
+        ("deviceCombo", QComboBox),
+        ("lossPlot", pg.PlotWidget),
+        ("accuracyPlot", pg.PlotWidget),
+    ):
+        assert window.findChild(kind, name) is not None, name
+
+
+def test_train_plots_batches_and_epochs_and_reports_the_result(window, qtbot):
+    controller = open_preset(window, "digits_mlp", epochs=3)
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
+        click(qtbot, button(window, "trainButton"))
+    assert done.args[0]["status"] == "completed"
+    assert window.tabs.currentWidget() is window.training
+    loss = plotted(window, "lossPlot")
+    per_epoch = window.training.plots.batches_per_epoch
+    assert per_epoch > 10
+    assert loss["batch"] == loss["batch, smoothed"] == 3 * per_epoch
+    assert loss["train (epoch)"] == loss["validation"] == 3
+    assert plotted(window, "accuracyPlot") == {"train accuracy": 3, "val accuracy": 3}
+    progress = window.findChild(QProgressBar, "progress")
+    assert progress.value() == progress.maximum()
+    status = window.training.bar.status.text()
+    assert status.startswith("Finished after 3 epoch(s)") and "val accuracy" in status
+    assert "epoch 2:" in window.training.plots.describe(2.0)
+
+
+def test_pause_resume_and_stop_from_the_buttons_with_the_graph_read_only(window, qtbot):
+    controller = open_preset(window, "digits_mlp", epochs=400)
+    document = window.document
+    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    pause = button(window, "pauseButton")
+    with qtbot.waitSignal(controller.state_changed, check_params_cb=lambda s: s == PAUSED):
+        click(qtbot, pause)
+    assert pause.text() == "Resume"
+    assert not window.canvas.isInteractive() and not window.palette.isEnabled()
+    out = next(n for n in document.graph.nodes.values() if n.type == "Output")
+    with qtbot.waitSignal(document.edit_refused) as refused:
+        assert not document.push(SetParams(out.id, label="renamed"))
+    assert "read-only while it trains" in refused.args[0]
+    assert not window.actions["undo"].isEnabled()
+    rows = len(window.training.plots.history)
+    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+        click(qtbot, pause)  # resume
+    assert len(window.training.plots.history) > rows
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
+        click(qtbot, button(window, "stopButton"))
+    assert done.args[0]["status"] == "stopped" and done.args[0]["epochs"] < 400
+    assert window.canvas.isInteractive() and document.push(SetParams(out.id, label="renamed"))
+    assert window.training.bar.status.text().startswith("Stopped after")
+    assert button(window, "trainButton").isEnabled()
+
+
+def test_closing_the_window_mid_run_stops_and_joins_the_worker(window, qtbot):
+    controller = open_preset(window, "digits_mlp", epochs=400)
+    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    thread = controller._thread
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        assert window.close()
+    assert controller.state == IDLE and thread.isFinished()
+    assert not any(isinstance(t, QThread) and t.isRunning() for t in window.findChildren(QThread))
+
+
+def test_opening_another_project_mid_run_ends_the_run_first(window, qtbot):
+    controller = open_preset(window, "digits_mlp", epochs=400)
+    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
+        assert window.open_project(PRESETS / "linear_regression.json")
+    assert done.args[0]["status"] == "stopped"
+    assert controller.state == IDLE and not window.document.lock_reason
+    assert window.canvas.isInteractive()
+
+
+def test_a_failing_run_shows_its_message_and_the_app_stays_usable(window, qtbot, tmp_path):
+    controller = open_preset(window, "digits_mlp")
+    window.document.project.data.update(kind="csv", path=str(tmp_path / "missing.csv"))
+    with qtbot.waitSignal(controller.failed, timeout=RUN_MS) as failed:
+        click(qtbot, button(window, "trainButton"))
+    assert "missing.csv" in failed.args[0]
+    status = window.training.bar.status
+    assert status.text().startswith("Training failed:") and "missing.csv" in status.text()
+    assert button(window, "trainButton").isEnabled() and not window.document.lock_reason
+    window.document.project.data.update(kind="builtin", path="")
+    window.document.project.training["epochs"] = 1
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+
+
+def test_choices_that_cannot_work_are_explained_before_any_run(window, qtbot):
+    controller = open_preset(window, "linear_regression")
+    document = window.document
+    label = document.project.output_labels()[0]
+    assert document.set_setting(("losses", label, "loss"), "CrossEntropyLoss")
+    click(qtbot, button(window, "trainButton"))
+    assert controller.state == IDLE
+    status = window.training.bar.status.text()
+    assert "CrossEntropyLoss needs one score per class" in status and label in status
+    document.undo_stack.undo()
+    assert document.setting(("losses", label, "loss")) == "MSELoss"
+    document.set_setting(("training", "device"), "cuda:7")
+    combo = window.findChild(QComboBox, "deviceCombo")
+    assert combo.currentText() == "cuda:7 (not on this machine)"
+    click(qtbot, button(window, "trainButton"))
+    assert controller.state == IDLE
+    assert "'cuda:7' is not on this machine" in window.training.bar.status.text()
+
+
+def test_the_device_list_offers_this_machine_and_sets_the_project(window, qtbot):
+    open_preset(window, "digits_mlp")
+    combo = window.findChild(QComboBox, "deviceCombo")
+    values = [combo.itemData(i) for i in range(combo.count())]
+    assert values[:2] == ["auto", "cpu"]
+    combo.setCurrentIndex(1)
+    combo.activated.emit(1)  # as a user's pick does
+    assert window.document.setting(("training", "device")) == "cpu"
+    window.document.undo_stack.undo()
+    assert combo.currentData() == "auto"
+
+
+def test_settings_are_edited_in_the_form_with_undo(window, qtbot):
+    open_preset(window, "digits_mlp")
+    document = window.document
+    form = window.training_settings
+    lr = form.training.editor("lr")
+    lr.edit.setText("0.5")
+    lr.edit.editingFinished.emit()
+    assert document.project.training["lr"] == 0.5
+    lr.edit.setText("1000")
+    lr.edit.editingFinished.emit()
+    assert document.project.training["lr"] == 0.5
+    assert "lr must be" in form.training.fields["lr"].error.text()
+    training = form.training
+    assert training.form.isRowVisible(training.editor("momentum"))  # the preset uses SGD
+    assert not training.form.isRowVisible(training.editor("step_size"))  # no scheduler
+    optimizer = training.editor("optimizer").combo
+    optimizer.setCurrentIndex(optimizer.findData("Adam"))
+    optimizer.activated.emit(optimizer.currentIndex())
+    assert not training.form.isRowVisible(training.editor("momentum"))
+    kind = form.data.editor("kind")
+    kind.combo.setCurrentIndex(kind.combo.findData("synthetic"))
+    kind.combo.activated.emit(kind.combo.currentIndex())
+    assert document.project.data["kind"] == "synthetic"
+    assert form.data.form.isRowVisible(form.data.editor("samples"))
+    assert not form.data.form.isRowVisible(form.data.editor("path"))
+    names = form.data.editor("name").combo
+    assert names.itemData(0) == "blobs"
+    for _ in range(3):
+        document.undo_stack.undo()
+    assert document.project.data["kind"] == "builtin"
+    assert document.project.training["optimizer"] == "SGD"
+    assert document.project.training["lr"] == 0.01
+    assert form.training.editor("lr").edit.text() == "0.01"
+
+
+def test_a_renamed_output_keeps_its_loss_form(window, qtbot):
+    open_preset(window, "multitask")
+    form = window.training_settings
+    labels = list(form.losses)
+    assert len(labels) == 2
+    out = next(n for n in window.document.graph.nodes.values() if n.label == labels[0])
+    window.document.push(SetParams(out.id, label="price"))
+    assert list(form.losses) == ["price", labels[1]]
+    assert form.findChild(QWidget, "losses_price_loss") is not None
+
+
+def test_plots_export_as_png_and_csv(window, qtbot, tmp_path):
+    controller = open_preset(window, "linear_regression", epochs=2)
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    plots = window.training.plots
+    assert plotted(window, "accuracyPlot") == {"train R²": 2, "val R²": 2}
+    plots.export_png(tmp_path / "plots.png")
+    assert (tmp_path / "plots.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    batches = plots.export_csv(tmp_path / "run.csv")
+    lines = (tmp_path / "run.csv").read_text().splitlines()
+    assert lines[0].startswith("epoch,lr,") and len(lines) == 3
+    assert batches.read_text().splitlines()[0] == "epoch_position,loss,smoothed_loss"
