@@ -12,10 +12,10 @@ from typing import Any
 from tqdm import tqdm
 
 from engine.build import BuildError
-from engine.cli.outputs import write_outputs
 from engine.codegen import CodegenError
 from engine.data import DataError, kind_of_path
 from engine.graph import clean_label
+from engine.outputs import write_outputs
 from engine.project import Project, ProjectError, load
 from engine.settings import validate_training
 from engine.training import Callback, Checkpointer, Trainer, TrainingError

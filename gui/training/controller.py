@@ -13,6 +13,7 @@ before a row. A pause, a stop and the end of a run empty the feed at once.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -30,6 +31,7 @@ from engine.project import Project
 from gui.training.worker import TrainingWorker
 
 if TYPE_CHECKING:
+    from engine.runs import RunRecord
     from engine.training import Trainer
     from gui.training.job import TrainingJob
 
@@ -65,6 +67,7 @@ class TrainingController(QObject):
         self._thread: QThread | None = None
         self._rows: list[dict[str, Any]] = []
         self.last_job: TrainingJob | None = None
+        self.last_record: RunRecord | None = None  # the saved run, when it was kept
         self._timer = QTimer(self)
         self._timer.setInterval(1000 // DRAIN_HZ)
         self._timer.timeout.connect(self._drain)
@@ -85,11 +88,15 @@ class TrainingController(QObject):
 
     # --- commands ---------------------------------------------------------------------
 
-    def start(self, project: Project) -> None:
-        """Train a copy of `project` as it is now; raises TrainingBusyError during a run."""
+    def start(
+        self, project: Project, run_folder: Path | None = None, resume: RunRecord | None = None
+    ) -> None:
+        """Train a copy of `project` as it is now, keeping the run in `run_folder` when
+        given, continuing the stopped run `resume` when given. Raises TrainingBusyError
+        during a run."""
         if self.is_running:
             raise TrainingBusyError("a training run is already active; stop it first")
-        worker = TrainingWorker(project)
+        worker = TrainingWorker(project, run_folder, resume)
         thread = QThread()
         thread.setObjectName("training")
         worker.moveToThread(thread)
@@ -195,6 +202,7 @@ class TrainingController(QObject):
         self._timer.stop()
         self._worker = self._thread = None
         self.last_job = worker.job
+        self.last_record = worker.record
         self._set_state(IDLE)
 
     @Slot()

@@ -14,8 +14,10 @@ from PySide6.QtWidgets import (
 )
 
 from gui.document import Document
+from gui.training.history import RunHistory
 from gui.training.plots import TrainingPlots
 from gui.training.run_bar import RunBar
+from gui.training.runs_table import RunsTable
 from gui.training.session import TrainingSession
 
 
@@ -30,6 +32,9 @@ class TrainingPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("trainingTabs")
         self.tabs.addTab(self._plots_tab(), "Plots")
+        self.runs_table = RunsTable()
+        self.history = RunHistory(self.session, self.runs_table, self.plots)
+        self.tabs.addTab(self.runs_table, "Runs")
         layout = QVBoxLayout(self)
         layout.addWidget(self.bar)
         layout.addWidget(self.tabs, 1)

@@ -7,10 +7,14 @@ while the run goes, and feeds the run bar and the plots from the controller's si
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from engine.runs import RunRecord, new_run_folder, runs_folder
 from gui.document import Document
 from gui.training.controller import IDLE, TrainingController
 from gui.training.plots import TrainingPlots
@@ -34,6 +38,8 @@ class TrainingSession(QObject):
         self.bar = bar
         self.plots = plots
         self.controller = TrainingController(self)
+        self._scratch: Path | None = None
+        self._earlier_rows: list[dict[str, Any]] = []
         self.devices: list[tuple[str, str]] = [("auto", "Auto")]
         self.bar.set_devices(self.devices, document.setting(("training", "device")))
         bar.train_clicked.connect(self.train)
@@ -43,6 +49,7 @@ class TrainingSession(QObject):
         bar.device_chosen.connect(lambda d: document.set_setting(("training", "device"), d))
         document.settings_changed.connect(self._setting_changed)
         document.about_to_replace.connect(self.shutdown)
+        document.path_changed.connect(self._path_changed)
         document.project_replaced.connect(self._project_replaced)
         c = self.controller
         c.state_changed.connect(bar.show_state)
@@ -109,23 +116,50 @@ class TrainingSession(QObject):
         found = shape_problems(self.document.project.losses(), labels, shapes)
         return [f"Loss for output {label!r}: {message}." for label, message in found.items()]
 
-    def train(self) -> bool:
-        """Start a run of the project as it is now; False (and the reason shown) if it
-        cannot work or one is already going."""
+    def train(self, resume: RunRecord | None = None) -> bool:
+        """Start a run of the project as it is now (continuing `resume`, a stopped run,
+        when given); False (and the reason shown) if it cannot work or one is going."""
         if self.controller.state != IDLE:
             return False
         problems = self.problems()
         if problems:
             self.bar.show_end(problems[0], error=True)
             return False
+        try:
+            folder = resume.folder if resume else new_run_folder(self.runs_root())
+        except OSError as exc:
+            self.bar.show_end(f"Cannot make a folder for the run: {exc}", error=True)
+            return False
+        self._earlier_rows = list(resume.history) if resume else []
         self.document.set_locked(LOCKED)
-        self.controller.start(self.document.project)
+        self.controller.start(self.document.project, folder, resume)
         self.run_started.emit()
         return True
 
     def _started(self, plan: dict[str, Any]) -> None:
-        self.plots.start_run(plan)
+        self.plots.start_run({**plan, "history": self._earlier_rows})
         self.bar.show_plan(plan)
+
+    # --- where runs are kept ----------------------------------------------------------
+
+    def runs_root(self) -> Path:
+        """The saved project's runs folder; for a project not saved yet, a temporary one
+        that moves beside the project file when it is first saved."""
+        if self.document.path is not None:
+            return runs_folder(self.document.path)
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="torchwright-runs-"))
+        return self._scratch
+
+    def _path_changed(self, path: Path | None) -> None:
+        scratch, self._scratch = self._scratch, None
+        if scratch is None:
+            return
+        target = runs_folder(path) if path is not None else None
+        if target is not None and not target.exists() and any(scratch.iterdir()):
+            shutil.move(scratch, target)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _finished(self, summary: dict[str, Any]) -> None:
         self.document.set_locked("")
@@ -148,6 +182,9 @@ class TrainingSession(QObject):
     def shutdown(self) -> None:
         """Stop any run and wait for its thread (closing, or opening another project)."""
         self.controller.shutdown()
+        if self._scratch is not None and self.document.path is None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     # --- settings ---------------------------------------------------------------------
 

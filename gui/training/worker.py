@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import copy
 import logging
+import shutil
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.project import Project, from_dict, to_dict
+from engine.runs import CHECKPOINT_FILE, RunRecord, save_run
 from gui.training.feed import BatchFeed, ProgressMeter
 
 if TYPE_CHECKING:
@@ -43,13 +46,24 @@ class TrainingWorker(QObject):
     finished = Signal(object)  # TrainResult.summary()
     failed = Signal(str)  # one line for the user
 
-    def __init__(self, project: Project, parent: QObject | None = None):
+    def __init__(
+        self,
+        project: Project,
+        run_folder: Path | None = None,
+        resume: RunRecord | None = None,
+        parent: QObject | None = None,
+    ):
+        """`run_folder`: where the run keeps its checkpoint and, at the end, its files
+        (engine.runs); `resume`: a stopped run to continue, with its own settings."""
         super().__init__(parent)
         # A copy taken now, in the GUI thread: the user may edit the graph while it trains.
         self._document = copy.deepcopy(to_dict(project))
         self._path: Path | None = project.path
+        self._run_folder = run_folder
+        self._resume = resume
         self.feed = BatchFeed()
         self.job: TrainingJob | None = None
+        self.record: RunRecord | None = None
         self._lock = threading.Lock()
         self._trainer: Trainer | None = None
         self._stop_wanted = False
@@ -91,8 +105,10 @@ class TrainingWorker(QObject):
         except Exception as exc:
             if not _speaks_for_itself(exc):
                 log.exception("training could not run")
+            self._drop_unsaved_folder()
             self.failed.emit(one_line(exc))
             return
+        self._drop_unsaved_folder()
         if summary["status"] == "failed":
             self.failed.emit(one_line_text(summary["message"]))
         else:
@@ -100,14 +116,37 @@ class TrainingWorker(QObject):
 
     def _train(self) -> dict[str, Any]:
         # torch is imported here, in this thread, so the window never waits for it.
+        from engine.training import Checkpointer
         from gui.training.job import Relay, prepare_job, torch_threads, training_threads
 
         project = from_dict(self._document)
         project.path = self._path
+        callbacks: list = [Relay(self)]
+        if self._run_folder is not None:
+            callbacks.append(Checkpointer(self._run_folder / CHECKPOINT_FILE))
+        resume = self._resume
+        started = resume.started if resume else datetime.now().isoformat(timespec="seconds")
+        settings = resume.settings if resume else {}
         with torch_threads(training_threads()):
-            self.job = prepare_job(project, [Relay(self)])
+            self.job = prepare_job(
+                project, callbacks, settings.get("data"), settings.get("training")
+            )
             self._attach(self.job.trainer)
-            return self.job.run().summary()
+            result = self.job.run(resume.checkpoint_path if resume else None)
+        summary = result.summary()
+        if self._run_folder is not None and result.history:
+            try:
+                self.record = save_run(self._run_folder, self.job, result, started)
+            except OSError as exc:
+                summary["run_error"] = one_line(exc)
+        return summary
+
+    def _drop_unsaved_folder(self) -> None:
+        """A new run that kept nothing (it failed or stopped before its first epoch)
+        leaves no empty folder behind."""
+        folder = self._run_folder
+        if folder is not None and self._resume is None and self.record is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _attach(self, trainer: Trainer) -> None:
         """Hand the trainer any stop or pause asked for while it was being made."""

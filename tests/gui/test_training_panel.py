@@ -225,3 +225,84 @@ def test_plots_export_as_png_and_csv(window, qtbot, tmp_path):
     lines = (tmp_path / "run.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,lr,") and len(lines) == 3
     assert batches.read_text().splitlines()[0] == "epoch_position,loss,smoothed_loss"
+
+
+# --- run history --------------------------------------------------------------------------
+
+
+def saved_preset(window, tmp_path, name: str, **training):
+    controller = open_preset(window, name, **training)
+    save_as(window, tmp_path / f"{name}.json")
+    return controller
+
+
+def save_as(window, path: Path) -> None:
+    window.files.ask_save_path = lambda: str(path)
+    assert window.files.save_as()
+
+
+def test_each_run_is_kept_beside_the_project_and_listed(window, qtbot, tmp_path):
+    controller = saved_preset(window, tmp_path, "digits_mlp", epochs=2)
+    for _ in range(2):
+        with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+            click(qtbot, button(window, "trainButton"))
+    folder = tmp_path / "digits_mlp.runs"
+    assert sorted(p.name for p in folder.iterdir()) == ["run-001", "run-002"]
+    assert (folder / "run-002" / "weights.safetensors").is_file()
+    table = window.training.runs_table.table
+    assert table.rowCount() == 2 and table.item(0, 1).text() == "Run 2"
+    table.item(1, 0).setCheckState(Qt.CheckState.Checked)  # overlay Run 1
+    assert plotted(window, "lossPlot")["Run 1"] == 2
+
+
+def test_a_stopped_run_resumes_where_it_stopped(window, qtbot, tmp_path):
+    controller = saved_preset(window, tmp_path, "digits_mlp", epochs=400)
+    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
+        click(qtbot, button(window, "stopButton"))
+    stopped_at = done.args[0]["epochs"]
+    runs = window.training.runs_table
+    runs.table.selectRow(0)
+    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS) as row:
+        click(qtbot, runs.resume_button)
+    assert row.args[0]["epoch"] == stopped_at + 1
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
+        click(qtbot, button(window, "stopButton"))
+    assert done.args[0]["epochs"] > stopped_at  # the history goes on from the checkpoint
+    assert len(window.training.plots.history) == done.args[0]["epochs"]
+    assert [p.name for p in (tmp_path / "digits_mlp.runs").iterdir()] == ["run-001"]
+
+
+def test_a_runs_weights_load_back_and_a_run_can_be_deleted(window, qtbot, tmp_path):
+    controller = saved_preset(window, tmp_path, "digits_mlp", epochs=1)
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    trained = controller.last_job.built.module.state_dict()
+    history, runs = window.training.history, window.training.runs_table
+    runs.table.selectRow(0)
+    with qtbot.waitSignal(history.weights_loaded) as loaded:
+        click(qtbot, runs.load_button)
+    for name, tensor in loaded.args[0].built.module.state_dict().items():
+        assert tensor.equal(trained[name]), name
+    fc = next(n for n in window.document.graph.nodes.values() if n.type == "Linear")
+    window.document.push(SetParams(fc.id, {"out_features": 7}))
+    runs.table.selectRow(0)
+    click(qtbot, runs.load_button)
+    assert "no longer matches the graph" in window.training.bar.status.text()
+    history.ask_delete = lambda record: True
+    click(qtbot, runs.delete_button)
+    assert runs.table.rowCount() == 0
+    assert not any((tmp_path / "digits_mlp.runs").iterdir())
+
+
+def test_runs_of_an_unsaved_project_move_beside_it_when_saved(window, qtbot, tmp_path):
+    controller = open_preset(window, "digits_mlp", epochs=1)
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    scratch = window.training.session.runs_root()
+    assert (scratch / "run-001" / "run.json").is_file()
+    save_as(window, tmp_path / "mine.json")
+    assert (tmp_path / "mine.runs" / "run-001" / "run.json").is_file()
+    assert not scratch.exists()
+    assert window.training.runs_table.table.rowCount() == 1

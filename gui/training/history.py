@@ -1,0 +1,96 @@
+"""`RunHistory`: the project's saved runs behind the Runs tab.
+
+It lists the runs (engine.runs) whenever the project, its file or a run changes, draws
+the checked ones over the live plots, resumes a stopped run, deletes one (after asking),
+and puts a run's weights back into the model for the evaluation and try-it views.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from engine.runs import (
+    RunError,
+    RunRecord,
+    delete_run,
+    graph_fingerprint,
+    list_runs,
+    load_run_weights,
+)
+from gui.training.plots import TrainingPlots
+from gui.training.runs_table import RunsTable
+from gui.training.session import TrainingSession
+from gui.training.worker import one_line
+
+
+class RunHistory(QObject):
+    weights_loaded = Signal(object, object)  # (TrainingJob with the run's weights, RunRecord)
+
+    def __init__(self, session: TrainingSession, table: RunsTable, plots: TrainingPlots):
+        super().__init__(session)
+        self.session = session
+        self.document = session.document
+        self.table = table
+        self.plots = plots
+        self.records: list[RunRecord] = []
+        table.overlay_changed.connect(self._overlay)
+        table.resume_requested.connect(self._resume)
+        table.delete_requested.connect(self._delete)
+        table.load_weights_requested.connect(self.load_weights)
+        session.run_ended.connect(self.refresh)
+        self.document.project_replaced.connect(self.refresh)
+        self.document.path_changed.connect(self.refresh)
+        self.document.inference_updated.connect(self._graph_may_have_changed)
+        self.refresh()
+
+    def refresh(self, *_) -> None:
+        self.records, problems = list_runs(self.session.runs_root())
+        self.table.set_runs(self.records, graph_fingerprint(self.document.project))
+        if problems:
+            self.session.bar.show_status("Some runs could not be read: " + "; ".join(problems))
+
+    def _graph_may_have_changed(self, *_) -> None:
+        """Edits change which runs fit the graph (greyed rows, Resume)."""
+        if self.records:
+            self.table.set_runs(self.records, graph_fingerprint(self.document.project))
+
+    def _overlay(self, records: list[RunRecord]) -> None:
+        self.plots.set_overlays([(record.name, record.history) for record in records])
+
+    def _resume(self, record: RunRecord) -> None:
+        self.session.train(resume=record)
+
+    def ask_delete(self, record: RunRecord) -> bool:
+        parent = self.table if isinstance(self.table, QWidget) else None
+        answer = QMessageBox.question(
+            parent,
+            "Delete run",
+            f"Delete {record.name} and its weights ({record.folder})? This cannot be undone.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _delete(self, record: RunRecord) -> None:
+        if not self.ask_delete(record):
+            return
+        try:
+            delete_run(record)
+        except RunError as exc:
+            self.session.bar.show_status(str(exc), error=True)
+        self.refresh()
+
+    def load_weights(self, record: RunRecord) -> bool:
+        """Build the current graph, load the data and put the run's weights in: the
+        evaluation and try-it views then show that run."""
+        from engine.training_job import prepare_job
+
+        project = self.document.project
+        try:
+            job = prepare_job(project)
+            load_run_weights(record, job.built.module, graph_fingerprint(project))
+        except Exception as exc:  # the engine's errors name what is wrong; see one_line
+            self.session.bar.show_status(f"Cannot load {record.name}: {one_line(exc)}", True)
+            return False
+        self.session.bar.show_status(f"Loaded the weights of {record.name}.")
+        self.weights_loaded.emit(job, record)
+        return True
