@@ -36,7 +36,7 @@ def in_app(preset: str, epochs: int) -> tuple[list[float], dict]:
 
     from gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # alive while the window is
     settings = QSettings(str(ROOT / "bench" / ".ui_latency.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings)
     window.files.ask_unsaved = lambda: "discard"
