@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +39,8 @@ def in_app(preset: str, epochs: int) -> tuple[list[float], dict]:
     from gui.main_window import MainWindow
 
     _app = QApplication.instance() or QApplication([])  # alive while the window is
-    settings = QSettings(str(ROOT / "bench" / ".ui_latency.ini"), QSettings.Format.IniFormat)
+    scratch = tempfile.mkdtemp(prefix="ui-latency-")
+    settings = QSettings(f"{scratch}/settings.ini", QSettings.Format.IniFormat)
     window = MainWindow(settings)
     window.files.ask_unsaved = lambda: "discard"
     window.show()
@@ -66,7 +69,7 @@ def in_app(preset: str, epochs: int) -> tuple[list[float], dict]:
     loop.exec()
     timer.stop()
     window.close()
-    Path(settings.fileName()).unlink(missing_ok=True)
+    shutil.rmtree(scratch, ignore_errors=True)
     return delays, summaries[0]
 
 

@@ -94,21 +94,35 @@ class RegressionMeter:
         return regression_scores(squared, absolute, total, total_sq, self.count)
 
 
-def classification_scores(confusion: torch.Tensor | list[list[int]]) -> dict[str, float]:
-    """Accuracy and macro precision / recall / F1 from a confusion matrix."""
+def class_rates(confusion: torch.Tensor | list[list[int]]) -> dict[str, torch.Tensor]:
+    """Per class, from a confusion matrix [true, predicted]: precision, recall, F1 (0
+    where a denominator is 0), and the counts of true and of predicted samples."""
     matrix = torch.as_tensor(confusion, dtype=torch.float64)
     hits, true_counts, predicted_counts = matrix.diagonal(), matrix.sum(1), matrix.sum(0)
-    present = (true_counts + predicted_counts) > 0
     precision = hits / predicted_counts.clamp(min=1)
     recall = hits / true_counts.clamp(min=1)
     both = precision + recall
     f1 = torch.where(both > 0, 2 * precision * recall / both.clamp(min=1e-300), 0.0)
-    total = float(matrix.sum())
     return {
-        "accuracy": float(hits.sum()) / total if total else 0.0,
-        "precision": _present_mean(precision, present),
-        "recall": _present_mean(recall, present),
-        "f1": _present_mean(f1, present),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true": true_counts,
+        "predicted": predicted_counts,
+        "hits": hits,
+    }
+
+
+def classification_scores(confusion: torch.Tensor | list[list[int]]) -> dict[str, float]:
+    """Accuracy and macro precision / recall / F1 from a confusion matrix."""
+    rates = class_rates(confusion)
+    present = (rates["true"] + rates["predicted"]) > 0
+    total = float(rates["true"].sum())
+    return {
+        "accuracy": float(rates["hits"].sum()) / total if total else 0.0,
+        "precision": _present_mean(rates["precision"], present),
+        "recall": _present_mean(rates["recall"], present),
+        "f1": _present_mean(rates["f1"], present),
     }
 
 

@@ -68,6 +68,8 @@ class TrainingController(QObject):
         self._rows: list[dict[str, Any]] = []
         self.last_job: TrainingJob | None = None
         self.last_record: RunRecord | None = None  # the saved run, when it was kept
+        # (engine.evaluation.TrainedModel, its evaluation) of the last run, or Nones
+        self.last_evaluation: tuple[Any, Any] = (None, None)
         self._timer = QTimer(self)
         self._timer.setInterval(1000 // DRAIN_HZ)
         self._timer.timeout.connect(self._drain)
@@ -203,6 +205,7 @@ class TrainingController(QObject):
         self._worker = self._thread = None
         self.last_job = worker.job
         self.last_record = worker.record
+        self.last_evaluation = (worker.trained, worker.evaluation)
         self._set_state(IDLE)
 
     @Slot()

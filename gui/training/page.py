@@ -14,11 +14,13 @@ from PySide6.QtWidgets import (
 )
 
 from gui.document import Document
+from gui.training.evaluation_view import EvaluationView
 from gui.training.history import RunHistory
 from gui.training.plots import TrainingPlots
 from gui.training.run_bar import RunBar
 from gui.training.runs_table import RunsTable
 from gui.training.session import TrainingSession
+from gui.training.try_it import TryItPanel
 
 
 class TrainingPage(QWidget):
@@ -35,9 +37,46 @@ class TrainingPage(QWidget):
         self.runs_table = RunsTable()
         self.history = RunHistory(self.session, self.runs_table, self.plots)
         self.tabs.addTab(self.runs_table, "Runs")
+        self.evaluation = EvaluationView()
+        self.try_it = TryItPanel()
+        self.tabs.addTab(self.evaluation, "Evaluation")
+        self.tabs.addTab(self.try_it, "Try It")
+        self.evaluation.sample_activated.connect(self._try_sample)
+        self.session.run_started.connect(self._forget_model)
+        self.session.run_ended.connect(self._show_run)
+        self.history.weights_loaded.connect(self._show_loaded)
+        self.document.project_replaced.connect(self._forget_model)
         layout = QVBoxLayout(self)
         layout.addWidget(self.bar)
         layout.addWidget(self.tabs, 1)
+
+    # --- the trained model ------------------------------------------------------------
+
+    def _forget_model(self) -> None:
+        self.evaluation.clear()
+        self.try_it.set_model(None)
+
+    def _show_run(self, summary) -> None:
+        trained, evaluation = self.session.controller.last_evaluation
+        if trained is not None and evaluation is not None:
+            self.show_model(trained, evaluation)
+
+    def _show_loaded(self, job, record) -> None:
+        from engine.evaluation import TrainedModel, evaluate
+
+        trained = TrainedModel.from_job(job)
+        self.show_model(trained, evaluate(trained))
+
+    def show_model(self, trained, evaluation) -> None:
+        """Show a trained model's evaluation and let the user try it."""
+        self.evaluation.show_evaluation(evaluation, trained.sample_image if trained.image else None)
+        self.try_it.set_model(trained)
+
+    def _try_sample(self, index: int) -> None:
+        self.try_it.show_sample(index)
+        self.tabs.setCurrentWidget(self.try_it)
+
+    # --- plots ------------------------------------------------------------------------
 
     def _plots_tab(self) -> QWidget:
         png = QPushButton("Save Plots as PNG...")

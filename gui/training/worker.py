@@ -26,6 +26,7 @@ from engine.runs import CHECKPOINT_FILE, RunRecord, save_run
 from gui.training.feed import BatchFeed, ProgressMeter
 
 if TYPE_CHECKING:
+    from engine.evaluation import TrainedModel
     from engine.training import Trainer
     from gui.training.job import TrainingJob
 
@@ -64,6 +65,8 @@ class TrainingWorker(QObject):
         self.feed = BatchFeed()
         self.job: TrainingJob | None = None
         self.record: RunRecord | None = None
+        self.trained: TrainedModel | None = None  # the run's model with its validation data
+        self.evaluation: list | None = None  # engine.evaluation.evaluate of `trained`
         self._lock = threading.Lock()
         self._trainer: Trainer | None = None
         self._stop_wanted = False
@@ -134,12 +137,25 @@ class TrainingWorker(QObject):
             self._attach(self.job.trainer)
             result = self.job.run(resume.checkpoint_path if resume else None)
         summary = result.summary()
+        if result.history:
+            self._evaluate()
         if self._run_folder is not None and result.history:
             try:
                 self.record = save_run(self._run_folder, self.job, result, started)
             except OSError as exc:
                 summary["run_error"] = one_line(exc)
         return summary
+
+    def _evaluate(self) -> None:
+        """Score the trained model on the validation data here, off the GUI thread."""
+        from engine.evaluation import TrainedModel, evaluate
+
+        try:
+            self.trained = TrainedModel.from_job(self.job)
+            self.evaluation = evaluate(self.trained)
+        except Exception:  # the run itself went well: report it, show no evaluation
+            log.exception("the trained model could not be evaluated")
+            self.trained = self.evaluation = None
 
     def _drop_unsaved_folder(self) -> None:
         """A new run that kept nothing (it failed or stopped before its first epoch)

@@ -5,7 +5,14 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QThread
-from PySide6.QtWidgets import QComboBox, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QWidget,
+)
 
 from engine.commands import SetParams
 from gui.training import IDLE, PAUSED
@@ -70,6 +77,10 @@ def test_train_plots_batches_and_epochs_and_reports_the_result(window, qtbot):
     status = window.training.bar.status.text()
     assert status.startswith("Finished after 3 epoch(s)") and "val accuracy" in status
     assert "epoch 2:" in window.training.plots.describe(2.0)
+    # the trained model is evaluated on the validation split, and can be tried
+    per_class = window.findChild(QTableWidget, "perClassTable")
+    assert per_class.rowCount() >= 10 and per_class.item(0, 0).text() == "0"
+    assert window.findChild(QLabel, "prediction").text()
 
 
 def test_pause_resume_and_stop_from_the_buttons_with_the_graph_read_only(window, qtbot):
