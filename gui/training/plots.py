@@ -15,12 +15,12 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QIODevice, Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QWidget
 
 from engine.files import atomic_write, atomic_write_text
 from gui.training.series import Series, smoothed
 
-pg.setConfigOptions(background="w", foreground="#333", antialias=True)
+pg.setConfigOptions(background="w", foreground="#333", antialias=False)
 
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
 OVERLAY_COLORS = ("#7f7f7f", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -53,6 +53,10 @@ def _plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
     plot.setMouseEnabled(x=True, y=False)
+    for name in ("left", "bottom"):
+        # Axes repaint their text from a QPicture at every frame, the costliest part of a
+        # redraw; kept as a pixmap, they are drawn again only when their range changes.
+        plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     plot.getPlotItem().setClipToView(True)
     plot.getPlotItem().setDownsampling(auto=True, mode="peak")
     return plot
@@ -102,6 +106,10 @@ class TrainingPlots(QWidget):
         """Forget the previous run's curves (overlays stay); a resumed run keeps its
         history rows so far."""
         self.batches_per_epoch = max(1, int(plan.get("batches_per_epoch", 1)))
+        for plot in (self.loss_plot, self.score_plot, self.lr_plot):
+            # The whole run's width from the start: the x axis then never changes while
+            # batches come, and pyqtgraph keeps its drawing instead of repainting it.
+            plot.setXRange(0, plan.get("epochs", 1), padding=0.02)
         self.batches.clear()
         self.smooth.clear()
         self._last_smooth = None
