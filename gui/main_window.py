@@ -109,11 +109,11 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks[key] = dock
-        self.tabifyDockWidget(self.docks["inspector"], self.docks["training"])
-        self.docks["inspector"].raise_()
         self.tabifyDockWidget(self.docks["code"], self.docks["problems"])
         self.tabifyDockWidget(self.docks["problems"], self.docks["history"])
         self.docks["code"].raise_()
+        self.tabifyDockWidget(self.docks["inspector"], self.docks["training"])
+        self.docks["inspector"].raise_()
         self.resizeDocks(
             [self.docks["palette"], self.docks["inspector"]], [270, 320], Qt.Orientation.Horizontal
         )

@@ -45,13 +45,13 @@ def score_name(key: str) -> str:
     return f"{'val' if split == 'val' else 'train'} {label + ' ' if label else ''}{shown}"
 
 
-def _plot(object_name: str, title: str, y_label: str) -> pg.PlotWidget:
+def _plot(object_name: str, title: str, y_label: str, columns: int = 1) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
     plot.setObjectName(object_name)
     plot.setLabel("bottom", "epoch")
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.2)
-    plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+    plot.addLegend(offset=(-10, -10), labelTextSize="8pt", colCount=columns)
     plot.setMouseEnabled(x=True, y=False)
     for name in ("left", "bottom"):
         # Axes repaint their text from a QPicture at every frame, the costliest part of a
@@ -66,7 +66,7 @@ class TrainingPlots(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.loss_plot = _plot("lossPlot", "Loss", "loss")
-        self.score_plot = _plot("accuracyPlot", "Accuracy / R²", "score")
+        self.score_plot = _plot("accuracyPlot", "Accuracy / R²", "score", columns=2)
         self.lr_plot = _plot("lrPlot", "Learning rate", "lr")
         self.readout = QLabel(" ")
         self.readout.setObjectName("plotReadout")
