@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.files import atomic_write_text, json_text
+from engine.files import atomic_write, atomic_write_text, json_text
 from engine.project import Project
 
 if TYPE_CHECKING:
@@ -317,3 +317,25 @@ def delete_run(record: RunRecord) -> None:
         shutil.rmtree(record.folder)
     except OSError as exc:
         raise RunError(f"cannot delete {record.name} ({str(record.folder)!r}): {exc}") from None
+
+
+EXPORTED = ("model.py", WEIGHTS_FILE, "summary.json", "history.csv")
+
+
+def export_run(record: RunRecord, folder: str | Path) -> list[Path]:
+    """Copy the run's model code, weights, summary and history into `folder` (made if
+    missing), each file written atomically; returns the paths written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in EXPORTED:
+        source = record.folder / name
+        try:
+            data = source.read_bytes()
+        except OSError as exc:
+            raise RunError(
+                f"cannot export {record.name}: {str(source)!r}: {exc.strerror}"
+            ) from None
+        atomic_write(folder / name, lambda handle, data=data: handle.write(data))
+        written.append(folder / name)
+    return written

@@ -8,12 +8,13 @@ and puts a run's weights back into the model for the evaluation and try-it views
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine.runs import (
     RunError,
     RunRecord,
     delete_run,
+    export_run,
     graph_fingerprint,
     list_runs,
     load_run_weights,
@@ -38,6 +39,7 @@ class RunHistory(QObject):
         table.resume_requested.connect(self._resume)
         table.delete_requested.connect(self._delete)
         table.load_weights_requested.connect(self.load_weights)
+        table.export_requested.connect(self._export)
         session.run_ended.connect(self.refresh)
         self.document.project_replaced.connect(self.refresh)
         self.document.path_changed.connect(self.refresh)
@@ -78,6 +80,23 @@ class RunHistory(QObject):
         except RunError as exc:
             self.session.bar.show_status(str(exc), error=True)
         self.refresh()
+
+    def ask_export_folder(self, record: RunRecord) -> str:
+        return QFileDialog.getExistingDirectory(self.table, f"Export {record.name} to folder")
+
+    def _export(self, record: RunRecord) -> None:
+        folder = self.ask_export_folder(record)
+        if not folder:
+            return
+        try:
+            export_run(record, folder)
+        except (RunError, OSError) as exc:
+            self.session.bar.show_status(f"Cannot export {record.name}: {exc}", error=True)
+            return
+        self.session.bar.show_status(
+            f"Wrote {record.name}'s model.py, weights.safetensors, summary.json and "
+            f"history.csv to {folder}"
+        )
 
     def load_weights(self, record: RunRecord) -> bool:
         """Build the current graph, load the data and put the run's weights in: the

@@ -48,6 +48,7 @@ MISSING = "–"
 LOAD_TIP = "Put the selected run's weights into the model"
 RESUME_TIP = "Continue the selected run from its last completed epoch"
 DELETE_TIP = "Delete the selected run's folder"
+EXPORT_TIP = "Write the selected run's model.py, weights, summary and history to a folder"
 
 
 def cells(record: RunRecord) -> list[str]:
@@ -92,6 +93,7 @@ class RunsTable(QWidget):
     load_weights_requested = Signal(object)  # RunRecord
     resume_requested = Signal(object)  # RunRecord
     delete_requested = Signal(object)  # RunRecord
+    export_requested = Signal(object)  # RunRecord
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -104,11 +106,18 @@ class RunsTable(QWidget):
         self.load_button = _button("Load weights", "loadRunButton", LOAD_TIP)
         self.resume_button = _button("Resume", "resumeRunButton", RESUME_TIP)
         self.delete_button = _button("Delete", "deleteRunButton", DELETE_TIP)
+        self.export_button = _button("Export...", "exportRunButton", EXPORT_TIP)
+        self.export_button.clicked.connect(lambda: self._ask(self.export_requested))
         self.load_button.clicked.connect(lambda: self._ask(self.load_weights_requested))
         self.resume_button.clicked.connect(lambda: self._ask(self.resume_requested))
         self.delete_button.clicked.connect(lambda: self._ask(self.delete_requested))
         buttons = QHBoxLayout()
-        for button in (self.load_button, self.resume_button, self.delete_button):
+        for button in (
+            self.load_button,
+            self.resume_button,
+            self.export_button,
+            self.delete_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -194,6 +203,7 @@ class RunsTable(QWidget):
         record = self.selected_run()
         self.load_button.setEnabled(record is not None)
         self.delete_button.setEnabled(record is not None)
+        self.export_button.setEnabled(record is not None)
         self.resume_button.setEnabled(
             record is not None and record.can_resume and self._same_graph(record)
         )

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QWidget,
 )
+from safetensors.torch import load_file
 
+from engine.build import load_class
 from engine.commands import SetParams
 from gui.training import IDLE, PAUSED
 
@@ -301,6 +303,11 @@ def test_a_runs_weights_load_back_and_a_run_can_be_deleted(window, qtbot, tmp_pa
     runs.table.selectRow(0)
     click(qtbot, runs.load_button)
     assert "no longer matches the graph" in window.training.bar.status.text()
+    history.ask_export_folder = lambda record: str(tmp_path / "export")
+    click(qtbot, runs.export_button)
+    exported = load_class((tmp_path / "export" / "model.py").read_text())()
+    exported.load_state_dict(load_file(tmp_path / "export" / "weights.safetensors"))
+    assert "Wrote Run 1's model.py" in window.training.bar.status.text()
     history.ask_delete = lambda record: True
     click(qtbot, runs.delete_button)
     assert runs.table.rowCount() == 0
