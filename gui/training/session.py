@@ -171,7 +171,10 @@ class TrainingSession(QObject):
         for key in ("val_loss", "val_accuracy", "val_r2"):
             if key in final:
                 parts.append(f"{key.replace('_', ' ')} {final[key]:.4g}")
-        self.bar.show_end(", ".join(parts) + ".")
+        text = ", ".join(parts) + "."
+        if summary.get("run_error"):
+            text += f" The run could not be kept: {summary['run_error']}"
+        self.bar.show_end(text, error=bool(summary.get("run_error")))
         self.run_ended.emit(summary)
 
     def _failed(self, message: str) -> None:
