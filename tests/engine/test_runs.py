@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
+from run_helpers import PRESETS, STARTED, StopAfter, preset, train_run
 from safetensors.torch import load_file
 
 from engine.build import build_model
-from engine.project import Project, from_dict, load
+from engine.project import from_dict, load
 from engine.runs import (
     RunError,
     RunRecord,
@@ -22,38 +22,13 @@ from engine.runs import (
     runs_folder,
     save_run,
 )
-from engine.training import Callback, Checkpointer
+from engine.training import Checkpointer
 from engine.training_job import prepare_job
-
-PRESET = Path(__file__).resolve().parents[2] / "presets" / "digits_mlp.json"
-STARTED = "2025-01-02T03:04:05"
-
-
-def digits_project(epochs: int = 2) -> Project:
-    project = load(PRESET)
-    project.training.update(epochs=epochs, device="cpu")
-    return project
-
-
-class StopAfter(Callback):
-    def __init__(self, epoch: int):
-        self.epoch = epoch
-
-    def on_epoch_end(self, trainer, epoch, row):
-        if epoch == self.epoch:
-            trainer.request_stop()
-
-
-def train_run(root: Path, project: Project, *callbacks: Callback) -> RunRecord:
-    """Train `project` into a new run folder under `root`, as the app does."""
-    folder = new_run_folder(root)
-    job = prepare_job(project, [Checkpointer(folder / "checkpoint.pt"), *callbacks])
-    return save_run(folder, job, job.run(), STARTED)
 
 
 @pytest.fixture(scope="module")
 def completed(tmp_path_factory) -> RunRecord:
-    return train_run(tmp_path_factory.mktemp("runs"), digits_project())
+    return train_run(tmp_path_factory.mktemp("runs"), preset("digits_mlp", epochs=2))
 
 
 def test_runs_live_beside_the_project_file(tmp_path):
@@ -75,7 +50,7 @@ def test_a_saved_run_has_its_files_and_reads_back_equal(completed):
     assert {"checkpoint.pt", "run.json"} <= names
     assert (completed.id, completed.name, completed.started) == ("run-001", "Run 1", STARTED)
     assert (completed.status, completed.epochs, completed.planned_epochs) == ("completed", 2, 2)
-    assert completed.fingerprint == graph_fingerprint(digits_project())
+    assert completed.fingerprint == graph_fingerprint(preset("digits_mlp", epochs=2))
     assert completed.settings["training"]["epochs"] == 2
     assert completed.settings["data"]["name"] == "digits"
     assert [row["epoch"] for row in completed.history] == [1, 2]
@@ -88,7 +63,7 @@ def test_a_saved_run_has_its_files_and_reads_back_equal(completed):
 
 
 def test_saved_weights_load_into_a_fresh_model_with_the_same_outputs(completed):
-    project = digits_project()
+    project = preset("digits_mlp", epochs=2)
     trained = build_model(project.graph, project.name).module
     trained.load_state_dict(load_file(completed.folder / "weights.safetensors"))
     fresh = build_model(project.graph, project.name, seed=123).module
@@ -98,7 +73,7 @@ def test_saved_weights_load_into_a_fresh_model_with_the_same_outputs(completed):
 
 
 def test_the_fingerprint_ignores_moves_but_not_parameters():
-    project = digits_project()
+    project = preset("digits_mlp", epochs=2)
     before = graph_fingerprint(project)
     project.graph.nodes["n2"].pos = (500.0, 300.0)
     assert graph_fingerprint(project) == before
@@ -107,14 +82,14 @@ def test_the_fingerprint_ignores_moves_but_not_parameters():
 
 
 def test_the_fingerprint_ignores_node_ids_and_their_order():
-    doc = json.loads(PRESET.read_text())
+    doc = json.loads((PRESETS / "digits_mlp.json").read_text())
     renamed = {node["id"]: f"x{i}" for i, node in enumerate(reversed(doc["nodes"]))}
     for node in doc["nodes"]:
         node["id"] = renamed[node["id"]]
     for edge in doc["edges"]:
         edge["src"], edge["dst"] = renamed[edge["src"]], renamed[edge["dst"]]
     doc["nodes"].reverse()
-    assert graph_fingerprint(from_dict(doc)) == graph_fingerprint(load(PRESET))
+    assert graph_fingerprint(from_dict(doc)) == graph_fingerprint(load(PRESETS / "digits_mlp.json"))
 
 
 def test_unreadable_run_folders_are_reported_and_skipped(tmp_path, completed):
@@ -137,7 +112,7 @@ def test_unreadable_run_folders_are_reported_and_skipped(tmp_path, completed):
 
 
 def test_a_stopped_run_resumes_from_its_last_epoch(tmp_path):
-    project = digits_project(epochs=3)
+    project = preset("digits_mlp", epochs=3)
     stopped = train_run(tmp_path, project, StopAfter(1))
     assert (stopped.status, stopped.epochs, stopped.planned_epochs) == ("stopped", 1, 3)
     assert stopped.can_resume
@@ -151,13 +126,13 @@ def test_a_stopped_run_resumes_from_its_last_epoch(tmp_path):
     assert resumed.history[0] == stopped.history[0]
     assert not resumed.can_resume
 
-    straight = train_run(tmp_path, digits_project(epochs=3))
+    straight = train_run(tmp_path, preset("digits_mlp", epochs=3))
     assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in straight.history]
     assert list_runs(tmp_path)[0] == [resumed, straight]
 
 
 def test_weights_of_another_graph_are_refused_with_both_fingerprints(completed):
-    project = digits_project()
+    project = preset("digits_mlp", epochs=2)
     project.graph.nodes["n2"].params["out_features"] = 32
     module = build_model(project.graph, project.name).module
     before = {k: v.clone() for k, v in module.state_dict().items()}
@@ -172,7 +147,7 @@ def test_weights_of_another_graph_are_refused_with_both_fingerprints(completed):
 
 def test_deleting_a_run_removes_its_folder(tmp_path):
     folder = new_run_folder(tmp_path)
-    job = prepare_job(digits_project(epochs=1))
+    job = prepare_job(preset("digits_mlp", epochs=1))
     record = save_run(folder, job, job.run(), STARTED)
     delete_run(record)
     assert not folder.exists()

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 import torch
+from run_helpers import StopAfter
 from test_training_support import Recorder, digits, mlp, same_weights, settings, weights
 from torch import nn
 
@@ -105,11 +106,7 @@ def test_stop_while_paused_ends_the_run():
 
 
 def test_a_stop_requested_at_epoch_end_keeps_that_epoch():
-    class StopAfterFirstEpoch(Callback):
-        def on_epoch_end(self, trainer, epoch, row):
-            trainer.request_stop()
-
-    trainer = Trainer(mlp(), ["out"], settings(epochs=4), [StopAfterFirstEpoch()])
+    trainer = Trainer(mlp(), ["out"], settings(epochs=4), [StopAfter(1)])
     result = trainer.fit(*digits())
     assert result.status == "stopped" and len(result.history) == 1
     assert result.train_samples == len(digits()[0])

@@ -3,44 +3,18 @@ overlay check boxes, driven by clicks."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTableWidget, QTableWidgetItem
+from run_helpers import StopAfter, preset, train_run
 from widget_helpers import shown
 
-from engine.project import Project, load
-from engine.runs import RunRecord, graph_fingerprint, new_run_folder, save_run
-from engine.training import Callback, Checkpointer
-from engine.training_job import prepare_job
+from engine.runs import RunRecord, graph_fingerprint
 from gui.training.runs_table import COLUMNS, OTHER_GRAPH, RunsTable
 
-PRESETS = Path(__file__).resolve().parents[2] / "presets"
 NAME, STATUS, EPOCHS, SCORE = (
     COLUMNS.index(c) for c in ("Run", "Status", "Epochs", "Val acc / R²")
 )
-
-
-class StopAfter(Callback):
-    def __init__(self, epoch: int):
-        self.epoch = epoch
-
-    def on_epoch_end(self, trainer, epoch, row):
-        if epoch == self.epoch:
-            trainer.request_stop()
-
-
-def preset(name: str, epochs: int) -> Project:
-    project = load(PRESETS / f"{name}.json")
-    project.training.update(epochs=epochs, device="cpu")
-    return project
-
-
-def train_run(root: Path, project: Project, *callbacks: Callback) -> RunRecord:
-    folder = new_run_folder(root)
-    job = prepare_job(project, [Checkpointer(folder / "checkpoint.pt"), *callbacks])
-    return save_run(folder, job, job.run(), "2025-03-04T05:06:07")
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +84,7 @@ def test_runs_are_listed_newest_first(table, runs):
         f"{completed.final['train_loss']:.4f}"
     )
     assert view.item(2, SCORE).text() == f"{completed.final['val_accuracy']:.1%}"
-    assert view.item(2, COLUMNS.index("Started")).text() == "2025-03-04 05:06"
+    assert view.item(2, COLUMNS.index("Started")).text() == "2025-01-02 03:04"
     assert texts(view, COLUMNS.index("Device")) == ["cpu"] * 3
 
 

@@ -1,0 +1,38 @@
+"""Helpers for tests that train real runs and keep them as the app does (engine.runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.project import Project, load
+from engine.runs import RunRecord, new_run_folder, save_run
+from engine.training import Callback, Checkpointer
+from engine.training_job import prepare_job
+
+PRESETS = Path(__file__).resolve().parents[1] / "presets"
+STARTED = "2025-01-02T03:04:05"
+
+
+def preset(name: str, epochs: int) -> Project:
+    """A preset set to train `epochs` epochs on the CPU."""
+    project = load(PRESETS / f"{name}.json")
+    project.training.update(epochs=epochs, device="cpu")
+    return project
+
+
+class StopAfter(Callback):
+    """Asks the trainer to stop once epoch `epoch` has ended."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def on_epoch_end(self, trainer, epoch, row):
+        if epoch == self.epoch:
+            trainer.request_stop()
+
+
+def train_run(root: Path, project: Project, *callbacks: Callback) -> RunRecord:
+    """Train `project` into a new run folder under `root`, checkpointed, and save it."""
+    folder = new_run_folder(root)
+    job = prepare_job(project, [Checkpointer(folder / "checkpoint.pt"), *callbacks])
+    return save_run(folder, job, job.run(), STARTED)
