@@ -30,13 +30,20 @@ from torch import nn
 
 from engine.data.dataset import Splits, TensorData
 from engine.data.normalize import apply_normalization
+from engine.evaluation_results import (
+    MISCLASSIFIED_LIMIT,
+    ClassificationEvaluation,
+    ClassScore,
+    Misclassified,
+    OutputEvaluation,
+    RegressionEvaluation,
+)
 from engine.losses import BINARY_LOSSES, CLASS_ID_LOSSES, OutputLoss, plan_losses
 from engine.metrics import ClassMeter, RegressionMeter, class_rates, classification_scores
 
 if TYPE_CHECKING:
     from engine.training_job import TrainingJob
 
-MISCLASSIFIED_LIMIT = 64
 MIN_IMAGE_SIDE = 8  # a flat vector of 4, 9... values is a few features, not a picture
 STYLE_SAMPLES = 500  # pictures looked at to learn how a data set draws
 CPU = torch.device("cpu")
@@ -323,71 +330,6 @@ def _class_names(spec: OutputLoss, names: list[str] | None) -> list[str]:
 
 
 # --- evaluation -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClassScore:
-    """One class's precision, recall and F1, and its number of true samples."""
-
-    name: str
-    precision: float
-    recall: float
-    f1: float
-    support: int
-
-
-@dataclass(frozen=True)
-class Misclassified:
-    """A sample (its index in the evaluated split) given the wrong class."""
-
-    index: int
-    true: int
-    predicted: int
-
-
-@dataclass(frozen=True)
-class ClassificationEvaluation:
-    """A classification output scored on `samples` samples of the `split` split.
-
-    confusion: counts [true class, predicted class]; a binary output with several values
-    counts every value. macro: precision / recall / F1 averaged over classes.
-    misclassified: the first `MISCLASSIFIED_LIMIT` mistakes of `misclassified_count`.
-    """
-
-    label: str
-    loss: str
-    split: str
-    samples: int
-    class_names: list[str]
-    confusion: np.ndarray
-    per_class: list[ClassScore]
-    accuracy: float
-    macro: dict[str, float]
-    misclassified: list[Misclassified]
-    misclassified_count: int
-
-
-@dataclass(frozen=True)
-class RegressionEvaluation:
-    """A regression output scored on `samples` samples of the `split` split.
-
-    true, predicted: [samples, columns], one column per value the output gives.
-    r2: averaged over the columns, as in the training metrics.
-    """
-
-    label: str
-    loss: str
-    split: str
-    samples: int
-    column_names: list[str]
-    true: np.ndarray
-    predicted: np.ndarray
-    r2: float
-    mae: float
-    mse: float
-
-
-OutputEvaluation = ClassificationEvaluation | RegressionEvaluation
 
 
 def evaluate(model: TrainedModel, batch_size: int = 1000) -> list[OutputEvaluation]:

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.evaluation import (
+from engine.evaluation_results import (
     MISCLASSIFIED_LIMIT,
     ClassificationEvaluation,
     OutputEvaluation,

@@ -8,7 +8,7 @@ and puts a run's weights back into the model for the evaluation and try-it views
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.runs import (
     RunError,
@@ -64,9 +64,8 @@ class RunHistory(QObject):
         self.session.train(resume=record)
 
     def ask_delete(self, record: RunRecord) -> bool:
-        parent = self.table if isinstance(self.table, QWidget) else None
         answer = QMessageBox.question(
-            parent,
+            self.table,
             "Delete run",
             f"Delete {record.name} and its weights ({record.folder})? This cannot be undone.",
         )

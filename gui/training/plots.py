@@ -18,13 +18,13 @@ from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QWidget
 
 from engine.files import atomic_write, atomic_write_text
+from engine.runs import SCORES
 from gui.training.series import Series, smoothed
 
 pg.setConfigOptions(background="w", foreground="#333", antialias=False)
 
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
 OVERLAY_COLORS = ("#7f7f7f", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-SCORES = ("accuracy", "r2")  # what the score plot shows, by preference
 
 
 def score_keys(row: dict[str, Any]) -> list[str]:
@@ -38,11 +38,10 @@ def score_keys(row: dict[str, Any]) -> list[str]:
 
 
 def score_name(key: str) -> str:
+    """ "val accuracy", "train task_a R²"... for a score key of the history."""
     split, _, rest = key.partition("_")
-    metric = rest.rsplit("_", 1)[-1] if rest not in SCORES else rest
-    label = rest[: -len(metric) - 1] if rest != metric else ""
-    shown = "R²" if metric == "r2" else metric
-    return f"{'val' if split == 'val' else 'train'} {label + ' ' if label else ''}{shown}"
+    label, _, metric = rest.rpartition("_")
+    return " ".join(part for part in (split, label, "R²" if metric == "r2" else metric) if part)
 
 
 def _plot(object_name: str, title: str, y_label: str, columns: int = 1) -> pg.PlotWidget:

@@ -71,10 +71,6 @@ class TrainingSession(QObject):
         self.bar.engine_ready = True
         self.bar.show_state(self.controller.state)
 
-    @property
-    def has_cuda(self) -> bool:
-        return any(value.startswith("cuda") for value, _ in self.devices)
-
     # --- a run ------------------------------------------------------------------------
 
     def problems(self) -> list[str]:
@@ -157,7 +153,13 @@ class TrainingSession(QObject):
             return
         target = runs_folder(path) if path is not None else None
         if target is not None and not target.exists() and any(scratch.iterdir()):
-            shutil.move(scratch, target)
+            try:
+                shutil.move(scratch, target)
+            except OSError as exc:
+                self.bar.show_status(
+                    f"The runs so far could not move to {target}: {exc}; they stay in {scratch}",
+                    error=True,
+                )
         else:
             shutil.rmtree(scratch, ignore_errors=True)
 

@@ -132,6 +132,20 @@ class DataForm(SchemaForm):
         self.browse.clicked.connect(self._browse)
         self.fields["path"].editor.layout().addWidget(self.browse)
 
+    def _commit(self, param: Param, value: Any) -> None:
+        """A kind whose data set list lacks the current name takes its first one too,
+        in the same undo step, so the settings never name a set the kind does not have."""
+        names = {"builtin": BUILTIN_DATASETS, "synthetic": SYNTHETIC_DATASETS}.get(value)
+        current = self.document.setting(("data", "name"))
+        if param.name != "kind" or names is None or current in names:
+            super()._commit(param, value)
+            return
+        stack = self.document.undo_stack
+        stack.beginMacro(f"Set data kind to {value}")
+        super()._commit(param, value)
+        self.document.set_setting(("data", "name"), names[0])
+        stack.endMacro()
+
     def refresh(self) -> None:
         names = self.editor("name")
         assert isinstance(names, ChoiceEditor)

@@ -9,10 +9,10 @@ draws its own (size, placement, ink and background values, normalisation).
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-import torch
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import (
@@ -28,8 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.evaluation import TrainedModel, class_probabilities, raw_samples, sample_image
 from gui.training.evaluation_view import dark_axes, picture_pixmap
+
+if TYPE_CHECKING:  # torch loads in the background; this module is imported before
+    import torch
+
+    from engine.evaluation import TrainedModel
 
 EMPTY_TEXT = "Nothing to try yet: train the model, then try it on samples here."
 PICTURE_SIDE = 168
@@ -260,6 +264,8 @@ class TryItPanel(QWidget):
         model = self.model
         if model is None or self.pad.blank:
             return
+        from engine.evaluation import sample_image  # torch is loaded once a model exists
+
         x = model.drawn_sample(self.pad.pixels())
         self.seen.setPixmap(picture_pixmap(sample_image(x[0], model.normalization), 56))
         self._predict(x, DRAWING)
@@ -315,6 +321,8 @@ class TryItPanel(QWidget):
             self.error.setText(self._error_text(number, output))
             self.details.setCurrentWidget(self.error)
             return
+        from engine.evaluation import class_probabilities
+
         names = self.model.probability_names(number)
         probabilities = class_probabilities(output, spec.loss)
         best = int(np.argmax(probabilities))
@@ -368,6 +376,8 @@ def _values(tensor: torch.Tensor) -> str:
 
 def _features_text(model: TrainedModel, index: int) -> str:
     """A sample that is not a picture, as its first values (before normalisation)."""
+    from engine.evaluation import raw_samples
+
     values = raw_samples(model.data.x[index : index + 1], model.normalization).reshape(-1)
     names = model.data.feature_names or [f"x{i}" for i in range(len(values))]
     pairs = zip(names, values.tolist(), strict=False)

@@ -49,6 +49,13 @@ def click(qtbot, widget) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
+def type_in(qtbot, edit, text: str) -> None:
+    """Replace a line edit's text by typing, and commit it with Enter."""
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
 def test_the_automation_names_are_there(window):
     for name, kind in (
         ("trainButton", QPushButton),
@@ -173,8 +180,7 @@ def test_the_device_list_offers_this_machine_and_sets_the_project(window, qtbot)
     combo = window.findChild(QComboBox, "deviceCombo")
     values = [combo.itemData(i) for i in range(combo.count())]
     assert values[:2] == ["auto", "cpu"]
-    combo.setCurrentIndex(1)
-    combo.activated.emit(1)  # as a user's pick does
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # the next entry, as picked with the keyboard
     assert window.document.setting(("training", "device")) == "cpu"
     window.document.undo_stack.undo()
     assert combo.currentData() == "auto"
@@ -185,31 +191,32 @@ def test_settings_are_edited_in_the_form_with_undo(window, qtbot):
     document = window.document
     form = window.training_settings
     lr = form.training.editor("lr")
-    lr.edit.setText("0.5")
-    lr.edit.editingFinished.emit()
+    type_in(qtbot, lr.edit, "0.5")
     assert document.project.training["lr"] == 0.5
-    lr.edit.setText("1000")
-    lr.edit.editingFinished.emit()
+    type_in(qtbot, lr.edit, "1000")
     assert document.project.training["lr"] == 0.5
     assert "lr must be" in form.training.fields["lr"].error.text()
     training = form.training
     assert training.form.isRowVisible(training.editor("momentum"))  # the preset uses SGD
     assert not training.form.isRowVisible(training.editor("step_size"))  # no scheduler
     optimizer = training.editor("optimizer").combo
-    optimizer.setCurrentIndex(optimizer.findData("Adam"))
-    optimizer.activated.emit(optimizer.currentIndex())
+    assert optimizer.itemData(optimizer.currentIndex() + 1) == "Adam"
+    qtbot.keyClick(optimizer, Qt.Key.Key_Down)
     assert not training.form.isRowVisible(training.editor("momentum"))
     kind = form.data.editor("kind")
-    kind.combo.setCurrentIndex(kind.combo.findData("synthetic"))
-    kind.combo.activated.emit(kind.combo.currentIndex())
+    assert kind.combo.itemData(kind.combo.currentIndex() + 1) == "synthetic"
+    qtbot.keyClick(kind.combo, Qt.Key.Key_Down)
     assert document.project.data["kind"] == "synthetic"
     assert form.data.form.isRowVisible(form.data.editor("samples"))
     assert not form.data.form.isRowVisible(form.data.editor("path"))
     names = form.data.editor("name").combo
     assert names.itemData(0) == "blobs"
+    assert document.project.data["name"] == "blobs"  # digits is no generator: same step
+    assert names.currentData() == "blobs"
     for _ in range(3):
         document.undo_stack.undo()
     assert document.project.data["kind"] == "builtin"
+    assert document.project.data["name"] == "digits"
     assert document.project.training["optimizer"] == "SGD"
     assert document.project.training["lr"] == 0.01
     assert form.training.editor("lr").edit.text() == "0.01"
