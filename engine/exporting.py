@@ -1,26 +1,46 @@
-"""Writing the model's source to a folder, for the command line and the app alike."""
+"""Writing a project's code to a folder, for the command line and the app alike:
+model.py (the model) and train.py (the standalone training script)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.build import BuildError, load_class
 from engine.codegen import GeneratedCode, generate
+from engine.data import DataError
 from engine.files import atomic_write_text
-from engine.graph import Graph
+from engine.project import Project
+from engine.script import training_script
+from engine.training_errors import TrainingError
 
 
-def export_model(graph: Graph, title: str, folder: str | Path) -> tuple[Path, GeneratedCode]:
-    """Write `folder/model.py` once its source has been run to make sure it builds.
+@dataclass(frozen=True)
+class Exported:
+    code: GeneratedCode
+    written: list[Path]
+    no_script: str | None = None  # why train.py was not written, when it was not
+
+
+def export_code(project: Project, folder: str | Path) -> Exported:
+    """Write `folder/model.py` once its source has been run to make sure it builds, and
+    `folder/train.py` when the project can train (one Input, valid data settings).
 
     Raises CodegenError (the graph is not a model), BuildError (the source, e.g. a Custom
     layer's, fails to run) or OSError (the folder cannot be written).
     """
-    code = generate(graph, title)
+    code = generate(project.graph, project.name)
     try:
         load_class(code.source)()
     except Exception as exc:
         raise BuildError(f"the model's code fails to run: {type(exc).__name__}: {exc}") from exc
+    try:
+        script, no_script = training_script(project, code), None
+    except (TrainingError, DataError) as exc:
+        script, no_script = None, f"train.py was not written: {exc}"
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    return atomic_write_text(folder / "model.py", code.source), code
+    written = [atomic_write_text(folder / "model.py", code.source)]
+    if script is not None:
+        written.append(atomic_write_text(folder / "train.py", script))
+    return Exported(code, written, no_script)

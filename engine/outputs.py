@@ -1,5 +1,6 @@
-"""What a training run leaves in its output folder: model.py, weights.safetensors,
-summary.json and history.csv. Every file is written atomically."""
+"""What a training run leaves in its output folder: model.py, train.py (the standalone
+training script, with the run's settings), weights.safetensors, summary.json and
+history.csv. Every file is written atomically."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from safetensors.torch import save as safetensors_bytes
-from torch import nn
 
-from engine.codegen import GeneratedCode
 from engine.files import atomic_write, atomic_write_text, json_text
+from engine.script import training_script
 from engine.training import TrainResult
+from engine.training_job import TrainingJob
 
 
 def summary_of(result: TrainResult) -> dict[str, Any]:
@@ -34,22 +35,18 @@ def history_csv(history: list[dict[str, Any]]) -> str:
     return text.getvalue()
 
 
-def write_outputs(
-    folder: Path,
-    code: GeneratedCode,
-    model: nn.Module,
-    result: TrainResult,
-    normalization: dict[str, Any],
-) -> dict[str, Any]:
+def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[str, Any]:
     """Write the run's files into `folder`; returns the summary written. The summary
     records the input normalisation fitted on the training data, which new inputs need
     before they go into the model."""
+    code, model = job.built.code, job.built.module
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "model.py", code.source)
+    atomic_write_text(folder / "train.py", training_script(job.as_trained(), code))
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     data = safetensors_bytes(weights, metadata={"model_class": code.class_name})
     atomic_write(folder / "weights.safetensors", lambda handle: handle.write(data))
-    summary = {**summary_of(result), "normalization": normalization}
+    summary = {**summary_of(result), "normalization": job.splits.normalization}
     atomic_write_text(folder / "summary.json", json_text(summary))
     atomic_write_text(folder / "history.csv", history_csv(result.history))
     return summary

@@ -2,7 +2,7 @@
 
 A saved project `digits.json` keeps its runs in `digits.runs/` beside it, one folder per
 run (`run-001`, `run-002`...) holding what `engine.outputs.write_outputs` writes (model.py,
-weights.safetensors, summary.json, history.csv), the `checkpoint.pt` a `Checkpointer`
+train.py, weights.safetensors, summary.json, history.csv), the `checkpoint.pt` a `Checkpointer`
 leaves there for resuming, and `run.json`: when and how the run was trained, on which
 graph (a fingerprint), and its full history, confusion matrices included.
 
@@ -162,8 +162,7 @@ def save_run(folder: str | Path, job: TrainingJob, result: TrainResult, started:
     from engine.outputs import write_outputs
 
     folder = Path(folder)
-    built = job.built
-    write_outputs(folder, built.code, built.module, result, job.splits.normalization)
+    write_outputs(folder, job, result)
     number = _run_number(folder)
     final = _final_row(result)
     doc = {
@@ -319,17 +318,20 @@ def delete_run(record: RunRecord) -> None:
         raise RunError(f"cannot delete {record.name} ({str(record.folder)!r}): {exc}") from None
 
 
-EXPORTED = ("model.py", WEIGHTS_FILE, "summary.json", "history.csv")
+EXPORTED = ("model.py", "train.py", WEIGHTS_FILE, "summary.json", "history.csv")
+OPTIONAL = ("train.py",)  # runs saved before the training script existed have none
 
 
 def export_run(record: RunRecord, folder: str | Path) -> list[Path]:
-    """Copy the run's model code, weights, summary and history into `folder` (made if
-    missing), each file written atomically; returns the paths written."""
+    """Copy the run's model code, training script, weights, summary and history into
+    `folder` (made if missing), each file written atomically; returns the paths written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in EXPORTED:
         source = record.folder / name
+        if name in OPTIONAL and not source.exists():
+            continue
         try:
             data = source.read_bytes()
         except OSError as exc:

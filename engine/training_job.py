@@ -5,7 +5,7 @@ returns them, and the Trainer. The command line and the app both start runs here
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,12 @@ class TrainingJob:
     output_labels: list[str]
     splits: Splits
     trainer: Trainer
+    data: dict[str, Any]
     result: TrainResult | None = None
+
+    def as_trained(self) -> Project:
+        """The project with the data and training settings this run uses."""
+        return replace(self.project, data=self.data, training=self.trainer.settings)
 
     def run(self, resume_from: str | Path | None = None) -> TrainResult:
         self.result = self.trainer.fit(self.splits.train, self.splits.val, resume_from)
@@ -51,9 +56,10 @@ def prepare_job(
     built = build_model(project.graph, project.name, seed=training["seed"])
     labels = [project.graph.nodes[node_id].label for node_id in built.code.outputs]
     base_dir = project.path.parent if project.path is not None else None
-    splits = load_data(data or project.data, base_dir, input_shape(project))
+    data = data or project.data
+    splits = load_data(data, base_dir, input_shape(project))
     trainer = Trainer(built.module, labels, training, callbacks, batch_report_every)
-    return TrainingJob(project, built, labels, splits, trainer)
+    return TrainingJob(project, built, labels, splits, trainer, data)
 
 
 def input_shape(project: Project) -> tuple[int, ...]:

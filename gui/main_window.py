@@ -156,25 +156,27 @@ class MainWindow(QMainWindow):
             self.files.open_preset(gallery.chosen())
 
     def export_code(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export model.py to folder")
+        folder = QFileDialog.getExistingDirectory(self, "Export model.py and train.py to folder")
         if folder:
             self.export_to(Path(folder))
 
     def export_to(self, folder: Path) -> Path | None:
         from engine.build import BuildError
         from engine.codegen import CodegenError
-        from engine.exporting import export_model
+        from engine.exporting import export_code
 
         try:
-            target, _ = export_model(self.document.graph, self.document.project.name, folder)
+            exported = export_code(self.document.project, folder)
         except (CodegenError, BuildError) as exc:
             self.files.show_error("Cannot export", str(exc))
             return None
         except OSError as exc:
             self.files.show_error("Cannot export", f"{folder}: {exc.strerror or exc}")
             return None
-        self.statusBar().showMessage(f"Wrote {target}", 8000)
-        return target
+        names = " and ".join(path.name for path in exported.written)
+        note = f"; {exported.no_script}" if exported.no_script else ""
+        self.statusBar().showMessage(f"Wrote {names} to {folder}{note}", 8000)
+        return exported.written[0]
 
     def _fill_recent(self, paths: list[str]) -> None:
         self.recent_menu.clear()

@@ -127,7 +127,7 @@ def _train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / clean_label(project.name)
     callbacks = [Progress(), Checkpointer(out / "checkpoint.pt")]
     job = prepare_job(project, callbacks, data, training, batch_report_every=10)
-    trainer, built, splits = job.trainer, job.built, job.splits
+    trainer = job.trainer
     previous = signal.signal(signal.SIGINT, lambda *_: _stop(trainer))
     try:
         result = job.run(resume_from=args.resume)
@@ -135,7 +135,7 @@ def _train(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
     # checkpoint.pt holds the last completed epoch (Checkpointer); a stop mid-epoch must
     # not overwrite it with half an epoch, or --resume would not repeat the run exactly.
-    summary = write_outputs(out, built.code, built.module, result, splits.normalization)
+    summary = write_outputs(out, job, result)
     if result.status == "failed":
         return _fail(result.message)
     print(

@@ -153,8 +153,10 @@ def test_progress_is_one_line_per_epoch_when_not_a_terminal(tmp_path):
         "history.csv",
         "model.py",
         "summary.json",
+        "train.py",
         "weights.safetensors",
     ]
+    assert '"epochs": 2,' in (tmp_path / "train.py").read_text()  # the run's own settings
 
 
 def write_csv(path: Path, rows: list[list]) -> str:

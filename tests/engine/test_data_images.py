@@ -3,14 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from data_files import save_image
 
 from engine.data import DataError, load_image_folder
-
-
-def save_image(path, color, size=(6, 4), mode="RGB"):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new(mode, size, color).save(path)
 
 
 @pytest.fixture

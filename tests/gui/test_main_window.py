@@ -114,6 +114,9 @@ def test_export_writes_a_model_that_runs(window, tmp_path):
     target = window.export_to(tmp_path / "export")
     model = load_class(target.read_text())()
     assert sum(p.numel() for p in model.parameters()) == 163
+    script = (tmp_path / "export" / "train.py").read_text()
+    assert "class Affine(nn.Module)" in script and "load_iris()" in script
+    assert "model.py and train.py" in window.statusBar().currentMessage()
 
 
 def test_export_of_a_broken_graph_says_why(window, tmp_path):

@@ -313,6 +313,7 @@ def test_a_runs_weights_load_back_and_a_run_can_be_deleted(window, qtbot, tmp_pa
     history.ask_export_folder = lambda record: str(tmp_path / "export")
     click(qtbot, runs.export_button)
     exported = load_class((tmp_path / "export" / "model.py").read_text())()
+    assert "def main():" in (tmp_path / "export" / "train.py").read_text()
     exported.load_state_dict(load_file(tmp_path / "export" / "weights.safetensors"))
     assert "Wrote Run 1's model.py" in window.training.bar.status.text()
     history.ask_delete = lambda record: True

@@ -1,0 +1,277 @@
+"""The standalone train.py: its data matches the engine's, sample for sample; run on the
+CPU it repeats `main.py train` epoch for epoch; it resumes; it trains under torchrun."""
+
+import csv
+import importlib.util
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from data_files import save_image, write_mnist
+from graph_builders import add, chain, wire
+from run_helpers import PRESETS, preset
+
+from engine.data import load_data, load_raw
+from engine.project import Project, load, save
+from engine.script import training_script
+from engine.training_job import prepare_job
+from main import main
+
+
+def script_module(project: Project, folder, name="train"):
+    """The script written for `project`, imported (its main() is not run)."""
+    path = folder / f"{name}.py"
+    path.write_text(training_script(project), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"exported_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def data_project(tmp_path, **data) -> Project:
+    """A project whose Input takes one sample of `data` as it loads."""
+    project = Project(name="data check", path=tmp_path / "project.json")
+    project.data.update(data)
+    sample = load_raw(project.data, tmp_path)[0].x.shape[1:]
+    chain(
+        project.graph,
+        ("Input", {"shape": list(sample)}),
+        "Flatten",
+        ("Linear", {"out_features": 3}),
+        "Output",
+    )
+    return project
+
+
+def write_csv(path, header, rows):
+    with path.open("w", newline="") as file:
+        csv.writer(file).writerows([header, *rows])
+    return path.name
+
+
+def data_cases(tmp_path):
+    rng = np.random.default_rng(1)
+    texts = [[*rng.normal(size=3).round(3), ["cat", "dog", "emu"][i % 3]] for i in range(30)]
+    numbers = [[*rng.normal(size=2).round(3), i % 4, round(rng.normal(), 3)] for i in range(30)]
+    np.savez(
+        tmp_path / "bytes.npz",
+        x=rng.integers(0, 256, (20, 4, 4), dtype=np.uint8),
+        y=rng.integers(0, 3, 20),
+    )
+    np.savez(tmp_path / "floats.npz", x=rng.normal(size=(20, 5)), y=rng.normal(size=(20, 2)))
+    (tmp_path / "idx").mkdir()
+    write_mnist(tmp_path / "idx", train=20, test=6)
+    (tmp_path / "idx_train_only").mkdir()
+    write_mnist(tmp_path / "idx_train_only", train=20, test=0)
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (tmp_path / "idx_train_only" / name).unlink()
+    for i in range(4):
+        save_image(tmp_path / "pictures" / "red" / f"{i}.png", (200 + i, 10, 10), size=(7, 5))
+        save_image(tmp_path / "pictures" / "blue" / f"{i}.jpg", (0, 20 * i, 240))
+    return {
+        "iris": {"kind": "builtin", "name": "iris"},
+        "diabetes minmax": {"kind": "builtin", "name": "diabetes", "normalize": "minmax"},
+        "wine fixed": {
+            "kind": "builtin",
+            "name": "wine",
+            "normalize": "fixed",
+            "mean": [1.0],
+            "std": [2.0],
+        },
+        **{
+            name: {"kind": "synthetic", "name": name, "samples": 60, "features": 5, "classes": 3}
+            for name in ("blobs", "moons", "circles", "classification", "linear", "multi_target")
+        },
+        "csv labels": {"kind": "csv", "path": write_csv(tmp_path / "a.csv", "abcd", texts)},
+        "csv integers unstratified": {
+            "kind": "csv",
+            "path": write_csv(tmp_path / "b.csv", "abcd", numbers),
+            "target": "c",
+            "stratify": False,
+        },
+        "csv two targets": {"kind": "csv", "path": "b.csv", "target": "c, d"},
+        "npz bytes": {"kind": "npz", "path": "bytes.npz", "normalize": "none"},
+        "npz floats": {"kind": "npz", "path": "floats.npz"},
+        "idx with test files": {"kind": "idx", "path": "idx"},
+        "idx alone": {"kind": "idx", "path": "idx_train_only", "val_fraction": 0.25},
+        "mnist": {
+            "kind": "mnist",
+            "path": "idx",
+            "normalize": "fixed",
+            "mean": [0.13],
+            "std": [0.31],
+        },
+        "pictures rgb": {
+            "kind": "image_folder",
+            "path": "pictures",
+            "image_size": [6, 3],
+            "grayscale": False,
+        },
+        "pictures gray": {"kind": "image_folder", "path": "pictures"},
+    }
+
+
+def test_the_script_loads_splits_and_scales_data_exactly_as_the_engine(tmp_path):
+    for number, (case, data) in enumerate(data_cases(tmp_path).items()):
+        project = data_project(tmp_path, **data)
+        module = script_module(project, tmp_path, name=f"train{number}")
+        engine = load_data(project.data, tmp_path, tuple(project.graph.nodes["n1"].params["shape"]))
+        script = module.prepare_data(module.DATA)
+        for (x, y), expected in zip(script, (engine.train, engine.val), strict=True):
+            assert x.dtype == expected.x.dtype and y.dtype == expected.y.dtype, case
+            assert torch.equal(x, expected.x), case
+            assert torch.equal(y, expected.y), case
+
+
+def test_the_script_passes_the_linter_and_holds_only_what_its_data_needs(tmp_path):
+    project = load(PRESETS / "digits_cnn.json")
+    source = training_script(project)
+    assert "Torchwright" not in source.split('"""', 2)[2]  # no import of ours after the docstring
+    assert "import re" not in source and "urllib" not in source
+    assert "load_digits()" in source and "class DigitsCnn(nn.Module)" in source
+    path = tmp_path / "train.py"
+    path.write_text(source)
+    lint = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--select",
+            "E,F,W,B,UP,SIM,I",
+            "--line-length",
+            "100",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode == 0, lint.stdout
+
+
+def run_script(path, *args, cwd=None) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, str(path), *args], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def read_history(path) -> list[dict]:
+    with path.open(newline="") as file:
+        return [
+            {k: float(v) if v else None for k, v in row.items()} for row in csv.DictReader(file)
+        ]
+
+
+def assert_same_epochs(script_rows, engine_rows):
+    assert len(script_rows) == len(engine_rows)
+    for mine, theirs in zip(script_rows, engine_rows, strict=True):
+        shared = [k for k in mine if k not in ("seconds",) and theirs.get(k) is not None]
+        assert {"train_loss", "val_loss"} <= set(shared)
+        for key in shared:
+            assert mine[key] == pytest.approx(theirs[key], rel=1e-5, abs=1e-7), key
+
+
+VARIANTS = {
+    "digits_mlp": {"epochs": 2},
+    "multitask": {"epochs": 2},
+    "binary_classifier": {"epochs": 3},
+    "custom_layer": {
+        "epochs": 3,
+        "optimizer": "AdamW",
+        "weight_decay": 0.01,
+        "scheduler": "one_cycle",
+        "grad_clip": 0.5,
+    },
+    "linear_regression": {
+        "epochs": 6,
+        "optimizer": "RMSprop",
+        "momentum": 0.5,
+        "scheduler": "plateau",
+        "gamma": 0.5,
+        "patience": 0,
+        "early_stopping": 2,
+        "lr": 0.05,
+    },
+}
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_the_script_repeats_the_engines_run_epoch_for_epoch(tmp_path, name):
+    project = preset(name, 1)
+    project.training.update(VARIANTS[name])
+    project.path = tmp_path / f"{name}.json"
+    engine = prepare_job(project).run()
+    script = tmp_path / "train.py"
+    script.write_text(training_script(project))
+    run_script(script, "--device", "cpu", "--out", str(tmp_path / "out"))
+    assert_same_epochs(read_history(tmp_path / "out" / "history.csv"), engine.history)
+
+
+def test_a_resumed_script_run_continues_where_it_stopped(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(training_script(preset("digits_mlp", 3)))
+    run_script(script, "--epochs", "3", "--out", "straight", cwd=tmp_path)
+    run_script(script, "--epochs", "1", "--out", "resumed", cwd=tmp_path)
+    run_script(script, "--resume", "resumed/checkpoint.pt", "--out", "resumed", cwd=tmp_path)
+    assert_same_epochs(
+        read_history(tmp_path / "resumed" / "history.csv"),
+        read_history(tmp_path / "straight" / "history.csv"),
+    )
+
+
+def test_the_script_trains_under_torchrun_with_two_cpu_processes(tmp_path):
+    project = preset("digits_mlp", 2)
+    script = tmp_path / "train.py"
+    script.write_text(training_script(project))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(script),
+            "--device",
+            "cpu",
+            "--out",
+            "ddp",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "training on cpu x 2" in done.stdout
+    assert done.stdout.count("epoch 1/2") == 1  # only rank 0 reports
+    history = read_history(tmp_path / "ddp" / "history.csv")
+    assert [row["epoch"] for row in history] == [1, 2]
+    assert history[1]["train_loss"] < history[0]["train_loss"]
+    weights = torch.load(tmp_path / "ddp" / "weights.pt", weights_only=True)
+    model = prepare_job(project).built.module
+    model.load_state_dict(weights)  # the bare model's keys, not DistributedDataParallel's
+
+
+def test_export_writes_the_model_and_its_training_script(tmp_path, capsys):
+    assert main(["export", str(PRESETS / "multitask.json"), "--out", str(tmp_path)]) == 0
+    assert "model.py and" in capsys.readouterr().out
+    source = (tmp_path / "train.py").read_text()
+    assert "\"target\": 1}" in source and "sklearn" not in source  # numpy makes multi_target
+
+
+def test_a_model_with_two_inputs_exports_without_a_training_script(tmp_path, capsys):
+    project = Project(name="two inputs")
+    graph = project.graph
+    merge = add(graph, "Add")
+    chain(graph, ("Linear", {"out_features": 2}), "Output", start=merge)
+    for port in (0, 1):
+        wire(graph, add(graph, "Input", shape=[3]), merge, port)
+    save(project, tmp_path / "two.json")
+    assert main(["export", str(tmp_path / "two.json"), "--out", str(tmp_path / "out")]) == 0
+    assert "train.py was not written: the model has 2 Input nodes" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model.py"]
