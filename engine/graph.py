@@ -66,6 +66,17 @@ def clean_label(text: str) -> str:
     return name + "_" if keyword.iskeyword(name) else name
 
 
+def free_label(base: str, taken: set[str]) -> str:
+    """`base`, or when it is taken, `base` with the first free number: `fc` -> `fc1`."""
+    if base not in taken:
+        return base
+    stem = re.sub(r"_?\d+$", "", base) or base
+    number = 1
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"
+
+
 def check_params(layer_type: str, params: dict[str, Any]) -> dict[str, Any]:
     """Validate a full or partial parameter dict for a layer; return it normalised.
 
@@ -129,15 +140,8 @@ class Graph:
         return {n.label for n in self.nodes.values()}
 
     def unique_label(self, base: str, ignore: str | None = None) -> str:
-        base = clean_label(base)
         taken = {n.label for n in self.nodes.values() if n.id != ignore}
-        if base not in taken:
-            return base
-        stem = re.sub(r"_?\d+$", "", base) or base
-        i = 1
-        while f"{stem}{i}" in taken:
-            i += 1
-        return f"{stem}{i}"
+        return free_label(clean_label(base), taken)
 
     def new_id(self) -> str:
         while f"n{self._next_id}" in self.nodes:

@@ -9,12 +9,11 @@ import io
 from pathlib import Path
 from typing import Any
 
-from safetensors.torch import save as safetensors_bytes
-
-from engine.files import atomic_write, atomic_write_text, json_text
+from engine.files import atomic_write_text, json_text
 from engine.script import training_script
 from engine.training import TrainResult
 from engine.training_job import TrainingJob
+from engine.weights import save_safetensors
 
 
 def summary_of(result: TrainResult) -> dict[str, Any]:
@@ -43,9 +42,7 @@ def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[s
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "model.py", code.source)
     atomic_write_text(folder / "train.py", training_script(job.as_trained(), code))
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    data = safetensors_bytes(weights, metadata={"model_class": code.class_name})
-    atomic_write(folder / "weights.safetensors", lambda handle: handle.write(data))
+    save_safetensors(model, folder / "weights.safetensors")
     summary = {**summary_of(result), "normalization": job.splits.normalization}
     atomic_write_text(folder / "summary.json", json_text(summary))
     atomic_write_text(folder / "history.csv", history_csv(result.history))

@@ -19,12 +19,14 @@ import hashlib
 import json
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.files import atomic_write, atomic_write_text, json_text
 from engine.project import Project
+from engine.weights import weights_mismatch
 
 if TYPE_CHECKING:
     from torch import nn
@@ -277,7 +279,7 @@ def load_run_weights(record: RunRecord, module: nn.Module, fingerprint: str | No
         raise RunError(f"{record.name} has no weights: {str(path)!r} is missing") from None
     except (OSError, SafetensorError) as exc:
         raise RunError(f"cannot read the weights of {record.name} ({str(path)!r}): {exc}") from None
-    mismatch = _mismatch(weights, module.state_dict())
+    mismatch = weights_mismatch(weights, module.state_dict(), "the run")
     if mismatch:
         graphs = ""
         if fingerprint is not None and fingerprint != record.fingerprint:
@@ -286,28 +288,6 @@ def load_run_weights(record: RunRecord, module: nn.Module, fingerprint: str | No
             f"the model of {record.name} no longer matches the graph{graphs}: {mismatch}"
         )
     module.load_state_dict(weights, strict=True)
-
-
-def _mismatch(saved: dict[str, Any], expected: dict[str, Any]) -> str:
-    """The first difference between the run's tensors and the model's, in words; ""
-    when every name and shape agrees."""
-    missing = [key for key in expected if key not in saved]
-    if missing:
-        return f"the run has no {missing[0]!r}" + _more(missing)
-    extra = [key for key in saved if key not in expected]
-    if extra:
-        return f"the model has no {extra[0]!r}" + _more(extra)
-    for key, tensor in expected.items():
-        if tuple(saved[key].shape) != tuple(tensor.shape):
-            return (
-                f"{key!r} is {list(saved[key].shape)} in the run "
-                f"but {list(tensor.shape)} in the model"
-            )
-    return ""
-
-
-def _more(keys: list[str]) -> str:
-    return f" (and {len(keys) - 1} more)" if len(keys) > 1 else ""
 
 
 def delete_run(record: RunRecord) -> None:
@@ -322,9 +302,11 @@ EXPORTED = ("model.py", "train.py", WEIGHTS_FILE, "summary.json", "history.csv")
 OPTIONAL = ("train.py",)  # runs saved before the training script existed have none
 
 
-def export_run(record: RunRecord, folder: str | Path) -> list[Path]:
+def export_run(record: RunRecord, folder: str | Path, formats: Iterable[str] = ()) -> list[Path]:
     """Copy the run's model code, training script, weights, summary and history into
-    `folder` (made if missing), each file written atomically; returns the paths written."""
+    `folder` (made if missing), each file written atomically, then write the run's model
+    in `formats` (see `engine.deploy.FILES`: torchscript, onnx, state_dict), each file
+    checked against the model; returns the paths written. Raises RunError, DeployError."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -340,4 +322,16 @@ def export_run(record: RunRecord, folder: str | Path) -> list[Path]:
             ) from None
         atomic_write(folder / name, lambda handle, data=data: handle.write(data))
         written.append(folder / name)
+    if formats:
+        written += _deploy(record, folder, formats)
     return written
+
+
+def _deploy(record: RunRecord, folder: Path, formats: Iterable[str]) -> list[Path]:
+    from engine.build import load_class
+    from engine.deploy import Verification, export_formats
+
+    module = load_class((record.folder / "model.py").read_text(encoding="utf-8"))()
+    load_run_weights(record, module)
+    done = export_formats(module, folder, formats, record.outputs)
+    return [item.path if isinstance(item, Verification) else item for item in done.values()]

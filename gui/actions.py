@@ -46,7 +46,21 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
             window.export_code,
             "Ctrl+E",
             icons.SP_DialogSaveButton,
-            "Write model.py to a folder",
+            "Write model.py and the standalone train.py to a folder",
+        ),
+        "import": _action(
+            window,
+            "&Import Python Model...",
+            window.import_model,
+            "Ctrl+I",
+            tip="Turn a PyTorch nn.Module class into an editable graph",
+        ),
+        "export_trained": _action(
+            window,
+            "Export &Trained Model...",
+            window.export_trained,
+            "Ctrl+Shift+E",
+            tip="Write the trained model as TorchScript, ONNX and weights, each checked",
         ),
         "quit": _action(window, "&Quit", window.close, Keys.Quit),
         "undo": stack.createUndoAction(window, "&Undo"),
@@ -119,7 +133,9 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     file_menu.addActions([actions["new_preset"], actions["open"]])
     recent = file_menu.addMenu("Open &Recent")
     file_menu.addSeparator()
-    file_menu.addActions([actions["save"], actions["save_as"], actions["export"]])
+    file_menu.addActions([actions["save"], actions["save_as"]])
+    file_menu.addSeparator()
+    file_menu.addActions([actions[k] for k in ("import", "export", "export_trained")])
     file_menu.addSeparator()
     file_menu.addAction(actions["quit"])
     edit = bar.addMenu("&Edit")

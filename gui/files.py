@@ -55,11 +55,11 @@ class FileController(QObject):
         return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
     def ask_open_path(self) -> str:
-        return QFileDialog.getOpenFileName(self.window, "Open project", self._folder(), FILTER)[0]
+        return QFileDialog.getOpenFileName(self.window, "Open project", self.folder(), FILTER)[0]
 
     def ask_save_path(self) -> str:
         name = f"{self.document.project.name}.json"
-        start = str(Path(self._folder()) / name)
+        start = str(Path(self.folder()) / name)
         return QFileDialog.getSaveFileName(self.window, "Save project", start, FILTER)[0]
 
     def ask_restore(self) -> bool:
@@ -146,7 +146,7 @@ class FileController(QObject):
         self.discard_recovery()
         return True
 
-    def _folder(self) -> str:
+    def folder(self) -> str:
         recent = self.recent()
         return str(Path(recent[0]).parent) if recent else str(Path.home())
 

@@ -29,6 +29,7 @@ from gui.code_preview import CodePreview
 from gui.document import Document
 from gui.engine_loader import EngineLoader
 from gui.files import PRESETS, FileController, recovery_path
+from gui.import_dialog import ImportDialog
 from gui.inspector import Inspector
 from gui.mime import NODES_MIME
 from gui.palette import Palette
@@ -154,6 +155,38 @@ class MainWindow(QMainWindow):
         gallery = PresetGallery(PRESETS, self)
         if gallery.exec() == PresetGallery.DialogCode.Accepted and gallery.chosen():
             self.files.open_preset(gallery.chosen())
+
+    def import_model(self) -> None:
+        if not self.files.maybe_save():
+            return
+        dialog = ImportDialog(self, self.files.folder())
+        if dialog.exec() == ImportDialog.DialogCode.Accepted:
+            self.open_import(dialog.result)
+
+    def open_import(self, result) -> None:
+        """Show an imported model (engine.importing.ImportResult) as a new, unsaved project."""
+        self.document.set_project(result.project)
+        self.document.allow_custom_code(True)  # the user ran this code to import it
+        renamed = result.renamed
+        note = (
+            f"; {len(renamed)} weight names changed (e.g. {next(iter(renamed))})" if renamed else ""
+        )
+        self.statusBar().showMessage(
+            f"Imported {result.code.class_name}: {len(result.project.graph.nodes)} nodes, "
+            f"{result.num_params:,} parameters{note}",
+            10000,
+        )
+
+    def export_trained(self) -> None:
+        """Export the run whose weights the model holds, in every deployment format."""
+        record = self.training.history.latest()
+        if record is None:
+            self.files.show_error(
+                "Nothing trained yet",
+                "Train the model, or load a run's weights from the Runs tab, then export it.",
+            )
+            return
+        self.training.history.export(record)
 
     def export_code(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export model.py and train.py to folder")

@@ -1,30 +1,73 @@
-"""`python main.py export PROJECT --out DIR`: write DIR/model.py and DIR/train.py."""
+"""`python main.py export PROJECT --out DIR [--weights FILE] [--torchscript] [--onnx]`:
+write DIR/model.py and DIR/train.py; with --weights, the weights as safetensors and as a
+state_dict .pt; with --torchscript / --onnx, the model in those formats, each checked
+against the PyTorch model before it is kept."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+from pathlib import Path
 
-from engine.build import BuildError
+from engine.build import BuildError, build_model
 from engine.codegen import CodegenError
 from engine.exporting import export_code
-from engine.project import ProjectError, load
+from engine.project import Project, ProjectError, load
+from engine.weights import DeployError
 
 
-def run(project_file: str, out_dir: str) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", metavar="PROJECT")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the files")
+    parser.add_argument(
+        "--weights", metavar="FILE", help="trained weights (.safetensors or .pt) to export"
+    )
+    parser.add_argument("--torchscript", action="store_true", help="also model.torchscript.pt")
+    parser.add_argument("--onnx", action="store_true", help="also model.onnx (needs [onnx])")
+
+
+def run(args: argparse.Namespace) -> int:
     try:
-        project = load(project_file)
-        exported = export_code(project, out_dir)
+        project = load(args.project)
+        exported = export_code(project, args.out)
+        names = " and ".join(str(path) for path in exported.written)
+        print(f"wrote {names} (class {exported.code.class_name})")
+        if exported.no_script:
+            print(f"note: {exported.no_script}")
+        formats = [f for f in ("torchscript", "onnx") if getattr(args, f)]
+        if args.weights or formats:
+            _deploy(project, args, formats)
     except ProjectError as exc:
-        return _fail(f"{project_file}: {exc}")
+        return _fail(f"{args.project}: {exc}")
     except (CodegenError, BuildError) as exc:
-        return _fail(f"{project_file}: the model cannot be exported: {exc}")
+        return _fail(f"{args.project}: the model cannot be exported: {exc}")
+    except DeployError as exc:
+        return _fail(str(exc))
     except OSError as exc:
-        return _fail(f"{exc.filename or project_file}: cannot read or write: {exc.strerror or exc}")
-    names = " and ".join(str(path) for path in exported.written)
-    print(f"wrote {names} (class {exported.code.class_name})")
-    if exported.no_script:
-        print(f"note: {exported.no_script}")
+        return _fail(f"{exc.filename or args.project}: cannot read or write: {exc.strerror or exc}")
     return 0
+
+
+def _deploy(project: Project, args: argparse.Namespace, formats: list[str]) -> None:
+    from engine.deploy import Verification, export_formats
+    from engine.weights import load_weights
+
+    seed = project.training.get("seed", 0)
+    module = build_model(project.graph, project.name, seed=seed).module
+    if args.weights:
+        load_weights(args.weights, module)
+        formats = ["safetensors", "state_dict", *formats]
+    else:
+        print(f"note: no --weights, so the model is exported freshly initialised (seed {seed})")
+    done = export_formats(module, args.out, formats, project.output_labels())
+    for item in done.values():
+        if isinstance(item, Verification):
+            print(
+                f"wrote {item.path}: checked on a batch of {item.batch_size}, largest "
+                f"difference from the PyTorch model {item.max_difference:.2g}"
+            )
+        else:
+            print(f"wrote {Path(item)}")
 
 
 def _fail(message: str) -> int:

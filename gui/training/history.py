@@ -35,15 +35,24 @@ class RunHistory(QObject):
         self.table = table
         self.plots = plots
         self.records: list[RunRecord] = []
+        self._latest: RunRecord | None = None
         table.overlay_changed.connect(self._overlay)
         table.resume_requested.connect(self._resume)
         table.delete_requested.connect(self._delete)
         table.load_weights_requested.connect(self.load_weights)
-        table.export_requested.connect(self._export)
-        session.run_ended.connect(self.refresh)
-        self.document.project_replaced.connect(self.refresh)
+        table.export_requested.connect(self.export)
+        session.run_ended.connect(self._run_ended)
+        self.document.project_replaced.connect(self._project_replaced)
         self.document.path_changed.connect(self.refresh)
         self.document.inference_updated.connect(self._graph_may_have_changed)
+        self.refresh()
+
+    def _project_replaced(self, *_) -> None:
+        self._latest = None
+        self.refresh()
+
+    def _run_ended(self, *_) -> None:
+        self._latest = self.session.controller.last_record or self._latest
         self.refresh()
 
     def refresh(self, *_) -> None:
@@ -83,19 +92,27 @@ class RunHistory(QObject):
     def ask_export_folder(self, record: RunRecord) -> str:
         return QFileDialog.getExistingDirectory(self.table, f"Export {record.name} to folder")
 
-    def _export(self, record: RunRecord) -> None:
+    def export(self, record: RunRecord) -> None:
+        """Write the run's code, script, weights and its model as TorchScript and (when
+        installed) ONNX, each checked against the model, to a folder the user picks."""
+        from engine.deploy import ONNX_INSTALL, onnx_installed
+
         folder = self.ask_export_folder(record)
         if not folder:
             return
+        formats = ["state_dict", "torchscript", *(["onnx"] if onnx_installed() else [])]
         try:
-            export_run(record, folder)
-        except (RunError, OSError) as exc:
-            self.session.bar.show_status(f"Cannot export {record.name}: {exc}", error=True)
+            written = export_run(record, folder, formats)
+        except (RunError, OSError, ValueError) as exc:
+            self.session.bar.show_status(f"Cannot export {record.name}: {one_line(exc)}", True)
             return
-        self.session.bar.show_status(
-            f"Wrote {record.name}'s model.py, weights.safetensors, summary.json and "
-            f"history.csv to {folder}"
-        )
+        names = ", ".join(path.name for path in written)
+        missing = "" if "onnx" in formats else f"; for ONNX too: {ONNX_INSTALL}"
+        self.session.bar.show_status(f"Wrote {names} of {record.name} to {folder}{missing}")
+
+    def latest(self) -> RunRecord | None:
+        """The run whose weights the model holds: the last one trained or loaded."""
+        return self._latest
 
     def load_weights(self, record: RunRecord) -> bool:
         """Build the current graph, load the data and put the run's weights in: the
@@ -110,5 +127,6 @@ class RunHistory(QObject):
             self.session.bar.show_status(f"Cannot load {record.name}: {one_line(exc)}", True)
             return False
         self.session.bar.show_status(f"Loaded the weights of {record.name}.")
+        self._latest = record
         self.weights_loaded.emit(job, record)
         return True

@@ -261,7 +261,7 @@ def test_export_writes_the_model_and_its_training_script(tmp_path, capsys):
     assert main(["export", str(PRESETS / "multitask.json"), "--out", str(tmp_path)]) == 0
     assert "model.py and" in capsys.readouterr().out
     source = (tmp_path / "train.py").read_text()
-    assert "\"target\": 1}" in source and "sklearn" not in source  # numpy makes multi_target
+    assert '"target": 1}' in source and "sklearn" not in source  # numpy makes multi_target
 
 
 def test_a_model_with_two_inputs_exports_without_a_training_script(tmp_path, capsys):

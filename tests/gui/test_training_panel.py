@@ -315,7 +315,11 @@ def test_a_runs_weights_load_back_and_a_run_can_be_deleted(window, qtbot, tmp_pa
     exported = load_class((tmp_path / "export" / "model.py").read_text())()
     assert "def main():" in (tmp_path / "export" / "train.py").read_text()
     exported.load_state_dict(load_file(tmp_path / "export" / "weights.safetensors"))
-    assert "Wrote Run 1's model.py" in window.training.bar.status.text()
+    status = window.training.bar.status.text()
+    assert "model.torchscript.pt, model.onnx of Run 1" in status
+    assert {"weights.pt", "model.onnx", "model.torchscript.pt"} <= {
+        p.name for p in (tmp_path / "export").iterdir()
+    }
     history.ask_delete = lambda record: True
     click(qtbot, runs.delete_button)
     assert runs.table.rowCount() == 0

@@ -1,0 +1,119 @@
+"""A layer's settings, from a module's attributes or a function call's arguments, turned
+into catalog parameters.
+
+nn.MaxPool2d keeps the same names as F.max_pool2d's arguments (kernel_size, stride,
+ceil_mode...), as do the activations, Softmax, Flatten and Dropout, so one converter per
+layer type serves both. A setting the catalog layer cannot express is collected in
+`Args.problems` (as `name=value`) instead of being dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+class Args:
+    """Settings by name; `rank` is the number of dimensions of the (first) input."""
+
+    def __init__(self, values: Mapping[str, Any], rank: int = 0):
+        self.values = values
+        self.rank = rank
+        self.problems: list[str] = []
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+    def expect(self, name: str, default: Any) -> None:
+        """Note `name` as a problem unless it has the only value the catalog supports."""
+        value = self.values.get(name, default)
+        if size(value) != default:
+            self.problems.append(f"{name}={value!r}")
+
+    def reject(self, text: str) -> None:
+        self.problems.append(text)
+
+    @property
+    def inplace(self) -> bool:
+        return bool(self.values.get("inplace", False))
+
+
+def size(value: Any) -> Any:
+    """(3, 3) -> 3, (3, 5) -> [3, 5]; anything else unchanged."""
+    if isinstance(value, tuple | list) and value and all(isinstance(v, int) for v in value):
+        return value[0] if len(set(value)) == 1 else list(value)
+    return value
+
+
+def pool(a: Args) -> dict[str, Any]:
+    a.expect("dilation", 1)
+    a.expect("return_indices", False)
+    a.expect("count_include_pad", True)
+    a.expect("divisor_override", None)
+    kernel = size(a["kernel_size"])
+    stride = size(a.get("stride"))
+    return {
+        "kernel_size": kernel,
+        "stride": None if stride in (None, (), kernel) else stride,
+        "padding": size(a.get("padding", 0)),
+        "ceil_mode": bool(a.get("ceil_mode", False)),
+    }
+
+
+def adaptive_pool(a: Args) -> dict[str, Any]:
+    output = a["output_size"]
+    if isinstance(output, tuple | list) and None in output:
+        a.reject(f"output_size={output!r} (None keeps a size as it is)")
+        return {}
+    return {"output_size": size(output)}
+
+
+def softmax(a: Args) -> dict[str, Any]:
+    a.expect("dtype", None)
+    if a.get("dim") is None:
+        a.reject("dim=None (an implicit dimension)")
+        return {}
+    return {"dim": a["dim"]}
+
+
+def flatten(a: Args) -> dict[str, Any]:
+    start = a["start_dim"]
+    if start + (a.rank if start < 0 else 0) == 0:
+        a.reject(f"start_dim={start} (it would merge the batch dimension)")
+        return {}
+    return {"start_dim": start % a.rank if start < 0 else start, "end_dim": a["end_dim"]}
+
+
+def dropout(a: Args) -> dict[str, Any]:
+    # Traced in eval mode, training=True is a call that drops values in eval mode too.
+    if a.get("training"):
+        a.reject("training=True (it drops values in eval mode too; pass training=self.training)")
+    return {"p": a["p"]}
+
+
+def _keep(*names: str) -> Callable[[Args], dict[str, Any]]:
+    return lambda a: {name: a[name] for name in names}
+
+
+CONVERTERS: dict[str, Callable[[Args], dict[str, Any]]] = {
+    "ReLU": _keep(),
+    "LeakyReLU": _keep("negative_slope"),
+    "GELU": _keep("approximate"),
+    "SiLU": _keep(),
+    "ELU": _keep("alpha"),
+    "Sigmoid": _keep(),
+    "Tanh": _keep(),
+    "Softmax": softmax,
+    "LogSoftmax": softmax,
+    "MaxPool1d": pool,
+    "MaxPool2d": pool,
+    "AvgPool1d": pool,
+    "AvgPool2d": pool,
+    "AdaptiveAvgPool2d": adaptive_pool,
+    "Flatten": flatten,
+    "Dropout": dropout,
+    "Identity": _keep(),
+}
