@@ -4,6 +4,7 @@ history.csv. Every file is written atomically."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 from engine.files import atomic_write_text, json_text
 from engine.script import training_script
-from engine.training import TrainResult
+from engine.training import TrainingError, TrainResult
 from engine.training_job import TrainingJob
 from engine.weights import save_safetensors
 
@@ -41,7 +42,9 @@ def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[s
     code, model = job.built.code, job.built.module
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "model.py", code.source)
-    atomic_write_text(folder / "train.py", training_script(job.as_trained(), code))
+    # A Custom layer may use a name the script needs too: no train.py (export says why).
+    with contextlib.suppress(TrainingError):
+        atomic_write_text(folder / "train.py", training_script(job.as_trained(), code))
     save_safetensors(model, folder / "weights.safetensors")
     summary = {**summary_of(result), "normalization": job.splits.normalization}
     atomic_write_text(folder / "summary.json", json_text(summary))

@@ -141,4 +141,7 @@ class ImportDialog(QDialog):
         except ValueError as exc:  # a ModelImportError lists every problem, one per line
             self.problems.setText("\n".join(getattr(exc, "problems", [str(exc)])))
             return
+        except Exception as exc:  # an importer bug must not take the app down with it
+            self.problems.setText(f"the import failed: {type(exc).__name__}: {exc}")
+            return
         self.accept()

@@ -22,7 +22,7 @@ from engine.codegen import CodegenError, GeneratedCode, generate
 from engine.importing.builder import BuiltGraph, GraphBuilder, TracedModel
 from engine.importing.custom import CustomLayers
 from engine.importing.loading import build_model, model_class, user_module
-from engine.importing.source import ModelImportError, SourceFile
+from engine.importing.source import USER_CODE_ERRORS, ModelImportError, SourceFile
 from engine.importing.tracing import node_values, run_model, trace
 from engine.layout import layered_positions
 from engine.project import Project
@@ -202,7 +202,7 @@ def _check_round_trip(
         rebuilt.load_state_dict(state, strict=True)
         with torch.no_grad():
             got = rebuilt(*examples)
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         raise source.error(
             None, f"the imported model of {class_name} cannot run with its weights: {explain(exc)}"
         ) from None

@@ -15,12 +15,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import count
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from torch import nn
 
-from engine.importing.source import SourceFile
+from engine.importing.source import USER_CODE_ERRORS, SourceFile
 
 _names = count(1)
 Call = tuple[tuple[Any, ...], dict[str, Any]]
@@ -37,6 +38,7 @@ def user_module(source: SourceFile) -> Iterator[ModuleType]:
         raise source.error(None, "not a Python file")
     module = importlib.util.module_from_spec(spec)
     folder = str(source.path.parent)  # so that it can import its neighbours
+    before = set(sys.modules)
     sys.modules[name] = module
     sys.path.insert(0, folder)
     try:
@@ -44,12 +46,25 @@ def user_module(source: SourceFile) -> Iterator[ModuleType]:
             spec.loader.exec_module(module)
         except SyntaxError as exc:
             raise source.error(exc.lineno, f"syntax error: {exc.msg}") from None
-        except Exception as exc:
+        except USER_CODE_ERRORS as exc:
             raise source.failure("running the file failed", exc) from None
         yield module
     finally:
-        sys.modules.pop(name, None)
         sys.path.remove(folder)
+        for loaded in set(sys.modules) - before:  # a retry must see edited neighbours
+            if _is_under(sys.modules[loaded], source.path.parent):
+                del sys.modules[loaded]
+
+
+def _is_under(module: ModuleType, folder: Path) -> bool:
+    """Whether the module is the user's own, from `folder`, and not an installed package
+    (a project's .venv may sit inside the same folder)."""
+    file = getattr(module, "__file__", None)
+    if file is None:
+        return False
+    path = Path(file).resolve()
+    installed = "site-packages" in path.parts or path.is_relative_to(Path(sys.prefix).resolve())
+    return path.is_relative_to(folder) and not installed
 
 
 def model_class(module: ModuleType, class_name: str, source: SourceFile) -> type[nn.Module]:
@@ -138,6 +153,6 @@ def build_model(
     try:
         with recorder:
             model = cls()
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         raise source.failure(f"building {cls.__name__}() failed", exc) from None
     return model.eval(), recorder

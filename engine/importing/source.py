@@ -19,6 +19,11 @@ from engine.shapes import explain
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
+# What running the user's code may raise: SystemExit too (argparse or sys.exit at the top
+# of a script), which must become a message, not end the app. KeyboardInterrupt passes.
+USER_CODE_ERRORS = (Exception, SystemExit)
+
+
 class ModelImportError(ValueError):
     """The model cannot be imported. The message is for the user; `problems` holds one
     sentence per thing that stops the import, each naming the file and line at fault."""

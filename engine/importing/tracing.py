@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from engine.importing.source import SourceFile, shapes_text
+from engine.importing.source import USER_CODE_ERRORS, SourceFile, shapes_text
 from engine.shapes import explain
 
 # torch.fx's words for what a graph cannot hold -> the user's words.
@@ -50,7 +50,7 @@ def run_model(model: nn.Module, inputs: list[torch.Tensor], source: SourceFile) 
     try:
         with torch.no_grad():
             return model(*inputs)
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         shapes = shapes_text([tuple(x.shape) for x in inputs])
         doing = f"{type(model).__name__} fails on inputs of shape {shapes}"
         raise source.failure(doing, exc) from None
@@ -61,7 +61,7 @@ def trace(model: nn.Module, source: SourceFile, fixed: dict[str, Any]) -> fx.Gra
     `fixed`: optional arguments of forward() kept at these values."""
     try:
         graph = _Tracer().trace(model, concrete_args=fixed or None)
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         line = source.traceback_line(exc.__traceback__)
         for known, text in _TRACE_ERRORS.items():
             if known in str(exc):
@@ -93,7 +93,7 @@ def node_values(
     try:
         with torch.no_grad():
             recorder.run(*inputs)
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         line = source.node_line(recorder.current) if recorder.current else None
         raise source.error(line, f"the traced forward() fails: {explain(exc)}") from None
     return recorder.values

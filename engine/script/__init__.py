@@ -12,15 +12,17 @@ DistributedDataParallel.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from engine.codegen import GeneratedCode, generate
+from engine.codegen import GeneratedCode, docstring_text, generate
 from engine.data import MNIST_MD5, MNIST_MIRRORS, checked_settings
 from engine.data.paths import resolve_path
 from engine.project import Project
+from engine.training_errors import TrainingError
 from engine.training_job import input_shape
 from engine.training_setup import checked_settings as checked_training
 
@@ -55,7 +57,12 @@ def training_script(project: Project, code: GeneratedCode | None = None) -> str:
     shape = input_shape(project)
     base_dir = project.path.parent if project.path is not None else None
     parts = [
-        _part("head", TITLE=project.name, NEEDS=_needs(data), IMPORTS=_imports(data["kind"])),
+        _part(
+            "head",
+            TITLE=docstring_text(project.name),
+            NEEDS=_needs(data),
+            IMPORTS=_imports(data["kind"]),
+        ),
         _model_source(code),
         _part(
             "settings",
@@ -70,7 +77,29 @@ def training_script(project: Project, code: GeneratedCode | None = None) -> str:
         _part("train"),
         _part("loop"),
     ]
-    return "".join(parts)
+    script = "".join(parts)
+    _check_names(script)
+    return script
+
+
+def _check_names(script: str) -> None:
+    """A Custom layer's top-level name that the script also defines would silently
+    replace one of the two; refuse it, naming it."""
+    seen: set[str] = set()
+    for node in ast.parse(script).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        else:
+            continue
+        for name in names:
+            if name in seen:
+                raise TrainingError(
+                    f"the model's code defines {name!r}, a name the training script uses "
+                    "for its own; rename it (in the Custom layer's source, or the project)"
+                )
+            seen.add(name)
 
 
 def _part(name: str, **values: str) -> str:
@@ -125,7 +154,7 @@ def _loader(data: dict[str, Any]) -> str:
     if kind == "idx":
         return _part("data_idx", FETCH="")
     if kind == "mnist":
-        fetch = '    if data["download"]:\n        download_mnist(data["path"])\n'
+        fetch = _part("fetch_mnist")
         mirrors = _literal([m.rstrip("/") + "/" for m in MNIST_MIRRORS])
         return _part("data_idx", FETCH=fetch) + _part(
             "data_mnist", MIRRORS=mirrors, MD5=_literal(MNIST_MD5)
@@ -138,12 +167,12 @@ def _outputs(labels: list[str], losses: dict[str, dict[str, Any]]) -> str:
         {"label": label, **{k: losses[label][k] for k in ("loss", "weight", "target")}}
         for label in labels
     ]
-    return "[\n" + "".join(f"    {_literal(row)},\n" for row in rows) + "]"
+    return "[\n" + "".join(f"    {_py(row)},\n" for row in rows) + "]"
 
 
 def _literal(value: Any) -> str:
     """Python source for settings: a dict of several entries one key per line."""
-    if isinstance(value, dict) and len(value) > 4:
+    if isinstance(value, dict) and (len(value) > 4 or len(_py(value)) > 70):
         return "{\n" + "".join(f"    {_py(k)}: {_py(v)},\n" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple) and len(value) > 1:
         return "(\n" + "".join(f"    {_py(v)},\n" for v in value) + ")"

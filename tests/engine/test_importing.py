@@ -292,3 +292,24 @@ def test_a_model_file_runs_with_its_neighbours_importable(tmp_path):
     )
     graph = import_model(tmp_path / "model.py", "Net", [(1, 3)]).project.graph
     assert [n.type for n in graph.nodes.values()] == ["Input", "Custom", "Linear", "Output"]
+    # After an edit of the neighbour, a second import sees the new code, not a cached one.
+    (tmp_path / "tw_neighbour_blocks.py").write_text(
+        "from torch import nn\n\n\nclass Double(nn.Linear):\n"
+        "    def __init__(self):\n        super().__init__(3, 3)\n"
+    )
+    graph = import_model(tmp_path / "model.py", "Net", [(1, 3)]).project.graph
+    assert [n.type for n in graph.nodes.values()] == ["Input", "Custom", "Linear", "Output"]
+    custom = next(n for n in graph.nodes.values() if n.type == "Custom")
+    assert "nn.Linear" in custom.params["source"]
+
+
+@pytest.mark.parametrize("where", ["top", "init"])
+def test_a_file_that_exits_is_an_error_not_the_end_of_the_program(tmp_path, where):
+    exit_line = "raise SystemExit('usage: model.py DATA')"
+    top, init = (exit_line, "pass") if where == "top" else ("", exit_line)
+    (tmp_path / "script.py").write_text(
+        f"from torch import nn\n{top}\n\n\nclass Net(nn.Module):\n"
+        f"    def __init__(self):\n        super().__init__()\n        {init}\n"
+    )
+    with pytest.raises(ModelImportError, match=r"usage: model\.py DATA"):
+        import_model(tmp_path / "script.py", "Net", [(1, 3)])

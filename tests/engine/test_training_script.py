@@ -1,8 +1,10 @@
 """The standalone train.py: its data matches the engine's, sample for sample; run on the
 CPU it repeats `main.py train` epoch for epoch; it resumes; it trains under torchrun."""
 
+import ast
 import csv
 import importlib.util
+import math
 import subprocess
 import sys
 
@@ -14,8 +16,10 @@ from graph_builders import add, chain, wire
 from run_helpers import PRESETS, preset
 
 from engine.data import load_data, load_raw
+from engine.exporting import export_code
 from engine.project import Project, load, save
 from engine.script import training_script
+from engine.training_errors import TrainingError
 from engine.training_job import prepare_job
 from main import main
 
@@ -125,31 +129,39 @@ def test_the_script_loads_splits_and_scales_data_exactly_as_the_engine(tmp_path)
             assert torch.equal(y, expected.y), case
 
 
-def test_the_script_passes_the_linter_and_holds_only_what_its_data_needs(tmp_path):
-    project = load(PRESETS / "digits_cnn.json")
-    source = training_script(project)
-    assert "Torchwright" not in source.split('"""', 2)[2]  # no import of ours after the docstring
-    assert "import re" not in source and "urllib" not in source
-    assert "load_digits()" in source and "class DigitsCnn(nn.Module)" in source
+@pytest.mark.parametrize("name", sorted(p.stem for p in PRESETS.glob("*.json")))
+def test_every_presets_script_passes_the_linter(tmp_path, name):
     path = tmp_path / "train.py"
-    path.write_text(source)
+    path.write_text(training_script(load(PRESETS / f"{name}.json")))
     lint = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "ruff",
-            "check",
-            "--no-cache",
-            "--select",
-            "E,F,W,B,UP,SIM,I",
-            "--line-length",
-            "100",
-            str(path),
+            *(sys.executable, "-m", "ruff", "check", "--no-cache", "--line-length", "100"),
+            *("--select", "E,F,W,B,UP,SIM,I", str(path)),
         ],
         capture_output=True,
         text=True,
     )
     assert lint.returncode == 0, lint.stdout
+
+
+def test_the_script_holds_only_what_its_data_needs():
+    source = training_script(load(PRESETS / "digits_cnn.json"))
+    assert "Torchwright" not in source.split('"""', 2)[2]  # no import of ours
+    assert "import re" not in source and "urllib" not in source
+    assert "load_digits()" in source and "class DigitsCnn(nn.Module)" in source
+
+
+def test_a_custom_layer_name_the_script_uses_is_refused_by_name(tmp_path):
+    project = load(PRESETS / "custom_layer.json")
+    project.name = 'back\\slash """ name'
+    ast.parse(training_script(project))  # the name is safe in the docstring
+    custom = next(n for n in project.graph.nodes.values() if n.type == "Custom")
+    custom.params["source"] += "\n\ndef split(x):\n    return x\n"
+    with pytest.raises(TrainingError, match="defines 'split', a name the training script"):
+        training_script(project)
+    exported = export_code(project, tmp_path)
+    assert "train.py was not written" in exported.no_script
+    assert [p.name for p in exported.written] == ["model.py"]
 
 
 def run_script(path, *args, cwd=None) -> subprocess.CompletedProcess:
@@ -225,21 +237,14 @@ def test_a_resumed_script_run_continues_where_it_stopped(tmp_path):
 
 
 def test_the_script_trains_under_torchrun_with_two_cpu_processes(tmp_path):
-    project = preset("digits_mlp", 2)
+    project = preset("multitask", 2)  # two regression outputs
+    project.data.update(samples=200, val_fraction=0.005)  # 1 validation row: rank 1 has none
     script = tmp_path / "train.py"
     script.write_text(training_script(project))
     done = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node=2",
-            str(script),
-            "--device",
-            "cpu",
-            "--out",
-            "ddp",
+            *(sys.executable, "-m", "torch.distributed.run", "--standalone"),
+            *("--nproc_per_node=2", str(script), "--device", "cpu", "--out", "ddp"),
         ],
         capture_output=True,
         text=True,
@@ -252,9 +257,27 @@ def test_the_script_trains_under_torchrun_with_two_cpu_processes(tmp_path):
     history = read_history(tmp_path / "ddp" / "history.csv")
     assert [row["epoch"] for row in history] == [1, 2]
     assert history[1]["train_loss"] < history[0]["train_loss"]
+    assert all(math.isfinite(history[1][k]) for k in ("train_task_a_r2", "val_task_b_loss"))
     weights = torch.load(tmp_path / "ddp" / "weights.pt", weights_only=True)
     model = prepare_job(project).built.module
     model.load_state_dict(weights)  # the bare model's keys, not DistributedDataParallel's
+
+
+def test_a_schedule_of_another_length_is_not_resumed(tmp_path):
+    project = preset("custom_layer", 1)
+    project.training.update(scheduler="one_cycle")
+    script = tmp_path / "train.py"
+    script.write_text(training_script(project))
+    run_script(script, "--out", "a", cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, str(script), "--resume", "a/checkpoint.pt", "--epochs", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    assert "saved by a run of 1 epochs" in done.stderr and "--epochs 1" in done.stderr
 
 
 def test_export_writes_the_model_and_its_training_script(tmp_path, capsys):
