@@ -118,6 +118,8 @@ def _concat_rule(params, inputs):
     first = inputs[0]
     dim = check_dim("Concat", params["dim"], first)
     for port, x in enumerate(inputs[1:], start=1):
+        if x.dtype != first.dtype:
+            raise ShapeError("Concat got float and integer inputs; use one kind.", port)
         others = [i for i in range(len(first.shape)) if i not in (0, dim)]
         if len(x.shape) != len(first.shape) or any(x.shape[i] != first.shape[i] for i in others):
             listed = ", ".join(t.describe() for t in inputs)

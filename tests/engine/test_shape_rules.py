@@ -132,3 +132,12 @@ def test_rule_matches_meta_execution(layer_type, data):
             by_torch(node, resolved, inputs)
         return
     assert by_torch(node, resolved, inputs) == expected
+
+
+@pytest.mark.parametrize("merge", ["Add", "Multiply", "Concat"])
+def test_merges_refuse_float_and_integer_inputs_together(merge):
+    node = Graph().make_node(merge, {})
+    inputs = [TensorInfo((2, 3), "long"), TensorInfo((2, 3))]
+    with pytest.raises(ShapeError, match="float and integer inputs") as refused:
+        node.spec.shape(node.params, inputs)
+    assert refused.value.port == 1
