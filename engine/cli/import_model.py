@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.importing import ModelImportError, import_model
+from engine.importing import ImportResult, ModelImportError, import_model
 from engine.project import save
 
 
@@ -26,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="float32 (default) or int64 (token ids); once per argument when given",
     )
     parser.add_argument("--out", required=True, metavar="PROJECT.json", help="project to write")
+    parser.add_argument(
+        "--weights",
+        metavar="FILE.safetensors",
+        help="also write the model's weights, under the generated model's names",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         shapes = [parse_shape(text) for text in args.input_shape]
         result = import_model(path, class_name, shapes, args.input_dtype)
         save(result.project, args.out)
+        if args.weights:
+            _save_weights(result, args.weights)
     except ModelImportError as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -53,6 +60,17 @@ def run(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     return 0
+
+
+def _save_weights(result: ImportResult, path: str) -> None:
+    """The original's weights, loaded strictly into the generated class, then saved."""
+    from engine.build import load_class
+    from engine.weights import save_safetensors
+
+    model = load_class(result.code.source)()
+    model.load_state_dict(result.state_dict, strict=True)
+    save_safetensors(model, path)
+    print(f"wrote {path}: the weights, under the generated model's names")
 
 
 def split_target(text: str) -> tuple[str, str]:

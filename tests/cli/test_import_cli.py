@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 
 import main
+from engine.build import load_class
 from engine.codegen import generate
 from engine.project import load
 from engine.shapes import infer_all
+from engine.weights import load_weights
 
 CORPUS = Path(__file__).resolve().parents[1] / "engine" / "import_corpus"
 
@@ -97,3 +99,15 @@ def test_an_unwritable_target_is_reported(tmp_path, capsys):
     status = run_import(f"{CORPUS / 'mlp.py'}:MLP", "--input-shape", "1,784", "--out", str(out))
     assert status == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_the_imported_weights_load_into_the_generated_class(tmp_path, capsys):
+    out, weights = tmp_path / "net.json", tmp_path / "net.safetensors"
+    target = f"{CORPUS / 'sequential.py'}:SequentialNet"
+    argv = ["--input-shape", "1,3,12,12", "--out", str(out), "--weights", str(weights)]
+    assert run_import(target, *argv) == 0
+    assert f"wrote {weights}: the weights" in capsys.readouterr().out
+    project = load(out)
+    model = load_class(generate(project.graph, project.name).source)()
+    load_weights(weights, model)  # strict: every generated name is there
+    assert "features_0.weight" in model.state_dict()
