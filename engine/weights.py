@@ -85,8 +85,8 @@ def _read_pt(source: Path) -> dict[str, Any]:
         weights = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch's own message runs to many lines about pickling
         raise DeployError(
-            f"{str(source)!r} is not a weights file that can be read safely "
-            f"(torch cannot read it without running code from it: {type(exc).__name__})"
+            f"{str(source)!r} cannot be read as plain tensors: it is damaged, or not a "
+            f"weights file, or would need code run to load it ({type(exc).__name__})"
         ) from None
     if not isinstance(weights, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()

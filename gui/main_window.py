@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
@@ -46,6 +47,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
         super().__init__(parent)
+        # Python's cycle collector must never run in the training thread: there it would
+        # destroy Qt objects, which deadlocks with the GUI thread. Collect here instead.
+        self._collector = GarbageCollector(interval=0.5)
         self.settings = settings or QSettings("Torchwright", "Torchwright")
         self.document = Document(parent=self)
         self.canvas = CanvasView(self.document)

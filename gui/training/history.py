@@ -7,8 +7,8 @@ and puts a run's weights back into the model for the evaluation and try-it views
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.runs import (
     RunError,
@@ -101,11 +101,14 @@ class RunHistory(QObject):
         if not folder:
             return
         formats = ["state_dict", "torchscript", *(["onnx"] if onnx_installed() else [])]
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # ONNX takes a second or two
         try:
             written = export_run(record, folder, formats)
         except (RunError, OSError, ValueError) as exc:
             self.session.bar.show_status(f"Cannot export {record.name}: {one_line(exc)}", True)
             return
+        finally:
+            QApplication.restoreOverrideCursor()
         names = ", ".join(path.name for path in written)
         missing = "" if "onnx" in formats else f"; for ONNX too: {ONNX_INSTALL}"
         self.session.bar.show_status(f"Wrote {names} of {record.name} to {folder}{missing}")

@@ -73,14 +73,20 @@ def test_stop_from_another_thread_ends_after_the_current_batch():
     assert gate.threads == {thread.ident}
 
 
-def test_pause_blocks_the_training_thread_until_resumed():
-    gate = Gate(epoch=1, batch=3)
-    trainer = Trainer(mlp(), ["out"], settings(epochs=2), [gate])
+def paused_run(batch: int, epochs: int) -> tuple[Trainer, Gate, threading.Thread, dict]:
+    """A run paused after `batch` batches of epoch 1, its thread blocked in the pause."""
+    gate = Gate(epoch=1, batch=batch)
+    trainer = Trainer(mlp(), ["out"], settings(epochs=epochs), [gate])
     thread, outcome = start(trainer)
     assert gate.reached.wait(WAIT)
     trainer.request_pause()
     gate.go.set()
     assert gate.paused.wait(WAIT)
+    return trainer, gate, thread, outcome
+
+
+def test_pause_blocks_the_training_thread_until_resumed():
+    trainer, gate, thread, outcome = paused_run(batch=3, epochs=2)
     assert trainer.paused
     assert gate.batches_at_pause == 3
     trainer.request_resume()
@@ -92,13 +98,7 @@ def test_pause_blocks_the_training_thread_until_resumed():
 
 
 def test_stop_while_paused_ends_the_run():
-    gate = Gate(epoch=1, batch=2)
-    trainer = Trainer(mlp(), ["out"], settings(epochs=3), [gate])
-    thread, outcome = start(trainer)
-    assert gate.reached.wait(WAIT)
-    trainer.request_pause()
-    gate.go.set()
-    assert gate.paused.wait(WAIT)
+    trainer, gate, thread, outcome = paused_run(batch=2, epochs=3)
     trainer.request_stop()
     result = finish(thread, outcome)
     assert result.status == "stopped" and result.history == []

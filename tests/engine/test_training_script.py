@@ -298,3 +298,22 @@ def test_a_model_with_two_inputs_exports_without_a_training_script(tmp_path, cap
     assert main(["export", str(tmp_path / "two.json"), "--out", str(tmp_path / "out")]) == 0
     assert "train.py was not written: the model has 2 Input nodes" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model.py"]
+
+
+def test_data_that_does_not_fit_the_model_is_a_sentence_not_a_traceback(tmp_path):
+    project = load(PRESETS / "digits_mlp.json")
+    next(n for n in project.graph.nodes.values() if n.type == "Input").params["shape"] = [784]
+    module = script_module(project, tmp_path)
+    with pytest.raises(SystemExit, match=r"has shape \(64,\), but the model takes \(784,\)"):
+        module.prepare_data(module.DATA)
+    csv_project = data_project(
+        tmp_path, kind="csv", path=write_csv(tmp_path / "a.csv", "ab", [[1, 0]])
+    )
+    csv_project.data["path"] = str(tmp_path / "gone.csv")
+    script = tmp_path / "csv_train.py"
+    script.write_text(training_script(csv_project))
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert done.returncode == 1 and done.stderr.strip().endswith("No such file or directory")
+    assert "Traceback" not in done.stderr

@@ -1,5 +1,6 @@
 """The main window as a user meets it: files, shortcuts, clipboard, closing, recovery."""
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,11 @@ def test_renaming_an_output_keeps_its_loss(window):
     assert window.document.project.losses()["price"]["loss"] == "MSELoss"
     window.document.undo_stack.undo()
     assert window.document.project.losses()["y"]["loss"] == "MSELoss"
+
+
+def test_the_cycle_collector_runs_on_the_gui_thread_only(window):
+    # Collected from a worker thread, a Qt object's destructor can deadlock with the
+    # GUI thread: automatic collection is off, and the window collects on a timer.
+    assert not gc.isenabled()
+    assert window._collector.timer.isActive()
+    assert window._collector.timer.thread() is window.thread()
