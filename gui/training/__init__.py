@@ -2,8 +2,8 @@
 
 `TrainingController` (GUI thread) runs one `TrainingWorker` at a time in a QThread of its
 own and re-emits what the views need, batch losses throttled to `DRAIN_HZ` deliveries a
-second. Importing this package does not import torch (the window appears before torch
-has loaded); `gui.training.job`, the torch side, is imported by the training thread.
+second. The worker trains in a child process (engine.run_process). Importing this
+package does not import torch (the window appears before torch has loaded).
 """
 
 from gui.training.controller import (

@@ -1,10 +1,11 @@
 """`TrainingController`: starts, steers and ends training runs, in the GUI thread.
 
 Each run gets a fresh `TrainingWorker` moved to a fresh QThread (never a QThread
-subclass, never `terminate()`); the thread is joined before the run is reported over, so
-no thread outlives its run. A QTimer collects batch losses from the worker's feed
-`DRAIN_HZ` times a second: the views hear about batches in bursts, at most that often,
-however fast training goes ("Throttle the screen, not the training", DESIGN.md).
+subclass, never `terminate()`), which drives the run in a training process; the thread
+is joined before the run is reported over, so no thread outlives its run. A QTimer
+collects batch losses from the worker's feed `DRAIN_HZ` times a second: the views hear
+about batches in bursts, at most that often, however fast training goes ("Throttle the
+screen, not the training", DESIGN.md).
 
 Epoch rows are held back to the next tick too (tiny data sets finish dozens of epochs a
 second), and go out after the batch losses, so a view always has every batch that came
@@ -32,10 +33,9 @@ from gui.training.worker import TrainingWorker
 
 if TYPE_CHECKING:
     from engine.runs import RunRecord
-    from engine.training import Trainer
-    from gui.training.job import TrainingJob
 
 DRAIN_HZ = 25
+KILL_WAIT_MS = 10_000  # for a killed training process to be noticed
 
 IDLE = "idle"
 PREPARING = "preparing"  # building the model and loading the data
@@ -66,7 +66,6 @@ class TrainingController(QObject):
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
         self._rows: list[dict[str, Any]] = []
-        self.last_job: TrainingJob | None = None
         self.last_record: RunRecord | None = None  # the saved run, when it was kept
         # (engine.evaluation.TrainedModel, its evaluation) of the last run, or Nones
         self.last_evaluation: tuple[Any, Any] = (None, None)
@@ -81,12 +80,6 @@ class TrainingController(QObject):
     @property
     def is_running(self) -> bool:
         return self._state != IDLE
-
-    @property
-    def trainer(self) -> Trainer | None:
-        """The active run's trainer, once made (for reading `paused`; steer through the
-        controller)."""
-        return self._worker.trainer if self._worker is not None else None
 
     # --- commands ---------------------------------------------------------------------
 
@@ -137,21 +130,24 @@ class TrainingController(QObject):
         self._set_state(STOPPING)
 
     def shutdown(self, timeout_ms: int = -1) -> bool:
-        """Stop any run and join its thread, waiting at most `timeout_ms` (negative: as
-        long as it takes). For closing the window or opening another project.
+        """Stop any run and join its thread, for closing the window or opening another
+        project. A run that has not ended within `timeout_ms` (negative: wait as long as
+        it takes) has its training process killed, which ends it within a few seconds.
 
         True when no thread is left; `finished` or `failed` has then been emitted. False
-        only when the timeout passed first (the thread may be inside a step that cannot
-        be interrupted, such as loading data); the run is then still owned here and ends
-        as usual, and `shutdown` may be called again. Qt aborts the process if a running
-        QThread is destroyed, so the owner must not let go before this returns True.
+        only if even the killed run did not end (the run is then still owned here and
+        ends as usual, and `shutdown` may be called again). Qt aborts the process if a
+        running QThread is destroyed, so the owner must not let go before this returns
+        True.
         """
         if self._thread is None:
             return True
         self.stop()
         self._thread.quit()
         if not self._thread.wait(QDeadlineTimer(timeout_ms)):
-            return False
+            self._worker.kill()
+            if not self._thread.wait(QDeadlineTimer(KILL_WAIT_MS)):
+                return False
         # The worker's last signals are still queued for this object: deliver them now,
         # so the run ends here and nothing about it arrives later.
         QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
@@ -203,7 +199,6 @@ class TrainingController(QObject):
         self._drain()
         self._timer.stop()
         self._worker = self._thread = None
-        self.last_job = worker.job
         self.last_record = worker.record
         self.last_evaluation = (worker.trained, worker.evaluation)
         self._set_state(IDLE)

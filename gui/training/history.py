@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
+from engine.messages import one_line
 from engine.runs import (
     RunError,
     RunRecord,
@@ -22,7 +23,6 @@ from engine.runs import (
 from gui.training.plots import TrainingPlots
 from gui.training.runs_table import RunsTable
 from gui.training.session import TrainingSession
-from gui.training.worker import one_line
 
 
 class RunHistory(QObject):

@@ -20,6 +20,7 @@ from gui.training.controller import IDLE, TrainingController
 from gui.training.plots import TrainingPlots
 from gui.training.run_bar import RunBar, clock
 
+STOP_WAIT_MS = 10_000  # for a run to stop before its process is killed
 LOCKED = "The graph is read-only while it trains: stop the run to edit it."
 END_TEXT = {
     "completed": "Finished",
@@ -63,8 +64,12 @@ class TrainingSession(QObject):
     # --- the engine -------------------------------------------------------------------
 
     def engine_ready(self) -> None:
-        """torch is loaded: list this machine's devices and allow training."""
+        """torch is loaded: list this machine's devices, start a training process
+        for the first run and allow training."""
+        from engine import run_process
         from engine.devices import available_devices
+
+        run_process.warm()
 
         self.devices = available_devices()
         self.bar.set_devices(self.devices, self.document.setting(("training", "device")))
@@ -185,8 +190,10 @@ class TrainingSession(QObject):
         self.run_ended.emit(None)
 
     def shutdown(self) -> None:
-        """Stop any run and wait for its thread (closing, or opening another project)."""
-        self.controller.shutdown()
+        """Stop any run and wait for its thread (closing, or opening another project).
+        A run that does not stop in time has its process killed."""
+        if not self.controller.shutdown(STOP_WAIT_MS):
+            self.controller.shutdown()
         if self._scratch is not None and self.document.path is None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None

@@ -298,7 +298,7 @@ def test_a_runs_weights_load_back_and_a_run_can_be_deleted(window, qtbot, tmp_pa
     controller = saved_preset(window, tmp_path, "digits_mlp", epochs=1)
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
         click(qtbot, button(window, "trainButton"))
-    trained = controller.last_job.built.module.state_dict()
+    trained = controller.last_evaluation[0].module.state_dict()
     history, runs = window.training.history, window.training.runs_table
     runs.table.selectRow(0)
     with qtbot.waitSignal(history.weights_loaded) as loaded:

@@ -1,5 +1,5 @@
-"""The Qt bridge to the trainer: real runs on the digits preset, steered from the GUI
-thread, waiting on signals only."""
+"""The Qt bridge to the trainer: real runs on the digits preset in the training process,
+steered from the GUI thread, waiting on signals only."""
 
 import subprocess
 import sys
@@ -10,15 +10,17 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+from engine.messages import one_line
+from engine.progress import ProgressMeter
 from engine.project import load
+from engine.run_child import torch_threads, training_threads
+from engine.training_job import prepare_job
 from gui.training import PAUSED, STOPPING, TrainingBusyError, TrainingController
-from gui.training.feed import BatchFeed, ProgressMeter
-from gui.training.job import prepare_job, torch_threads, training_threads
-from gui.training.worker import one_line
+from gui.training.feed import BatchFeed
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESET = ROOT / "presets" / "digits_mlp.json"
-RUN_MS = 30_000  # the longest wait for a run: preparation imports torch and scikit-learn
+RUN_MS = 30_000  # the longest wait for a run: a new training process imports torch
 
 
 def digits(epochs: int, **training):
@@ -84,7 +86,8 @@ def test_a_run_reports_batches_in_bursts_epochs_and_the_result(qtbot, controller
     assert summary["status"] == "completed" and summary["epochs"] == 8
     assert summary["final"]["val_accuracy"] > 0.9
     assert seen.states == ["preparing", "running", "idle"]
-    assert controller.last_job.result.status == "completed"
+    trained, evaluation = controller.last_evaluation
+    assert trained.split == "validation" and evaluation
     assert controller._thread is None and not controller.is_running
 
 
@@ -93,11 +96,10 @@ def test_pause_holds_the_run_until_resumed(qtbot, controller):
     controller.start(digits(epochs=3))
     controller.pause()  # asked while preparing: taken after the first batch
     qtbot.waitUntil(lambda: controller.state == PAUSED, timeout=RUN_MS)
-    assert controller.trainer.paused
     delivered = len(seen.losses)
     wait_for_ticks(qtbot, controller, 3)
     assert len(seen.losses) == delivered == 1
-    assert controller.trainer.paused
+    assert controller.state == PAUSED
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as finished:
         controller.resume()
     assert finished.args[0]["status"] == "completed"
@@ -105,16 +107,19 @@ def test_pause_holds_the_run_until_resumed(qtbot, controller):
     assert seen.states == ["preparing", "running", "paused", "running", "idle"]
 
 
-def test_stop_ends_the_run_within_one_batch(qtbot, controller):
+def test_stop_ends_the_run_and_keeps_what_it_trained(qtbot, controller):
+    # Stopping within one batch is the trainer's (tests/engine/test_training_control.py);
+    # here the stop travels to the training process and every batch trained comes back.
     seen = Recorder(controller)
     with qtbot.waitSignal(controller.batch_losses, timeout=RUN_MS):
         controller.start(digits(epochs=500))
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as finished:
         controller.stop()
         assert controller.state == STOPPING
-        delivered = len(seen.losses)
-    assert len(seen.losses) - delivered <= 1
     assert finished.args[0]["status"] == "stopped"
+    epochs, batches = finished.args[0]["epochs"], seen.plans[0]["batches_per_epoch"]
+    assert epochs * batches <= len(seen.losses) <= (epochs + 1) * batches
+    assert [row["epoch"] for row in seen.rows] == list(range(1, epochs + 1))
     assert finished.args[0]["epochs"] < 500
     assert seen.states[-2:] == ["stopping", "idle"]
 
@@ -255,8 +260,8 @@ def test_progress_counts_batches_samples_and_time_without_pauses():
 def test_the_feed_hands_over_everything_once():
     feed = BatchFeed()
     assert feed.take() == ([], None)
-    feed.put((1, 1, 0.5), {"batch": 1})
-    feed.put((1, 2, 0.4), {"batch": 2})
+    feed.put([(1, 1, 0.5)], {"batch": 1})
+    feed.put([(1, 2, 0.4)], {"batch": 2})
     assert feed.take() == ([(1, 1, 0.5), (1, 2, 0.4)], {"batch": 2})
     assert feed.take() == ([], {"batch": 2})
 
@@ -267,3 +272,37 @@ def test_messages_are_one_line_and_name_unexpected_errors():
     )
     assert one_line(KeyError("shape")) == "KeyError: 'shape'"
     assert one_line(RuntimeError("first\n  second\n")) == "RuntimeError: first second"
+
+
+def custom_layer_that(line: str):
+    """The custom_layer preset with `line` run first in its Custom layer's forward, while
+    it trains (not while shapes are inferred)."""
+    project = load(ROOT / "presets" / "custom_layer.json")
+    custom = next(n for n in project.graph.nodes.values() if n.type == "Custom")
+    custom.params["source"] = custom.params["source"].replace(
+        "        return x * self.scale",
+        f"        if torch.is_grad_enabled():\n            {line}\n        return x * self.scale",
+    )
+    return project
+
+
+def test_a_crashed_training_process_fails_the_run_and_the_next_run_starts(qtbot, controller):
+    project = custom_layer_that("__import__('os')._exit(3)  # as a crash would")
+    seen = Recorder(controller)
+    with qtbot.waitSignal(controller.failed, timeout=RUN_MS) as failed:
+        controller.start(project)
+    assert "training process ended unexpectedly (exit code 3)" in failed.args[0]
+    assert seen.states[-1] == "idle" and controller._thread is None
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as finished:
+        controller.start(digits(epochs=1))
+    assert finished.args[0]["status"] == "completed"
+
+
+def test_a_run_that_will_not_stop_is_killed_on_shutdown(qtbot, controller):
+    project = custom_layer_that("__import__('time').sleep(3600)  # hung, as I/O can be")
+    seen = Recorder(controller)
+    with qtbot.waitSignal(controller.started, timeout=RUN_MS):
+        controller.start(project)
+    assert controller.shutdown(timeout_ms=200)
+    assert "training process ended unexpectedly" in seen.messages[0]
+    assert controller.state == "idle"
