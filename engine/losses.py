@@ -141,10 +141,26 @@ def shape_problems(
 ) -> dict[str, str]:
     """Losses that cannot work with their outputs' shapes (as shape inference gives them),
     by output label: found before any data is loaded or any weight is made."""
+    return target_problems(loss_settings, labels, sample_shapes, None)
+
+
+def target_problems(
+    loss_settings: dict[str, dict[str, Any]],
+    labels: Sequence[str],
+    sample_shapes: Sequence[tuple[int, ...]],
+    y: torch.Tensor | None,
+) -> dict[str, str]:
+    """As `shape_problems`, and with the training targets `y` (TensorData.y) also what
+    the trainer would refuse in them: class ids beyond an output's classes, fractional
+    ids, values outside 0..1 for a binary loss, a target column that is not there."""
     problems = {}
     for label, shape in zip(labels, sample_shapes, strict=True):
         try:
-            _plan_output(label, loss_settings[label], torch.empty((1, *shape), device="meta"))
+            spec = _plan_output(
+                label, loss_settings[label], torch.empty((1, *shape), device="meta")
+            )
+            if y is not None:
+                spec.targets(y, "training")
         except TrainingError as exc:
             problems[label] = str(exc)
     return problems

@@ -96,8 +96,10 @@ class Child(Callback):
         while True:
             try:
                 kind, *args = pickle.loads(control.recv_bytes())
-            except (EOFError, OSError):  # the parent has gone
+            except (EOFError, OSError):  # the parent has gone: so does the run
                 kind, args = "quit", []
+                with self._lock:
+                    self._control("stop")
             if kind == "quit":
                 requests.put(None)
                 return

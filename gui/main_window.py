@@ -94,7 +94,7 @@ class MainWindow(QMainWindow):
         self.code_preview = CodePreview(self.document)
         self.problems = ProblemsPanel(self.document)
         self.problems.problem_activated.connect(self.canvas.center_on_node)
-        self.training_settings = SettingsForm(self.document)
+        self.training_settings = SettingsForm(self.document, self.training.session.data_check)
         settings = QScrollArea()
         settings.setWidgetResizable(True)
         settings.setWidget(self.training_settings)

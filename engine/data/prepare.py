@@ -63,12 +63,21 @@ def reshape_samples(data: TensorData, shape: tuple[int, ...]) -> TensorData:
     sample = tuple(data.x.shape[1:])
     if sample == shape:
         return data
-    if math.prod(sample) != math.prod(shape):
-        raise DataError(
-            f"data: a sample has shape {sample} ({math.prod(sample)} values) but the model's "
-            f"input expects shape {shape} ({math.prod(shape)} values)"
-        )
+    problem = fit_problem(sample, shape)
+    if problem:
+        raise DataError(problem)
     return replace(data, x=data.x.reshape(len(data), *shape).contiguous())
+
+
+def fit_problem(sample: tuple[int, ...], shape: tuple[int, ...]) -> str:
+    """Why samples of shape `sample` cannot be reshaped to the model's input `shape`
+    ("" when they can)."""
+    if math.prod(sample) == math.prod(shape):
+        return ""
+    return (
+        f"data: a sample has shape {tuple(sample)} ({math.prod(sample)} values) but the "
+        f"model's input expects shape {tuple(shape)} ({math.prod(shape)} values)"
+    )
 
 
 def _load(settings: dict, base_dir: Path | None) -> tuple[TensorData, TensorData | None]:

@@ -1,7 +1,8 @@
 """`TrainingSession`: the app's side of training, between the document and the controller.
 
 It checks a run can work before starting it (the graph has no problems, Custom code is
-allowed to run, the device exists, each loss fits its output), keeps the graph read-only
+allowed to run, the device exists, each loss fits its output and, once the data is
+loaded, its labels, and a sample fits the Input: `DataCheck`), keeps the graph read-only
 while the run goes, and feeds the run bar and the plots from the controller's signals.
 """
 
@@ -17,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from engine.runs import RunRecord, new_run_folder, runs_folder
 from gui.document import Document
 from gui.training.controller import IDLE, TrainingController
+from gui.training.data_check import DataCheck
 from gui.training.plots import TrainingPlots
 from gui.training.run_bar import RunBar, clock
 
@@ -39,6 +41,7 @@ class TrainingSession(QObject):
         self.bar = bar
         self.plots = plots
         self.controller = TrainingController(self)
+        self.data_check = DataCheck(document, self)
         self._scratch: Path | None = None
         self._earlier_rows: list[dict[str, Any]] = []
         self.devices: list[tuple[str, str]] = [("auto", "Auto")]
@@ -70,6 +73,7 @@ class TrainingSession(QObject):
         from engine.devices import available_devices
 
         run_process.warm()
+        self.data_check.engine_ready()
 
         self.devices = available_devices()
         self.bar.set_devices(self.devices, self.document.setting(("training", "device")))
@@ -99,23 +103,13 @@ class TrainingSession(QObject):
                 f"Custom layer {untrusted[0]!r} comes from the file and has not been allowed "
                 "to run: read its code, then choose Edit > Run Custom Layer Code."
             ]
-        return self._device_problems() + self._loss_problems()
+        return self._device_problems() + self.data_check.problems()
 
     def _device_problems(self) -> list[str]:
         device = self.document.setting(("training", "device"))
         if device not in {value for value, _ in self.devices}:
             return [f"Device {device!r} is not on this machine: pick one from the Device list."]
         return []
-
-    def _loss_problems(self) -> list[str]:
-        from engine.losses import shape_problems
-
-        graph, results = self.document.graph, self.document.inference.results
-        outputs = [n for n in graph.nodes.values() if n.type == "Output" and results[n.id].ok]
-        shapes = [tuple(results[n.id].output.shape[1:]) for n in outputs]
-        labels = [n.label for n in outputs]
-        found = shape_problems(self.document.project.losses(), labels, shapes)
-        return [f"Loss for output {label!r}: {message}." for label, message in found.items()]
 
     def train(self, resume: RunRecord | None = None) -> bool:
         """Start a run of the project as it is now (continuing `resume`, a stopped run,

@@ -36,6 +36,8 @@ from engine.settings import (
 from gui.document import Document
 from gui.inspector.editors import ChoiceEditor, ParamEditor, make_editor
 from gui.inspector.form import Field
+from gui.training.data_check import DataCheck
+from gui.training.data_preview import DataPreviewView
 
 FILE_KINDS = ("csv", "npz", "idx", "image_folder", "mnist")
 FOLDER_KINDS = ("idx", "image_folder", "mnist")
@@ -184,16 +186,19 @@ class DataForm(SchemaForm):
 
 
 class SettingsForm(QWidget):
-    """Data, training and loss settings in titled groups; follows undo and new projects."""
+    """Data settings with a preview of the data, training and loss settings in titled
+    groups; follows undo and new projects."""
 
-    def __init__(self, document: Document, parent: QWidget | None = None):
+    def __init__(self, document: Document, data_check: DataCheck, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("trainingSettings")
         self.document = document
         layout = QVBoxLayout(self)
         self.data = DataForm(document)
+        self.preview = DataPreviewView(data_check)
         self.training = SchemaForm(document, ("training",), TRAINING_SHOWN, TRAINING_APPLIES)
         layout.addWidget(_group("Data", self.data))
+        layout.addWidget(_group("Data preview", self.preview))
         layout.addWidget(_group("Training", self.training))
         self.losses_box = QGroupBox("Loss per output")
         self.losses_layout = QVBoxLayout(self.losses_box)

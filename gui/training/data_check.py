@@ -1,0 +1,166 @@
+"""`DataCheck`: the project's data, previewed, and checked against the model before a run.
+
+The data named by the data settings is loaded in a background thread (engine.data.preview)
+a moment after the settings last changed, so typing a path never waits for a file. The
+preview is kept until the data settings or the project's folder change; the checks that
+use it (does a sample fit the Input, do the labels fit each output's loss) are made
+afresh whenever they are asked for, since the graph may have changed since.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from engine.messages import one_line
+from gui.document import Document
+
+if TYPE_CHECKING:
+    from engine.data.preview import DataPreview
+
+DELAY_MS = 300  # after the last settings change
+
+
+class _Delivery(QObject):
+    """Carries one load's result from its thread to the GUI thread (queued), and outlives
+    the `DataCheck` safely if that goes first."""
+
+    done = Signal(int, object, str, bool)  # generation, DataPreview or None, error, blocks
+
+
+class DataCheck(QObject):
+    changed = Signal()  # a load began or ended
+
+    def __init__(self, document: Document, parent: QObject | None = None):
+        super().__init__(parent)
+        self.document = document
+        self.preview: DataPreview | None = None
+        self.error = ""
+        self.error_blocks = False  # the error would stop a run too (not so: a pending download)
+        self.loading = False
+        self._key: str | None = None  # what `preview` (or `error`) is of
+        self._generation = 0
+        self._engine = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DELAY_MS)
+        self._timer.timeout.connect(self._load)
+        document.settings_changed.connect(self._setting_changed)
+        document.project_replaced.connect(self.schedule)
+        document.path_changed.connect(self.schedule)
+
+    def engine_ready(self) -> None:
+        self._engine = True
+        self._load()
+
+    def schedule(self, *_: Any) -> None:
+        if self._engine:
+            self._timer.start()
+
+    def reload(self) -> None:
+        """Load again, even with the same settings (the file may have changed)."""
+        self._key = None
+        self._load()
+
+    def settled(self) -> bool:
+        """Whether `preview` or `error` is of the data as the settings are now."""
+        return not self.loading and self._key == self._settings_key()
+
+    def current(self) -> DataPreview | None:
+        """The preview of the data as the settings are now, once loaded."""
+        return self.preview if self.settled() else None
+
+    # --- the checks -------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Why the data and the model cannot train together, each a sentence. Without a
+        current preview only the losses are checked against the outputs' shapes."""
+        if self.document.inference is None:
+            return []
+        preview = self.current()
+        problems = []
+        if self.error_blocks and self.settled():
+            problems.append(f"The data cannot be read: {self.error}")
+        shape = self._input_shape()
+        if preview is not None and shape is not None:
+            problem = preview.input_problem(shape)
+            if problem:
+                problems.append(problem[0].upper() + problem[1:] + ".")
+        return problems + self._loss_problems(preview)
+
+    def _input_shape(self) -> tuple[int, ...] | None:
+        from engine.training_errors import TrainingError
+        from engine.training_job import input_shape
+
+        try:
+            return input_shape(self.document.project)
+        except TrainingError:
+            return None
+
+    def _loss_problems(self, preview: DataPreview | None) -> list[str]:
+        from engine.losses import target_problems
+
+        graph, results = self.document.graph, self.document.inference.results
+        outputs = [n for n in graph.nodes.values() if n.type == "Output" and results[n.id].ok]
+        shapes = [tuple(results[n.id].output.shape[1:]) for n in outputs]
+        labels = [n.label for n in outputs]
+        y = preview.y if preview is not None else None
+        found = target_problems(self.document.project.losses(), labels, shapes, y)
+        return [f"Loss for output {label!r}: {message}." for label, message in found.items()]
+
+    # --- loading ----------------------------------------------------------------------
+
+    def _setting_changed(self, path: tuple[str, ...]) -> None:
+        if path and path[0] == "data":
+            self.schedule()
+
+    def _base_dir(self) -> Path | None:
+        path = self.document.path
+        return path.parent if path is not None else None
+
+    def _settings_key(self) -> str:
+        data = self.document.project.data
+        return json.dumps([data, str(self._base_dir())], sort_keys=True, default=str)
+
+    def _load(self) -> None:
+        self._timer.stop()
+        key = self._settings_key()
+        if not self._engine or key == self._key:
+            return
+        self._key, self._generation = key, self._generation + 1
+        self.preview, self.error, self.error_blocks, self.loading = None, "", False, True
+        delivery = _Delivery()
+        delivery.done.connect(self._loaded)
+        settings = json.loads(json.dumps(self.document.project.data))
+        threading.Thread(
+            target=_preview,
+            args=(delivery, self._generation, settings, self._base_dir()),
+            name="data-preview",
+            daemon=True,
+        ).start()
+        self.changed.emit()
+
+    def _loaded(
+        self, generation: int, preview: DataPreview | None, error: str, blocks: bool
+    ) -> None:
+        if generation != self._generation:
+            return  # the settings changed while it loaded
+        self.preview, self.error, self.error_blocks = preview, error, blocks
+        self.loading = False
+        self.changed.emit()
+
+
+def _preview(delivery: _Delivery, generation: int, settings: dict, base_dir: Path | None) -> None:
+    """In the loading thread."""
+    from engine.data.preview import NotDownloadedYet, preview_data
+
+    try:
+        delivery.done.emit(generation, preview_data(settings, base_dir), "", False)
+    except NotDownloadedYet as exc:
+        delivery.done.emit(generation, None, str(exc), False)
+    except Exception as exc:  # the engine's errors name what is wrong; see one_line
+        delivery.done.emit(generation, None, one_line(exc), True)

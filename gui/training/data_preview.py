@@ -1,0 +1,173 @@
+"""`DataPreviewView`: what the data settings name, at a glance.
+
+A summary (source, samples for training and validation, a sample's shape, the classes
+with their counts or the target columns), the problems found against the model in red,
+and a few samples: as thumbnails with their labels when samples are pictures, else as a
+small table of their first values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.training.data_check import DataCheck
+
+if TYPE_CHECKING:
+    from engine.data.preview import DataPreview, PreviewSample
+
+THUMB = 56  # pixels
+COLUMNS = 4  # thumbnails per row
+TABLE_VALUES = 6  # first values shown per sample
+CLASSES_LISTED = 12
+
+
+class DataPreviewView(QWidget):
+    def __init__(self, check: DataCheck, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("dataPreview")
+        self.check = check
+        self.summary = QLabel()
+        self.summary.setObjectName("dataPreviewSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.problems = QLabel()
+        self.problems.setObjectName("dataPreviewProblems")
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #c62828;")
+        self.thumbnails = QWidget()
+        self.thumbnails.setObjectName("dataPreviewSamples")
+        self._grid = QGridLayout(self.thumbnails)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableWidget()
+        self.table.setObjectName("dataPreviewTable")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setMaximumHeight(180)
+        self.reload = QPushButton("Reload")
+        self.reload.setObjectName("reloadData")
+        self.reload.setToolTip("Read the data again (after the file changed)")
+        self.reload.clicked.connect(check.reload)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.reload)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.problems)
+        layout.addWidget(self.thumbnails)
+        layout.addWidget(self.table)
+        layout.addLayout(bottom)
+        check.changed.connect(self.refresh)
+        document = check.document
+        document.inference_updated.connect(self.show_problems)
+        document.settings_changed.connect(self.show_problems)
+        self.refresh()
+
+    def refresh(self) -> None:
+        check = self.check
+        preview = check.preview
+        if check.loading:
+            text = "Loading the data..."
+        elif check.error:
+            text = f"The data cannot be read: {check.error}" if check.error_blocks else check.error
+        elif preview is None:
+            text = "The data is read once PyTorch has loaded."
+        else:
+            text = summary_text(preview)
+        self.summary.setText(text)
+        self._show_samples(preview if not check.loading else None)
+        self.show_problems()
+
+    def show_problems(self, *_) -> None:
+        check = self.check
+        problems = check.problems() if check.current() is not None else []
+        self.problems.setText("\n".join(problems))
+        self.problems.setVisible(bool(problems))
+
+    def _show_samples(self, preview: DataPreview | None) -> None:
+        while self._grid.count():
+            self._grid.takeAt(0).widget().deleteLater()
+        pictures = preview is not None and preview.pictures
+        if pictures:
+            for i, sample in enumerate(preview.samples):
+                self._grid.addWidget(_thumbnail(sample), i // COLUMNS, i % COLUMNS)
+        self.thumbnails.setVisible(pictures)
+        tabular = preview is not None and not pictures and bool(preview.samples)
+        if tabular:
+            _fill_table(self.table, preview)
+        self.table.setVisible(tabular)
+
+
+def summary_text(preview: DataPreview) -> str:
+    total = preview.train_rows + preview.val_rows
+    val_from = "own test files" if preview.own_validation else "split"
+    lines = [
+        f"{preview.source}: {total:,} samples",
+        f"training {preview.train_rows:,}, validation {preview.val_rows:,} ({val_from})",
+        f"sample shape {list(preview.sample_shape)}, {preview.dtype}",
+    ]
+    if preview.classes:
+        first = preview.classes[:CLASSES_LISTED]
+        listed = ", ".join(f"{name} ({count:,})" for name, count in first)
+        more = len(preview.classes) - CLASSES_LISTED
+        tail = f" and {more} more" if more > 0 else ""
+        lines.append(f"{len(preview.classes)} classes, training samples of each: {listed}{tail}")
+    else:
+        lines.append(f"regression, {preview.target_columns} target column(s)")
+    return "\n".join(lines)
+
+
+def _thumbnail(sample: PreviewSample) -> QWidget:
+    picture = np.ascontiguousarray((sample.picture * 255).round().astype(np.uint8))
+    height, width = picture.shape
+    image = QImage(picture.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+    pixmap = QPixmap.fromImage(image).scaled(
+        THUMB,
+        THUMB,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.FastTransformation,  # sharp pixels: these are tiny images
+    )
+    cell = QWidget()
+    cell.setToolTip(sample.label)
+    layout = QVBoxLayout(cell)
+    layout.setContentsMargins(2, 2, 2, 2)
+    layout.setSpacing(1)
+    picture_label = QLabel()
+    picture_label.setPixmap(pixmap)
+    picture_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    caption = QLabel(sample.label)
+    caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    caption.setMaximumWidth(THUMB + 8)
+    layout.addWidget(picture_label)
+    layout.addWidget(caption)
+    return cell
+
+
+def _fill_table(table: QTableWidget, preview: DataPreview) -> None:
+    width = len(preview.samples[0].values or [])
+    shown = min(width, TABLE_VALUES)
+    names = list(preview.feature_names or [])[:shown]
+    names += [f"x{i}" for i in range(len(names), shown)]
+    headers = ["target", *names, *(["..."] if width > shown else [])]
+    table.clear()
+    table.setColumnCount(len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setRowCount(len(preview.samples))
+    for row, sample in enumerate(preview.samples):
+        values = [f"{v:.4g}" for v in (sample.values or [])[:shown]]
+        for column, text in enumerate([sample.label, *values]):
+            table.setItem(row, column, QTableWidgetItem(text))
+    table.resizeColumnsToContents()

@@ -1,0 +1,121 @@
+"""The data preview in the Training Settings: real data loaded in the background, shown
+as pictures or a table, and its problems explained before Train starts anything."""
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel
+
+from engine.commands import SetParams
+from gui.training import IDLE
+
+RUN_MS = 30_000
+
+
+def loaded(qtbot, window, preset: str | None = None):
+    """Open `preset` (if given) and wait until its data is previewed."""
+    check = window.training.session.data_check
+    if preset is not None:
+        assert window.files.open_preset(preset)
+    qtbot.waitUntil(check.settled, timeout=RUN_MS)
+    return window.training_settings.preview
+
+
+def captions(view) -> list[str]:
+    labels = view.thumbnails.findChildren(QLabel)
+    return [label.text() for label in labels if label.text()]
+
+
+def test_an_image_set_shows_its_counts_and_one_picture_per_class(qtbot, window):
+    view = loaded(qtbot, window, "digits_mlp")
+    text = view.summary.text()
+    assert "builtin digits: 1,797 samples" in text
+    assert "training 1,438, validation 359 (split)" in text
+    assert "10 classes" in text and "0 (142)" in text
+    assert view.thumbnails.isVisibleTo(window) and not view.table.isVisibleTo(window)
+    assert captions(view) == [str(i) for i in range(8)]
+    pixmaps = [label.pixmap() for label in view.thumbnails.findChildren(QLabel)]
+    assert any(p is not None and not p.isNull() and p.width() == 56 for p in pixmaps)
+    assert not view.problems.isVisibleTo(window)
+
+
+def test_a_table_shows_regression_samples_and_a_change_of_data_reloads(qtbot, window):
+    view = loaded(qtbot, window, "multitask")
+    assert "regression, 2 target column(s)" in view.summary.text()
+    assert view.table.isVisibleTo(window) and not view.thumbnails.isVisibleTo(window)
+    assert view.table.rowCount() == 8
+    assert view.table.horizontalHeaderItem(0).text() == "target"
+    check = window.training.session.data_check
+    with qtbot.waitSignal(check.changed, timeout=RUN_MS):
+        window.document.set_setting(("data", "samples"), 300)
+    loaded(qtbot, window)
+    assert "synthetic multi_target: 300 samples" in view.summary.text()
+    with qtbot.waitSignal(check.changed, timeout=RUN_MS):
+        window.document.undo_stack.undo()
+    loaded(qtbot, window)
+    assert "1,000 samples" in view.summary.text()
+
+
+def test_a_missing_file_is_named_and_train_explains_it(qtbot, window, tmp_path):
+    loaded(qtbot, window, "digits_mlp")
+    window.document.set_setting(("data", "kind"), "csv")
+    window.document.set_setting(("data", "path"), str(tmp_path / "nowhere.csv"))
+    view = loaded(qtbot, window)
+    assert "The data cannot be read:" in view.summary.text()
+    assert "nowhere.csv" in view.summary.text()
+    assert not view.thumbnails.isVisibleTo(window)
+    assert not window.training.session.train()
+    status = window.training.bar.status.text()
+    assert "The data cannot be read:" in status and "nowhere.csv" in status
+
+
+def test_mnist_files_still_to_download_do_not_stop_a_run(qtbot, window, tmp_path):
+    loaded(qtbot, window, "mnist_mlp")
+    window.document.set_setting(("data", "path"), str(tmp_path))
+    window.document.set_setting(("data", "download"), True)
+    view = loaded(qtbot, window)
+    assert "not here yet; training fetches them" in view.summary.text()
+    assert "cannot be read" not in view.summary.text()
+    assert window.training.session.data_check.problems() == []
+
+
+def test_labels_beyond_the_output_are_explained_before_the_run(qtbot, window):
+    view = loaded(qtbot, window, "digits_mlp")
+    graph = window.document.graph
+    last = next(
+        e.src for n in graph.nodes.values() if n.type == "Output" for e in graph.inputs_of(n.id)
+    )
+    window.document.push(SetParams(last, {"out_features": 5}))
+    expected = "training labels go up to 9, but output 'out' has 5 classes"
+    assert expected in view.problems.text() and view.problems.isVisibleTo(window)
+    session = window.training.session
+    assert not session.train()
+    assert session.controller.state == IDLE
+    assert expected in window.training.bar.status.text()
+    window.document.undo_stack.undo()
+    assert not view.problems.isVisibleTo(window)
+
+
+def test_a_sample_that_does_not_fit_the_input_is_explained(qtbot, window):
+    view = loaded(qtbot, window, "digits_cnn")
+    graph = window.document.graph
+    source = next(n for n in graph.nodes.values() if n.type == "Input")
+    window.document.push(SetParams(source.id, {"shape": [1, 28, 28]}))
+    assert "a sample has shape (64,)" in view.problems.text()
+    assert not window.training.session.train()
+
+
+def test_reload_reads_a_changed_file_again(qtbot, window, tmp_path):
+    path = Path(tmp_path / "points.csv")
+    path.write_text("a,b,label\n" + "\n".join(f"{i},{i},{i % 2}" for i in range(20)) + "\n")
+    loaded(qtbot, window, "binary_classifier")
+    window.document.set_setting(("data", "kind"), "csv")
+    window.document.set_setting(("data", "path"), str(path))
+    window.document.set_setting(("data", "target"), "label")
+    view = loaded(qtbot, window)
+    assert ": 20 samples" in view.summary.text()
+    path.write_text("a,b,label\n" + "\n".join(f"{i},{i},{i % 2}" for i in range(30)) + "\n")
+    check = window.training.session.data_check
+    with qtbot.waitSignal(check.changed, timeout=RUN_MS):
+        view.reload.click()
+    loaded(qtbot, window)
+    assert ": 30 samples" in view.summary.text()
