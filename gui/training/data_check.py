@@ -10,26 +10,19 @@ afresh whenever they are asked for, since the graph may have changed since.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.messages import one_line
+from gui.background import in_background
 from gui.document import Document
 
 if TYPE_CHECKING:
     from engine.data.preview import DataPreview
 
 DELAY_MS = 300  # after the last settings change
-
-
-class _Delivery(QObject):
-    """Carries one load's result from its thread to the GUI thread (queued), and outlives
-    the `DataCheck` safely if that goes first."""
-
-    done = Signal(int, object, str, bool)  # generation, DataPreview or None, error, blocks
 
 
 class DataCheck(QObject):
@@ -133,34 +126,20 @@ class DataCheck(QObject):
             return
         self._key, self._generation = key, self._generation + 1
         self.preview, self.error, self.error_blocks, self.loading = None, "", False, True
-        delivery = _Delivery()
-        delivery.done.connect(self._loaded)
+        from engine.data.preview import preview_data
+
         settings = json.loads(json.dumps(self.document.project.data))
-        threading.Thread(
-            target=_preview,
-            args=(delivery, self._generation, settings, self._base_dir()),
-            name="data-preview",
-            daemon=True,
-        ).start()
+        base_dir = self._base_dir()
+        in_background(lambda: preview_data(settings, base_dir), self._loaded, self._generation)
         self.changed.emit()
 
-    def _loaded(
-        self, generation: int, preview: DataPreview | None, error: str, blocks: bool
-    ) -> None:
+    def _loaded(self, generation: int, preview: DataPreview | None, error: Exception | None):
+        """In the GUI thread, when a load has ended."""
         if generation != self._generation:
             return  # the settings changed while it loaded
-        self.preview, self.error, self.error_blocks = preview, error, blocks
-        self.loading = False
+        from engine.data.preview import NotDownloadedYet
+
+        self.preview, self.loading = preview, False
+        self.error = "" if error is None else one_line(error)
+        self.error_blocks = error is not None and not isinstance(error, NotDownloadedYet)
         self.changed.emit()
-
-
-def _preview(delivery: _Delivery, generation: int, settings: dict, base_dir: Path | None) -> None:
-    """In the loading thread."""
-    from engine.data.preview import NotDownloadedYet, preview_data
-
-    try:
-        delivery.done.emit(generation, preview_data(settings, base_dir), "", False)
-    except NotDownloadedYet as exc:
-        delivery.done.emit(generation, None, str(exc), False)
-    except Exception as exc:  # the engine's errors name what is wrong; see one_line
-        delivery.done.emit(generation, None, one_line(exc), True)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.messages import one_line
+from engine.project import Project
 from engine.runs import (
     RunError,
     RunRecord,
@@ -20,13 +21,14 @@ from engine.runs import (
     list_runs,
     load_run_weights,
 )
+from gui.background import in_background
 from gui.training.plots import TrainingPlots
 from gui.training.runs_table import RunsTable
 from gui.training.session import TrainingSession
 
 
 class RunHistory(QObject):
-    weights_loaded = Signal(object, object)  # (TrainingJob with the run's weights, RunRecord)
+    weights_loaded = Signal(object, object, object)  # TrainedModel, its evaluation, RunRecord
 
     def __init__(self, session: TrainingSession, table: RunsTable, plots: TrainingPlots):
         super().__init__(session)
@@ -36,6 +38,7 @@ class RunHistory(QObject):
         self.plots = plots
         self.records: list[RunRecord] = []
         self._latest: RunRecord | None = None
+        self._loading = 0  # loads of weights asked for: only the last one is shown
         table.overlay_changed.connect(self._overlay)
         table.resume_requested.connect(self._resume)
         table.delete_requested.connect(self._delete)
@@ -117,19 +120,40 @@ class RunHistory(QObject):
         """The run whose weights the model holds: the last one trained or loaded."""
         return self._latest
 
-    def load_weights(self, record: RunRecord) -> bool:
-        """Build the current graph, load the data and put the run's weights in: the
-        evaluation and try-it views then show that run."""
-        from engine.training_job import prepare_job
+    def load_weights(self, record: RunRecord) -> None:
+        """Build the current graph, load the data and put the run's weights in, in the
+        background: the evaluation and try-it views then show that run."""
+        from engine.project import from_dict, to_dict
 
-        project = self.document.project
-        try:
-            job = prepare_job(project)
-            load_run_weights(record, job.built.module, graph_fingerprint(project))
-        except Exception as exc:  # the engine's errors name what is wrong; see one_line
-            self.session.bar.show_status(f"Cannot load {record.name}: {one_line(exc)}", True)
-            return False
+        if self.session.controller.is_running:
+            self.session.bar.show_status("Stop the run first: it is training the model.", True)
+            return
+        project = from_dict(to_dict(self.document.project))  # as it is now
+        project.path = self.document.path
+        self._loading += 1
+        self.session.bar.show_status(f"Loading the weights of {record.name}...")
+        in_background(lambda: _evaluated(project, record), self._loaded, (self._loading, record))
+
+    def _loaded(self, tag, result, error: Exception | None) -> None:
+        number, record = tag
+        if number != self._loading or self.session.controller.is_running:
+            return  # another load was asked for, or a run started, meanwhile
+        if error is not None:  # the engine's errors name what is wrong; see one_line
+            self.session.bar.show_status(f"Cannot load {record.name}: {one_line(error)}", True)
+            return
         self.session.bar.show_status(f"Loaded the weights of {record.name}.")
         self._latest = record
-        self.weights_loaded.emit(job, record)
-        return True
+        trained, evaluation = result
+        self.weights_loaded.emit(trained, evaluation, record)
+
+
+def _evaluated(project: Project, record: RunRecord):
+    """(TrainedModel, its evaluation) of `project` with `record`'s weights; in a
+    background thread."""
+    from engine.evaluation import TrainedModel, evaluate
+    from engine.training_job import prepare_job
+
+    job = prepare_job(project)
+    load_run_weights(record, job.built.module, graph_fingerprint(project))
+    trained = TrainedModel.from_job(job)
+    return trained, evaluate(trained)

@@ -61,11 +61,8 @@ class TrainingPage(QWidget):
         if trained is not None and evaluation is not None:
             self.show_model(trained, evaluation)
 
-    def _show_loaded(self, job, record) -> None:
-        from engine.evaluation import TrainedModel, evaluate
-
-        trained = TrainedModel.from_job(job)
-        self.show_model(trained, evaluate(trained))
+    def _show_loaded(self, trained, evaluation, record) -> None:
+        self.show_model(trained, evaluation)
 
     def show_model(self, trained, evaluation) -> None:
         """Show a trained model's evaluation and let the user try it."""

@@ -303,13 +303,19 @@ def test_a_runs_weights_load_back_and_a_run_can_be_deleted(window, qtbot, tmp_pa
     runs.table.selectRow(0)
     with qtbot.waitSignal(history.weights_loaded) as loaded:
         click(qtbot, runs.load_button)
-    for name, tensor in loaded.args[0].built.module.state_dict().items():
+    assert "Loaded the weights of Run 1." in window.training.bar.status.text()
+    for name, tensor in loaded.args[0].module.state_dict().items():
         assert tensor.equal(trained[name]), name
+    page = window.training
+    assert page.try_it.model is loaded.args[0]
+    assert page.evaluation.pages.currentWidget() is page.evaluation.classes
     fc = next(n for n in window.document.graph.nodes.values() if n.type == "Linear")
     window.document.push(SetParams(fc.id, {"out_features": 7}))
     runs.table.selectRow(0)
     click(qtbot, runs.load_button)
-    assert "no longer matches the graph" in window.training.bar.status.text()
+    status = window.training.bar.status
+    assert status.text() == "Loading the weights of Run 1..."
+    qtbot.waitUntil(lambda: "no longer matches the graph" in status.text(), timeout=RUN_MS)
     history.ask_export_folder = lambda record: str(tmp_path / "export")
     click(qtbot, runs.export_button)
     exported = load_class((tmp_path / "export" / "model.py").read_text())()
