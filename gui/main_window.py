@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
 
         self.document.attach_inference(ShapeInference(self.document.graph))
         self.training.session.engine_ready()
+        self.training_settings.set_devices(self.training.session.devices)
         self.statusBar().showMessage("Ready", 3000)
 
     # --- files ----------------------------------------------------------------------------

@@ -196,7 +196,9 @@ class SettingsForm(QWidget):
         layout = QVBoxLayout(self)
         self.data = DataForm(document)
         self.preview = DataPreviewView(data_check)
-        self.training = SchemaForm(document, ("training",), TRAINING_SHOWN, TRAINING_APPLIES)
+        self.cuda = False  # whether this machine has a CUDA GPU (known once torch loads)
+        applies = {**TRAINING_APPLIES, "mixed_precision": self._mixed_precision_applies}
+        self.training = SchemaForm(document, ("training",), TRAINING_SHOWN, applies)
         layout.addWidget(_group("Data", self.data))
         layout.addWidget(_group("Data preview", self.preview))
         layout.addWidget(_group("Training", self.training))
@@ -211,6 +213,18 @@ class SettingsForm(QWidget):
         document.project_replaced.connect(self.refresh)
         document.inference_updated.connect(self._follow_outputs)
         self.refresh()
+
+    def set_devices(self, devices: list[tuple[str, str]]) -> None:
+        """The devices this machine has (engine.devices.available_devices)."""
+        self.cuda = any(value.startswith("cuda") for value, _ in devices)
+        self.training.refresh()
+
+    def _mixed_precision_applies(self, training: dict[str, Any]) -> bool:
+        """Mixed precision works on CUDA only; the field is shown when the run would use
+        a CUDA GPU, or when it is on (so it can be turned off)."""
+        device = self.document.setting(("training", "device"))  # set in the run bar
+        on_gpu = device.startswith("cuda") or (device == "auto" and self.cuda)
+        return on_gpu or training["mixed_precision"]
 
     def refresh(self, *_: Any) -> None:
         self._follow_outputs()

@@ -222,6 +222,24 @@ def test_settings_are_edited_in_the_form_with_undo(window, qtbot):
     assert form.training.editor("lr").edit.text() == "0.01"
 
 
+def test_mixed_precision_is_offered_only_where_a_cuda_gpu_would_train(window, qtbot):
+    open_preset(window, "digits_mlp")
+    form, document = window.training_settings, window.document
+    shown = lambda: form.training.form.isRowVisible(form.training.editor("mixed_precision"))  # noqa: E731
+    form.set_devices([("auto", "Auto (CPU)"), ("cpu", "CPU")])
+    assert not shown()
+    document.set_setting(("training", "device"), "cuda:0")  # a project from a GPU machine
+    assert shown()
+    document.set_setting(("training", "device"), "cpu")
+    assert not shown()
+    document.set_setting(("training", "mixed_precision"), True)
+    assert shown()  # on, so it can be turned off
+    document.set_setting(("training", "mixed_precision"), False)
+    form.set_devices([("auto", "Auto (GPU 0)"), ("cpu", "CPU"), ("cuda:0", "GPU 0")])
+    document.set_setting(("training", "device"), "auto")
+    assert shown()
+
+
 def test_a_renamed_output_keeps_its_loss_form(window, qtbot):
     open_preset(window, "multitask")
     form = window.training_settings
