@@ -124,10 +124,19 @@ class SchemaForm(QWidget):
 
 
 class DataForm(SchemaForm):
-    """The data settings; the data set list follows the kind, and paths can be browsed."""
+    """The data settings; the data set list follows the kind, and paths can be browsed.
+    Once the data is previewed, the split's fields hide for data with its own validation
+    files, and stratify for regression data."""
 
-    def __init__(self, document: Document, parent: QWidget | None = None):
-        super().__init__(document, ("data",), DATA_SCHEMA, DATA_APPLIES, parent)
+    def __init__(self, document: Document, data_check: DataCheck, parent: QWidget | None = None):
+        applies = {
+            **DATA_APPLIES,
+            "val_fraction": self._split_applies,
+            "stratify": self._stratify_applies,
+        }
+        super().__init__(document, ("data",), DATA_SCHEMA, applies, parent)
+        self.check = data_check
+        data_check.changed.connect(self.refresh)
         self.browse = QPushButton("Browse...", self)
         self.browse.setObjectName("browseData")
         self.browse.setToolTip("Pick the data file or folder")
@@ -159,6 +168,16 @@ class DataForm(SchemaForm):
                 for choice in wanted:
                     names.combo.addItem(choice, choice)
         super().refresh()
+
+    def _split_applies(self, data: dict[str, Any]) -> bool:
+        preview = self.check.current()
+        return preview is None or not preview.own_validation
+
+    def _stratify_applies(self, data: dict[str, Any]) -> bool:
+        preview = self.check.current()
+        return DATA_APPLIES["stratify"](data) and (
+            preview is None or (preview.task == "classification" and not preview.own_validation)
+        )
 
     def _browse(self) -> None:
         kind = self.document.setting(("data", "kind"))
@@ -194,7 +213,7 @@ class SettingsForm(QWidget):
         self.setObjectName("trainingSettings")
         self.document = document
         layout = QVBoxLayout(self)
-        self.data = DataForm(document)
+        self.data = DataForm(document, data_check)
         self.preview = DataPreviewView(data_check)
         self.cuda = False  # whether this machine has a CUDA GPU (known once torch loads)
         applies = {**TRAINING_APPLIES, "mixed_precision": self._mixed_precision_applies}

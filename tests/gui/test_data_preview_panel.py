@@ -3,6 +3,7 @@ as pictures or a table, and its problems explained before Train starts anything.
 
 from pathlib import Path
 
+from data_files import write_mnist
 from PySide6.QtWidgets import QLabel
 
 from engine.commands import SetParams
@@ -38,8 +39,14 @@ def test_an_image_set_shows_its_counts_and_one_picture_per_class(qtbot, window):
     assert not view.problems.isVisibleTo(window)
 
 
+def data_row_shown(window, name: str) -> bool:
+    data = window.training_settings.data
+    return data.form.isRowVisible(data.editor(name))
+
+
 def test_a_table_shows_regression_samples_and_a_change_of_data_reloads(qtbot, window):
     view = loaded(qtbot, window, "multitask")
+    assert data_row_shown(window, "val_fraction") and not data_row_shown(window, "stratify")
     assert "regression, 2 target column(s)" in view.summary.text()
     assert view.table.isVisibleTo(window) and not view.thumbnails.isVisibleTo(window)
     assert view.table.rowCount() == 8
@@ -76,6 +83,12 @@ def test_mnist_files_still_to_download_do_not_stop_a_run(qtbot, window, tmp_path
     assert "not here yet; training fetches them" in view.summary.text()
     assert "cannot be read" not in view.summary.text()
     assert window.training.session.data_check.problems() == []
+    write_mnist(tmp_path, train=20, test=6)
+    with qtbot.waitSignal(window.training.session.data_check.changed, timeout=RUN_MS):
+        window.training_settings.preview.reload.click()
+    view = loaded(qtbot, window)
+    assert "training 20, validation 6 (own test files)" in view.summary.text()
+    assert not data_row_shown(window, "val_fraction") and not data_row_shown(window, "stratify")
 
 
 def test_labels_beyond_the_output_are_explained_before_the_run(qtbot, window):
