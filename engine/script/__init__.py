@@ -27,7 +27,7 @@ from engine.training_job import input_shape
 from engine.training_setup import checked_settings as checked_training
 
 PARTS = Path(__file__).with_name("parts")
-BASE_IMPORTS = ("argparse", "csv", "math", "os", "time")
+BASE_IMPORTS = ("argparse", "csv", "gc", "math", "os", "time")
 KIND_IMPORTS = {"csv": ("re",), "idx": ("gzip",), "mnist": ("gzip", "hashlib", "urllib.request")}
 RECIPES = {  # the data settings each synthetic generator reads
     "blobs": ("samples", "features", "classes", "noise"),
