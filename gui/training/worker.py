@@ -125,8 +125,10 @@ class TrainingWorker(QObject):
             run_process.RunRequest(self._document, self._path, self._run_folder, self._resume)
         )
         self._attach(process)
-        outcome = process.follow(self)  # raises if the process ends
-        run_process.give_back(process)
+        try:
+            outcome = process.follow(self)  # raises if the run failed or the process ended
+        finally:
+            run_process.give_back(process)  # a process that has ended is let go
         self.record = outcome.record
         self.evaluation = outcome.evaluation
         if outcome.trained is not None:
