@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
@@ -128,9 +129,9 @@ class Child(Callback):
         except Exception as exc:
             if not speaks_for_itself(exc):
                 log.exception("training could not run")
-            self._send(("failed", one_line(exc)))
+            self._send(("failed", one_line(exc)), flush=True)
         else:
-            self._send(("done", outcome))
+            self._send(("done", outcome), flush=True)
         finally:
             with self._lock:
                 self._trainer = None
@@ -205,17 +206,9 @@ class Child(Callback):
         self._meter.resume()
         self._send(("resumed",))
 
-    def on_finished(self, trainer: Trainer, result: Any) -> None:
-        with self._lock:
-            self._flush()
-
-    on_failed = on_finished
-
 
 def _evaluate(job: TrainingJob, outcome: RunOutcome) -> None:
     """Score the trained model on the validation data; the model travels as weights."""
-    from dataclasses import replace
-
     from engine.evaluation import TrainedModel, evaluate
 
     try:

@@ -151,7 +151,9 @@ class TrainingProcess:
 
 
 def ended_message(exit_code: int | None) -> str:
-    if exit_code is not None and exit_code < 0:
+    if exit_code is None:
+        how = "it did not say why"
+    elif exit_code < 0:
         how = f"killed by signal {-exit_code}"
     else:
         how = f"exit code {exit_code}"

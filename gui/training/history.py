@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.messages import one_line
-from engine.project import Project
+from engine.project import Project, from_dict, to_dict
 from engine.runs import (
     RunError,
     RunRecord,
@@ -123,8 +123,6 @@ class RunHistory(QObject):
     def load_weights(self, record: RunRecord) -> None:
         """Build the current graph, load the data and put the run's weights in, in the
         background: the evaluation and try-it views then show that run."""
-        from engine.project import from_dict, to_dict
-
         if self.session.controller.is_running:
             self.session.bar.show_status("Stop the run first: it is training the model.", True)
             return

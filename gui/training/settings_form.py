@@ -107,6 +107,12 @@ class SchemaForm(QWidget):
         for name, field in self.fields.items():
             field.show_error("")
             field.editor.set_value(values[name])
+        self.show_rows(values)
+
+    def show_rows(self, values: dict[str, Any] | None = None) -> None:
+        """Show the fields that apply to the settings as they are."""
+        values = values or self.values()
+        for name, field in self.fields.items():
             rule = self.applies.get(name)
             self.form.setRowVisible(field.editor, rule is None or rule(values))
 
@@ -136,7 +142,7 @@ class DataForm(SchemaForm):
         }
         super().__init__(document, ("data",), DATA_SCHEMA, applies, parent)
         self.check = data_check
-        data_check.changed.connect(self.refresh)
+        data_check.changed.connect(lambda: self.show_rows())  # keeps what is being typed
         self.browse = QPushButton("Browse...", self)
         self.browse.setObjectName("browseData")
         self.browse.setToolTip("Pick the data file or folder")
@@ -175,9 +181,8 @@ class DataForm(SchemaForm):
 
     def _stratify_applies(self, data: dict[str, Any]) -> bool:
         preview = self.check.current()
-        return DATA_APPLIES["stratify"](data) and (
-            preview is None or (preview.task == "classification" and not preview.own_validation)
-        )
+        classes = preview is None or preview.task == "classification"
+        return self._split_applies(data) and DATA_APPLIES["stratify"](data) and classes
 
     def _browse(self) -> None:
         kind = self.document.setting(("data", "kind"))
@@ -236,7 +241,7 @@ class SettingsForm(QWidget):
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         """The devices this machine has (engine.devices.available_devices)."""
         self.cuda = any(value.startswith("cuda") for value, _ in devices)
-        self.training.refresh()
+        self.training.show_rows()
 
     def _mixed_precision_applies(self, training: dict[str, Any]) -> bool:
         """Mixed precision works on CUDA only; the field is shown when the run would use

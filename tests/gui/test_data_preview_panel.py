@@ -4,6 +4,7 @@ as pictures or a table, and its problems explained before Train starts anything.
 from pathlib import Path
 
 from data_files import write_mnist
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from engine.commands import SetParams
@@ -132,3 +133,19 @@ def test_reload_reads_a_changed_file_again(qtbot, window, tmp_path):
         view.reload.click()
     loaded(qtbot, window)
     assert ": 30 samples" in view.summary.text()
+
+
+def test_a_load_ending_keeps_a_refused_value_and_its_reason(qtbot, window):
+    loaded(qtbot, window, "digits_mlp")
+    data = window.training_settings.data
+    field = data.fields["val_fraction"]
+    check = window.training.session.data_check
+    with qtbot.waitSignal(check.changed, timeout=RUN_MS):
+        check.reload()
+    field.editor.edit.setText("7")
+    qtbot.keyClick(field.editor.edit, Qt.Key.Key_Return)
+    reason = field.error.text()
+    assert "val fraction" in reason
+    with qtbot.waitSignal(check.changed, timeout=RUN_MS):
+        pass  # the reload ends
+    assert field.error.text() == reason and field.editor.edit.text() == "7"
