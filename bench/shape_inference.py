@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.commands import AddNode, Connect, SetParams
-from engine.graph import Edge, Graph
-from engine.shapes import ShapeInference, build_meta
+from engine.document.commands import AddNode, Connect, SetParams
+from engine.document.graph import Edge, Graph
+from engine.model.shapes import ShapeInference, build_meta
 
 
 def residual_cnn(target_nodes: int = 300) -> tuple[Graph, list[str]]:

@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, TensorDataset
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.data.dataset import TensorData
-from engine.training import Trainer
+from engine.training.trainer import Trainer
 
 SAMPLES = 120_000
 BATCH = 64

@@ -77,9 +77,9 @@ def in_app(preset: str, epochs: int) -> tuple[list[float], dict]:
 
 
 def headless(preset: str, epochs: int, threads: int) -> dict:
-    from engine.project import load
-    from engine.run_child import torch_threads
-    from engine.training_job import prepare_job
+    from engine.document.project import load
+    from engine.process.child import torch_threads
+    from engine.training.job import prepare_job
 
     project = load(ROOT / "presets" / f"{preset}.json")
     project.training["epochs"] = epochs
@@ -94,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch  # imported up front: the bench measures training, not the import
 
-    from engine.run_child import training_threads
+    from engine.process.child import training_threads
 
     threads, app_threads = torch.get_num_threads(), training_threads()
     print(

@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.graph import Graph
+from engine.document.graph import Graph
 from gui.document import Document
 from gui.highlighter import PythonHighlighter, monospace_font
 from gui.problems import inference_ready
 
 if TYPE_CHECKING:
-    from engine.codegen import CodegenError
+    from engine.model.codegen import CodegenError
 
 DEBOUNCE_MS = 150
 NOT_READY = "# The code will appear when the engine is ready."
@@ -90,7 +90,7 @@ class CodePreview(QWidget):
         document = self.document
         if not inference_ready(document):
             return NOT_READY + "\n"
-        from engine.codegen import CodegenError, generate  # torch: imported once it is loaded
+        from engine.model.codegen import CodegenError, generate  # torch: imported once it is loaded
 
         try:
             return generate(document.graph, document.project.name, document.inference).source

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
-from engine.commands import Command, MoveNodes
+from engine.document.commands import Command, MoveNodes
 
 if TYPE_CHECKING:
     from gui.document import Document

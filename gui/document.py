@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine.commands import AddNode, Command, Connect, Macro, SetParams
-from engine.graph import Edge, Graph, GraphError
-from engine.project import Project
+from engine.document.commands import AddNode, Command, Connect, Macro, SetParams
+from engine.document.events import NodeChanged
+from engine.document.graph import Edge, Graph, GraphError
+from engine.document.project import Project
 
 if TYPE_CHECKING:
-    from engine.shapes import ShapeInference
+    from engine.model.shapes import ShapeInference
 
 
 class Document(QObject):
@@ -90,13 +91,13 @@ class Document(QObject):
         self.refresh()
 
     def _current_output_labels(self) -> dict[str, str]:
-        return {n.id: n.label for n in self.graph.nodes.values() if n.type == "Output"}
+        return {n.id: n.label for n in self.graph.nodes.values() if n.is_output}
 
     def _follow_output_renames(self, event) -> None:
         """Losses are kept by Output label: when an Output is renamed (or the rename is
         undone), its loss settings move with it."""
-        node = self.graph.nodes.get(event.node_id or "")
-        if event.kind != "node_changed" or node is None or node.type != "Output":
+        node = self.graph.nodes.get(event.node_id)
+        if not isinstance(event, NodeChanged) or node is None or not node.is_output:
             return
         old = self._output_labels.get(node.id)
         losses = self.project.training["losses"]
@@ -105,7 +106,7 @@ class Document(QObject):
         self._output_labels[node.id] = node.label
 
     def has_custom_code(self) -> bool:
-        return any(node.type == "Custom" for node in self.graph.nodes.values())
+        return any(node.runs_user_code for node in self.graph.nodes.values())
 
     def trust(self, node_id: str) -> None:
         """Let one Custom node's code run: the user added it or typed its source here."""
@@ -223,7 +224,7 @@ class Document(QObject):
         except GraphError as exc:
             self.edit_refused.emit(str(exc))
             return None
-        if layer_type == "Custom":
+        if node.runs_user_code:
             self.trust(node.id)  # code written in this session is the user's own
         commands: list[Command] = [AddNode(node)]
         source = self.graph.nodes.get(wire_from) if wire_from else None

@@ -7,7 +7,7 @@ import importlib
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-TORCH_MODULES = ("engine.shapes", "engine.codegen", "engine.build")
+TORCH_MODULES = ("engine.model.shapes", "engine.model.codegen", "engine.model.build")
 
 
 class _Importer(QObject):

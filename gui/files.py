@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from engine.project import Project, ProjectError, load, save
+from engine.document.project import Project, ProjectError, load, save
 
 if TYPE_CHECKING:
     from gui.document import Document

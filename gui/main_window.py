@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.commands import remove_nodes
-from engine.fragments import copy_fragment, paste_command
-from engine.graph import GraphError
+from engine.document.commands import remove_nodes
+from engine.document.fragments import copy_fragment, paste_command
+from engine.document.graph import GraphError
+from engine.errors import UserError
 from gui.actions import build_actions, build_menus
 from gui.canvas import CanvasView
 from gui.code_preview import CodePreview
@@ -64,8 +65,8 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._add_docks()
         self.files = FileController(self, self.document, self.settings)
-        self.actions = build_actions(self)
-        self.recent_menu = build_menus(self, self.actions)
+        self.menu_actions = build_actions(self)
+        self.recent_menu = build_menus(self, self.menu_actions)
         self.files.recent_changed.connect(self._fill_recent)
         self._fill_recent(self.files.recent())
         self._status = QLabel()
@@ -89,7 +90,7 @@ class MainWindow(QMainWindow):
     # --- layout -----------------------------------------------------------------------
 
     def _add_docks(self) -> None:
-        self.palette = Palette(self.document)
+        self.layer_palette = Palette(self.document)
         self.inspector = Inspector(self.document)
         self.code_preview = CodePreview(self.document)
         self.problems = ProblemsPanel(self.document)
@@ -102,7 +103,7 @@ class MainWindow(QMainWindow):
         history.setEmptyLabel("<opened>")
         self.history = history
         for key, title, widget, area in (
-            ("palette", "Layers", self.palette, DOCK.LeftDockWidgetArea),
+            ("palette", "Layers", self.layer_palette, DOCK.LeftDockWidgetArea),
             ("inspector", "Inspector", self.inspector, DOCK.RightDockWidgetArea),
             ("training", "Training Settings", settings, DOCK.RightDockWidgetArea),
             ("code", "Code", self.code_preview, DOCK.BottomDockWidgetArea),
@@ -144,7 +145,7 @@ class MainWindow(QMainWindow):
         if error:
             self.files.show_error("PyTorch could not be loaded", error)
             return
-        from engine.shapes import ShapeInference
+        from engine.model.shapes import ShapeInference
 
         self.document.attach_inference(ShapeInference(self.document.graph))
         self.training.session.engine_ready()
@@ -199,13 +200,11 @@ class MainWindow(QMainWindow):
             self.export_to(Path(folder))
 
     def export_to(self, folder: Path) -> Path | None:
-        from engine.build import BuildError
-        from engine.codegen import CodegenError
-        from engine.exporting import export_code
+        from engine.export.code import export_code
 
         try:
             exported = export_code(self.document.project, folder)
-        except (CodegenError, BuildError) as exc:
+        except UserError as exc:
             self.files.show_error("Cannot export", str(exc))
             return None
         except OSError as exc:
@@ -263,14 +262,14 @@ class MainWindow(QMainWindow):
         """While the graph trains nothing may edit it: not the canvas, palette, inspector,
         settings or undo (the status bar says why when an edit is tried anyway)."""
         editable = not reason
-        for widget in (self.palette, self.training_settings, self.history):
+        for widget in (self.layer_palette, self.training_settings, self.history):
             widget.setEnabled(editable)
         self.canvas.setInteractive(editable)
         for name in ("undo", "redo", "cut", "paste", "delete"):
-            self.actions[name].setEnabled(editable)
+            self.menu_actions[name].setEnabled(editable)
         if editable:  # the stack knows again what can be undone
-            self.actions["undo"].setEnabled(self.document.undo_stack.canUndo())
-            self.actions["redo"].setEnabled(self.document.undo_stack.canRedo())
+            self.menu_actions["undo"].setEnabled(self.document.undo_stack.canUndo())
+            self.menu_actions["redo"].setEnabled(self.document.undo_stack.canRedo())
         if reason:
             self.statusBar().showMessage(reason, 8000)
         elif self.statusBar().currentMessage() == self._lock_shown:

@@ -39,8 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.document.layout import X_STEP
 from engine.layers import LayerSpec, Param, categories
-from engine.layout import X_STEP
 from gui.document import Document
 from gui.mime import LAYER_MIME
 

@@ -1,7 +1,7 @@
 """The problems list: every reason the graph is not a working model yet, one per row.
 
 Rows come from shape inference (a node at fault, with its label: an error icon) and
-from `engine.codegen.check_model` (graph-level ones, such as a missing Output, and model
+from `engine.model.codegen.check_model` (graph-level ones, such as a missing Output, and model
 nodes that wait, such as a Custom layer whose code has not been allowed to run: a
 warning icon). Clicking a row selects its node and emits `problem_activated(node_id)`,
 for the window to bring the node into view.
@@ -40,7 +40,7 @@ def collect_problems(document: Document) -> list[Problem]:
     model or not, and model nodes that keep it from being generated."""
     if not inference_ready(document):
         return []
-    from engine.codegen import check_model  # imports torch, loaded by then
+    from engine.model.codegen import check_model  # imports torch, loaded by then
 
     graph, inference = document.graph, document.inference
     model = check_model(graph, inference)

@@ -1,15 +1,15 @@
-"""Helpers for tests that train real runs and keep them as the app does (engine.runs)."""
+"""Helpers for tests that train real runs and keep them as the app does (engine.runs.store)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.project import Project, load
-from engine.runs import RunRecord, new_run_folder, save_run
-from engine.training import Callback, Checkpointer
-from engine.training_job import prepare_job
+from engine.document.project import Project, load
+from engine.runs.store import RunRecord, new_run_folder, save_run
+from engine.training.job import prepare_job
+from engine.training.trainer import Callback, Checkpointer
+from tests.paths import PRESETS
 
-PRESETS = Path(__file__).resolve().parents[1] / "presets"
 STARTED = "2025-01-02T03:04:05"
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.codegen import check_model
-from engine.project import Project, ProjectError, load
-from engine.shapes import infer_all
+from engine.document.project import Project, ProjectError, load
+from engine.model.codegen import check_model
+from engine.model.shapes import infer_all
 
 OK, INVALID, UNREADABLE = 0, 1, 2
 
@@ -22,7 +22,7 @@ def model_problems(project: Project) -> list[str]:
     for node_id, message in check_model(graph, infer_all(graph, run_custom=False)):
         if node_id is None:
             problems.append(message)
-        elif graph.nodes[node_id].type != "Custom" or "has not run" not in message:
+        elif not graph.nodes[node_id].runs_user_code or "has not run" not in message:
             where = f"nodes[{order.index(node_id)}] '{graph.nodes[node_id].label}'"
             problems.append(f"{where}: {message}")
     return problems

@@ -9,11 +9,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.build import BuildError, build_model
-from engine.codegen import CodegenError
-from engine.exporting import export_code
-from engine.project import Project, ProjectError, load
-from engine.weights import DeployError
+from engine.document.project import Project, ProjectError, load
+from engine.export.code import export_code
+from engine.export.weights import DeployError
+from engine.model.build import BuildError, build_model
+from engine.model.codegen import CodegenError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _deploy(project: Project, args: argparse.Namespace, formats: list[str]) -> None:
-    from engine.deploy import Verification, export_formats
-    from engine.weights import load_weights
+    from engine.export.deploy import Verification, export_formats
+    from engine.export.weights import load_weights
 
     seed = project.training.get("seed", 0)
     module = build_model(project.graph, project.name, seed=seed).module

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from engine.document.project import save
 from engine.importing import ImportResult, ModelImportError, import_model
-from engine.project import save
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _save_weights(result: ImportResult, path: str) -> None:
     """The original's weights, loaded strictly into the generated class, then saved."""
-    from engine.build import load_class
-    from engine.weights import save_safetensors
+    from engine.export.weights import save_safetensors
+    from engine.model.build import load_class
 
     model = load_class(result.code.source)()
     model.load_state_dict(result.state_dict, strict=True)

@@ -11,21 +11,20 @@ from typing import Any
 
 from tqdm import tqdm
 
-from engine.build import BuildError
-from engine.codegen import CodegenError
-from engine.data import DataError, kind_of_path
-from engine.graph import clean_label
-from engine.outputs import write_outputs
-from engine.project import Project, ProjectError, load
-from engine.settings import validate_training
-from engine.training import Callback, Checkpointer, Trainer, TrainingError
-from engine.training_job import prepare_job
+from engine.data import kind_of_path
+from engine.document.graph import clean_label
+from engine.document.project import Project, load
+from engine.document.settings import validate_training
+from engine.errors import UserError, one_line
+from engine.export.run_files import write_outputs
+from engine.training.job import prepare_job
+from engine.training.trainer import Callback, Checkpointer, Trainer
 
 OVERRIDES = ("epochs", "batch_size", "lr", "device")
 SHOWN = ("_loss", "_accuracy", "_r2")  # metrics printed per epoch; history.csv has them all
 
 
-class UsageError(ValueError):
+class UsageError(UserError):
     """A bad combination of project and options; the message is for the user."""
 
 
@@ -115,10 +114,8 @@ class Progress(Callback):
 def run(args: argparse.Namespace) -> int:
     try:
         return _train(args)
-    except (ProjectError, DataError, TrainingError, CodegenError, BuildError, UsageError) as exc:
-        return _fail(str(exc))
-    except OSError as exc:
-        return _fail(f"{getattr(exc, 'filename', None) or ''}: {exc.strerror or exc}".lstrip(": "))
+    except (UserError, OSError) as exc:
+        return _fail(one_line(exc))
 
 
 def _train(args: argparse.Namespace) -> int:

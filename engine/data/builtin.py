@@ -7,7 +7,7 @@ the command line should not pay when the data comes from elsewhere.
 from __future__ import annotations
 
 from engine.data.dataset import DataError, TensorData
-from engine.settings import BUILTIN_DATASETS as BUILTIN_NAMES
+from engine.document.settings import BUILTIN_DATASETS as BUILTIN_NAMES
 
 _REGRESSION = ("diabetes",)
 

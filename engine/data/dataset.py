@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.errors import UserError
+
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 
 
-class DataError(ValueError):
+class DataError(UserError):
     """Data that cannot be used; the message names the file (or setting) and the place."""
 
 

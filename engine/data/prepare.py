@@ -17,7 +17,7 @@ from engine.data.npz_file import load_npz
 from engine.data.paths import resolve_path
 from engine.data.split import split
 from engine.data.synthetic import Recipe, make_synthetic
-from engine.settings import validate_data
+from engine.document.settings import validate_data
 
 
 def load_data(

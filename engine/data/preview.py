@@ -21,6 +21,7 @@ import torch
 from engine.data.dataset import CLASSIFICATION, DataError, TensorData
 from engine.data.mnist import missing_mnist_files
 from engine.data.paths import resolve_path
+from engine.data.pictures import image_layout
 from engine.data.prepare import checked_settings, fit_problem, load_raw
 from engine.data.split import split
 
@@ -130,8 +131,6 @@ def _class_counts(data: TensorData) -> list[tuple[str, int]]:
 
 
 def _sample(data: TensorData, index: int) -> PreviewSample:
-    from engine.evaluation import image_layout
-
     x, y = data.x[index], data.y[index]
     if data.task == CLASSIFICATION:
         names = data.classes or []

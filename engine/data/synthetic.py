@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.data.dataset import DataError, TensorData
-from engine.settings import SYNTHETIC_DATASETS as SYNTHETIC_NAMES
+from engine.document.settings import SYNTHETIC_DATASETS as SYNTHETIC_NAMES
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import fx, nn
 
-from engine.graph import Edge, Graph, GraphError, clean_label, free_label
+from engine.document.graph import Edge, Graph, GraphError, clean_label, free_label
 from engine.importing.arguments import CONVERTERS, Args
 from engine.importing.custom import CustomLayers, Unsupported
 from engine.importing.functions import (

@@ -20,7 +20,7 @@ from torch import nn
 from engine.importing.loading import Call
 from engine.layers.custom import RESERVED
 from engine.layers.params import show
-from engine.runtime import base_namespace
+from engine.model.runtime import base_namespace
 
 _AVAILABLE = set(dir(builtins)) | set(base_namespace())
 

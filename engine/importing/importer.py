@@ -17,16 +17,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.build import load_class
-from engine.codegen import CodegenError, GeneratedCode, generate
+from engine.document.layout import layered_positions
+from engine.document.project import Project
 from engine.importing.builder import BuiltGraph, GraphBuilder, TracedModel
 from engine.importing.custom import CustomLayers
 from engine.importing.loading import build_model, model_class, user_module
 from engine.importing.source import USER_CODE_ERRORS, ModelImportError, SourceFile
 from engine.importing.tracing import node_values, run_model, trace
-from engine.layout import layered_positions
-from engine.project import Project
-from engine.shapes import explain, infer_all
+from engine.model.build import load_class
+from engine.model.codegen import CodegenError, GeneratedCode, generate
+from engine.model.shapes import explain, infer_all
 
 DTYPES = ("float32", "int64")
 MAX_DIMS = 8  # an Input's shape holds at most 8 sizes besides the batch

@@ -13,8 +13,9 @@ from types import TracebackType
 
 from torch import fx
 
+from engine.errors import UserError
 from engine.layers.params import show
-from engine.shapes import explain
+from engine.model.shapes import explain
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
@@ -24,7 +25,7 @@ _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 USER_CODE_ERRORS = (Exception, SystemExit)
 
 
-class ModelImportError(ValueError):
+class ModelImportError(UserError):
     """The model cannot be imported. The message is for the user; `problems` holds one
     sentence per thing that stops the import, each naming the file and line at fault."""
 

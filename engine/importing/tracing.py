@@ -9,7 +9,7 @@ import torch
 from torch import fx, nn
 
 from engine.importing.source import USER_CODE_ERRORS, SourceFile, shapes_text
-from engine.shapes import explain
+from engine.model.shapes import explain
 
 # torch.fx's words for what a graph cannot hold -> the user's words.
 _TRACE_ERRORS = {

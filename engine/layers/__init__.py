@@ -2,7 +2,7 @@
 
 from engine.layers import activation, conv, custom, dense, io, norm, recurrent, structure
 from engine.layers.params import Param, ParamError
-from engine.layers.spec import LayerSpec, ShapeError, TensorInfo
+from engine.layers.spec import LayerSpec, Role, ShapeError, TensorInfo
 
 CATALOG: dict[str, LayerSpec] = {
     spec.type: spec
@@ -31,6 +31,7 @@ __all__ = [
     "LayerSpec",
     "Param",
     "ParamError",
+    "Role",
     "ShapeError",
     "TensorInfo",
     "categories",

@@ -71,6 +71,7 @@ CUSTOM = LayerSpec(
     module=lambda params: f"{params['class_name']}",
     check=source_problem,
     label="custom",
+    runs_user_code=True,
 )
 
 SPECS = (CUSTOM,)

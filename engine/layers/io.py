@@ -1,7 +1,7 @@
 """Input and Output: where tensors enter and leave the network."""
 
 from engine.layers.params import Param
-from engine.layers.spec import LayerSpec
+from engine.layers.spec import LayerSpec, Role
 
 INPUT = LayerSpec(
     type="Input",
@@ -20,6 +20,7 @@ INPUT = LayerSpec(
     min_inputs=0,
     max_inputs=0,
     label="x",
+    role=Role.INPUT,
 )
 
 OUTPUT = LayerSpec(
@@ -28,6 +29,7 @@ OUTPUT = LayerSpec(
     summary="A tensor returned by the model; several Outputs return a tuple.",
     has_output=False,
     label="out",
+    role=Role.OUTPUT,
 )
 
 SPECS = (INPUT, OUTPUT)

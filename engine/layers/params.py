@@ -13,8 +13,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from engine.errors import UserError
 
-class ParamError(ValueError):
+
+class ParamError(UserError):
     """A parameter value that does not fit its schema; the message is for the user."""
 
 

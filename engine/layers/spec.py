@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
+from engine.errors import UserError
 from engine.layers.params import Param
 
 
@@ -27,7 +29,7 @@ class TensorInfo:
         return f"[{dims}]" if self.dtype == "float" else f"[{dims}] ({self.dtype})"
 
 
-class ShapeError(Exception):
+class ShapeError(UserError):
     """The inputs do not fit the layer. `message` is a sentence for a learner; `port`
     names the input wire at fault, when one is."""
 
@@ -51,9 +53,21 @@ def _call_module(target: str | None, args: list[str], params: dict[str, Any]) ->
     return f"{target}({', '.join(args)})"
 
 
+class Role(Enum):
+    """What a layer is to the model: where a tensor enters, where one leaves, or a step
+    in between."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+    LAYER = "layer"
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """One layer type.
+
+    role: an argument of forward() (INPUT), a returned value (OUTPUT), or a LAYER.
+    runs_user_code: the layer's code is the user's (Custom), and runs only when allowed.
 
     module: the constructor written in `__init__` ("nn.Linear"), a function of the params
     giving it (Custom), or None for a parameter-free operation written inline in forward.
@@ -74,6 +88,8 @@ class LayerSpec:
     check: CheckRule | None = None
     label: str = ""
     fixed_args: tuple[str, ...] = ()
+    role: Role = Role.LAYER
+    runs_user_code: bool = False
 
     @property
     def param_names(self) -> tuple[str, ...]:

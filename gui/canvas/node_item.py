@@ -10,13 +10,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from engine.graph import Node
+from engine.document.graph import Node
 from gui.canvas import style
 from gui.canvas.labels import count_text, param_summary
 from gui.canvas.port_item import PortItem, shown_input_ports
 
 if TYPE_CHECKING:
-    from engine.shapes import NodeResult  # imports torch: only for type checkers
+    from engine.model.shapes import NodeResult  # imports torch: only for type checkers
     from gui.canvas.edge_item import EdgeItem
 
 Flag = QGraphicsItem.GraphicsItemFlag
@@ -78,7 +78,7 @@ class NodeItem(QGraphicsItem):
         self._header = QPainterPath()
         spec = node.spec
         self._io = spec.category == "Input / Output"
-        self._accent = style.accent(node.type, spec.category)
+        self._accent = style.accent(spec)
         self._header_brush = QBrush(self._accent if self._io else style.tint(self._accent))
         self.output_port = PortItem(self, node.id, None, self._accent) if spec.has_output else None
         if self.output_port:

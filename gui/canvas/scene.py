@@ -13,12 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
-from engine.commands import Macro, MoveNodes
-from engine.graph import Edge, GraphEvent, Node
-from engine.layout import layered_positions
+from engine.document.commands import Macro, MoveNodes
+from engine.document.events import (
+    EdgeAdded,
+    EdgeRemoved,
+    GraphEvent,
+    NodeAdded,
+    NodeChanged,
+    NodeMoved,
+    NodeRemoved,
+)
+from engine.document.graph import Edge, Node
+from engine.document.layout import layered_positions
 from gui.canvas import style
 from gui.canvas.edge_item import EdgeItem
 from gui.canvas.node_item import NodeItem
@@ -26,27 +36,10 @@ from gui.canvas.port_item import PortItem
 from gui.canvas.wiring import WireDrag
 
 if TYPE_CHECKING:
-    from engine.shapes import NodeResult
+    from engine.model.shapes import NodeResult
     from gui.document import Document
 
 SCENE_MARGIN = 2000.0  # room to pan (and drop layers) around the nodes
-
-
-class _Subscription:
-    """The unsubscribe function of the current graph listener; it outlives the scene's
-    C++ object, so it can be cancelled when that is destroyed."""
-
-    def __init__(self):
-        self._cancel: Callable[[], None] | None = None
-
-    def set(self, cancel: Callable[[], None]) -> None:
-        self.cancel()
-        self._cancel = cancel
-
-    def cancel(self, *_) -> None:
-        if self._cancel is not None:
-            self._cancel()
-            self._cancel = None
 
 
 class CanvasScene(QGraphicsScene):
@@ -55,12 +48,11 @@ class CanvasScene(QGraphicsScene):
         self.document = document
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict[Edge, EdgeItem] = {}
-        self._subscription = _Subscription()
+        self._unsubscribe: Callable[[], None] = lambda: None
         self._syncing_selection = False
         self._wire: WireDrag | None = None
         self.setBackgroundBrush(style.BACKGROUND)
         self.setSceneRect(QRectF(-SCENE_MARGIN, -SCENE_MARGIN, 2 * SCENE_MARGIN, 2 * SCENE_MARGIN))
-        self.destroyed.connect(self._subscription.cancel)
         document.project_replaced.connect(self.rebuild)
         document.inference_updated.connect(self._on_inference)
         document.selection_changed.connect(self._on_document_selection)
@@ -95,7 +87,7 @@ class CanvasScene(QGraphicsScene):
     def rebuild(self) -> None:
         """Throw the items away and build them again from the document's graph."""
         self.cancel_interaction()
-        self._subscription.cancel()
+        self._unsubscribe()
         self._syncing_selection = True
         self.clear()
         self._nodes.clear()
@@ -110,7 +102,8 @@ class CanvasScene(QGraphicsScene):
         for edge_item in self._edges.values():
             edge_item.adjust()
             self._style_edge(edge_item)
-        self._subscription.set(graph.subscribe(self._on_graph_event))
+        # held weakly by the graph: a scene that is dropped stops listening by itself
+        self._unsubscribe = graph.subscribe(self._on_graph_event)
         self._syncing_selection = False
         self._on_document_selection(self.document.selected)
 
@@ -124,17 +117,21 @@ class CanvasScene(QGraphicsScene):
     # --- following the graph ----------------------------------------------------------
 
     def _on_graph_event(self, event: GraphEvent) -> None:
+        if not shiboken6.isValid(self):  # Qt deleted the scene; a Python reference lingers
+            self._unsubscribe()
+            return
         self.cancel_interaction()
-        if event.kind == "node_added":
-            self._add_node(event.node_id)
-        elif event.kind == "node_removed":
-            self.removeItem(self._nodes.pop(event.node_id))
-        elif event.kind in ("node_changed", "node_moved"):
-            self._node_changed(event.node_id)
-        elif event.kind == "edge_added":
-            self._add_edge(event.edge)
-        elif event.kind == "edge_removed":
-            self._remove_edge(event.edge)
+        match event:
+            case NodeAdded():
+                self._add_node(event.node_id)
+            case NodeRemoved():
+                self.removeItem(self._nodes.pop(event.node_id))
+            case NodeChanged() | NodeMoved():
+                self._node_changed(event.node_id)
+            case EdgeAdded():
+                self._add_edge(event.edge)
+            case EdgeRemoved():
+                self._remove_edge(event.edge)
 
     def _new_node_item(self, node: Node) -> NodeItem:
         item = self._nodes[node.id] = NodeItem(node)

@@ -6,6 +6,8 @@ from functools import cache
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 
+from engine.layers import LayerSpec, Role
+
 NODE_WIDTH = 170.0
 HEADER_HEIGHT = 24.0
 ROW_HEIGHT = 17.0
@@ -44,12 +46,12 @@ CATEGORY_COLORS = {
     "Merge": "#3f51b5",
     "Custom": "#546e7a",
 }
-IO_COLORS = {"Input": "#2e7d32", "Output": "#ad1457"}
+ROLE_COLORS = {Role.INPUT: "#2e7d32", Role.OUTPUT: "#ad1457"}
 
 
-def accent(layer_type: str, category: str) -> QColor:
-    """The colour of a layer's category (Input and Output each have their own)."""
-    return QColor(IO_COLORS.get(layer_type) or CATEGORY_COLORS.get(category, "#607d8b"))
+def accent(spec: LayerSpec) -> QColor:
+    """The colour of a layer's category (inputs and outputs each have their own)."""
+    return QColor(ROLE_COLORS.get(spec.role) or CATEGORY_COLORS.get(spec.category, "#607d8b"))
 
 
 def tint(color: QColor, strength: float = 0.16) -> QColor:

@@ -23,7 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
-from engine.commands import remove_nodes
+from engine.document.commands import remove_nodes
 from gui.canvas import style
 from gui.canvas.scene import CanvasScene
 from gui.mime import LAYER_MIME

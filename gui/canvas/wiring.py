@@ -17,8 +17,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
-from engine.commands import Command, Connect, Disconnect, Macro
-from engine.graph import Edge, Graph, GraphError
+from engine.document.commands import Command, Connect, Disconnect, Macro
+from engine.document.graph import Edge, Graph, GraphError
 from gui.canvas import style
 from gui.canvas.edge_item import wire_path
 from gui.canvas.node_item import NodeItem

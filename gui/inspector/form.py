@@ -1,7 +1,7 @@
 """The form for one node: its label, one editor per parameter, shapes and problems.
 
 The form is generated from the layer's parameter schema. Each committed edit is checked
-against the schema first (`engine.graph.check_params`): a bad value is shown in red
+against the schema first (`engine.document.graph.check_params`): a bad value is shown in red
 under its field and never reaches the graph; a good one is pushed as one undoable
 `SetParams`. `refresh` shows the node as the graph holds it, after any change (undo
 included), without pushing anything.
@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.commands import Command, SetParams
-from engine.graph import Graph, GraphError, Node, check_params
+from engine.document.commands import Command, SetParams
+from engine.document.graph import Graph, GraphError, Node, check_params
 from engine.layers import LayerSpec, Param
 from engine.layers.custom import source_problem
 from gui.document import Document
@@ -174,7 +174,7 @@ class NodeForm(QWidget):
         self.label_field.show_error("")
         for name in self.fields:
             self._show_value(node, name)
-        if node.type == "Custom":
+        if node.runs_user_code:
             problem = source_problem(node.params) or ""
             self.fields["source"].show_error(problem[:1].upper() + problem[1:])
         self._show_facts(node)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QScrollArea, QStackedLayout, QWidget
 
-from engine.commands import Command
-from engine.graph import Node
+from engine.document.commands import Command
+from engine.document.graph import Node
 from gui.document import Document
 from gui.inspector.form import NodeForm, muted, wrapped
 

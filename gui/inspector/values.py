@@ -3,7 +3,7 @@
 `format_value` and `parse_value` are inverses for valid values: a size reads `3` or
 `3, 5`, a shape `1, 28, 28`, a float `1e-05`. Parsing only turns text into a JSON-native
 value; whether the value is allowed (bounds, positivity) is the schema's call
-(`engine.graph.check_params`), so that the inspector and project files say the same.
+(`engine.document.graph.check_params`), so that the inspector and project files say the same.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `TrainingController` (GUI thread) runs one `TrainingWorker` at a time in a QThread of its
 own and re-emits what the views need, batch losses throttled to `DRAIN_HZ` deliveries a
-second. The worker trains in a child process (engine.run_process). Importing this
+second. The worker trains in a child process (engine.process.parent). Importing this
 package does not import torch (the window appears before torch has loaded).
 """
 

@@ -4,8 +4,8 @@ Each run gets a fresh `TrainingWorker` moved to a fresh QThread (never a QThread
 subclass, never `terminate()`), which drives the run in a training process; the thread
 is joined before the run is reported over, so no thread outlives its run. A QTimer
 collects batch losses from the worker's feed `DRAIN_HZ` times a second: the views hear
-about batches in bursts, at most that often, however fast training goes ("Throttle the
-screen, not the training", DESIGN.md).
+about batches in bursts, at most that often, however fast training goes: the screen is
+throttled, never the training.
 
 Epoch rows are held back to the next tick too (tiny data sets finish dozens of epochs a
 second), and go out after the batch losses, so a view always has every batch that came
@@ -28,11 +28,11 @@ from PySide6.QtCore import (
     Slot,
 )
 
-from engine.project import Project
+from engine.document.project import Project
 from gui.training.worker import TrainingWorker
 
 if TYPE_CHECKING:
-    from engine.runs import RunRecord
+    from engine.runs.store import RunRecord
 
 DRAIN_HZ = 25
 KILL_WAIT_MS = 10_000  # for a killed training process to be noticed
@@ -67,7 +67,7 @@ class TrainingController(QObject):
         self._thread: QThread | None = None
         self._rows: list[dict[str, Any]] = []
         self.last_record: RunRecord | None = None  # the saved run, when it was kept
-        # (engine.evaluation.TrainedModel, its evaluation) of the last run, or Nones
+        # (engine.runs.evaluation.TrainedModel, its evaluation) of the last run, or Nones
         self.last_evaluation: tuple[Any, Any] = (None, None)
         self._timer = QTimer(self)
         self._timer.setInterval(1000 // DRAIN_HZ)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.messages import one_line
+from engine.errors import one_line
 from gui.background import in_background
 from gui.document import Document
 
@@ -86,8 +86,8 @@ class DataCheck(QObject):
         return problems + self._loss_problems(preview)
 
     def _input_shape(self) -> tuple[int, ...] | None:
-        from engine.training_errors import TrainingError
-        from engine.training_job import input_shape
+        from engine.errors import TrainingError
+        from engine.training.job import input_shape
 
         try:
             return input_shape(self.document.project)
@@ -95,10 +95,10 @@ class DataCheck(QObject):
             return None
 
     def _loss_problems(self, preview: DataPreview | None) -> list[str]:
-        from engine.losses import target_problems
+        from engine.training.losses import target_problems
 
         graph, results = self.document.graph, self.document.inference.results
-        outputs = [n for n in graph.nodes.values() if n.type == "Output" and results[n.id].ok]
+        outputs = [n for n in graph.nodes.values() if n.is_output and results[n.id].ok]
         shapes = [tuple(results[n.id].output.shape[1:]) for n in outputs]
         labels = [n.label for n in outputs]
         y = preview.y if preview is not None else None

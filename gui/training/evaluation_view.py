@@ -1,6 +1,6 @@
 """After a run: how each output does on the data held out for validation.
 
-A view only: the numbers come from `engine.evaluation.evaluate`. A classification output
+A view only: the numbers come from `engine.runs.evaluation.evaluate`. A classification output
 shows its confusion matrix (rows: true class, columns: predicted; the diagonal in blue,
 mistakes in red, each cell shaded by its share of the true class, so rare classes read
 as well as common ones), a table of per-class scores and the misclassified samples,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.evaluation_results import (
+from engine.runs.evaluation_results import (
     MISCLASSIFIED_LIMIT,
     ClassificationEvaluation,
     OutputEvaluation,
@@ -121,7 +121,7 @@ class EvaluationView(QWidget):
     def show_evaluation(
         self, evaluations: Sequence[OutputEvaluation], images: SampleImages | None = None
     ) -> None:
-        """Show `engine.evaluation.evaluate`'s results, one output at a time; `images`
+        """Show `engine.runs.evaluation.evaluate`'s results, one output at a time; `images`
         draws the misclassified samples when the data is pictures."""
         if not evaluations:
             self.clear()

@@ -1,6 +1,6 @@
 """`RunHistory`: the project's saved runs behind the Runs tab.
 
-It lists the runs (engine.runs) whenever the project, its file or a run changes, draws
+It lists the runs (engine.runs.store) whenever the project, its file or a run changes, draws
 the checked ones over the live plots, resumes a stopped run, deletes one (after asking),
 and puts a run's weights back into the model for the evaluation and try-it views.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from engine.messages import one_line
-from engine.project import Project, from_dict, to_dict
-from engine.runs import (
+from engine.document.project import Project, from_dict, to_dict
+from engine.errors import one_line
+from engine.runs.store import (
     RunError,
     RunRecord,
     delete_run,
@@ -98,7 +98,7 @@ class RunHistory(QObject):
     def export(self, record: RunRecord) -> None:
         """Write the run's code, script, weights and its model as TorchScript and (when
         installed) ONNX, each checked against the model, to a folder the user picks."""
-        from engine.deploy import ONNX_INSTALL, onnx_installed
+        from engine.export.deploy import ONNX_INSTALL, onnx_installed
 
         folder = self.ask_export_folder(record)
         if not folder:
@@ -148,8 +148,8 @@ class RunHistory(QObject):
 def _evaluated(project: Project, record: RunRecord):
     """(TrainedModel, its evaluation) of `project` with `record`'s weights; in a
     background thread."""
-    from engine.evaluation import TrainedModel, evaluate
-    from engine.training_job import prepare_job
+    from engine.runs.evaluation import TrainedModel, evaluate
+    from engine.training.job import prepare_job
 
     job = prepare_job(project)
     load_run_weights(record, job.built.module, graph_fingerprint(project))

@@ -17,8 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QWidget
 
-from engine.files import atomic_write, atomic_write_text
-from engine.runs import SCORES
+from engine.document.files import atomic_write, atomic_write_text
+from engine.runs.store import SCORES
 from gui.training.series import Series, smoothed
 
 pg.setConfigOptions(background="w", foreground="#333", antialias=False)
@@ -223,7 +223,7 @@ class TrainingPlots(QWidget):
     def export_csv(self, path: Path) -> Path:
         """Per-epoch history to `path`, and every batch loss to `<stem>-batches.csv` beside
         it; returns the second path."""
-        from engine.outputs import history_csv
+        from engine.export.run_files import history_csv
 
         batches_path = path.with_name(f"{path.stem}-batches.csv")
         text = io.StringIO()

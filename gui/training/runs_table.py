@@ -1,6 +1,6 @@
 """The run history as a table, newest run first, with buttons for the selected run.
 
-It shows `engine.runs.RunRecord`s and says what the user asked for through signals; it
+It shows `engine.runs.store.RunRecord`s and says what the user asked for through signals; it
 loads, resumes and deletes nothing itself. A run trained on another graph than the one
 now on the canvas (its fingerprint differs) is greyed: its weights may no longer fit, and
 it cannot be resumed. The first column's check boxes pick runs to overlay on the plots.
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.runs import RunRecord
+from engine.runs.store import RunRecord
 from gui.training.run_bar import clock
 
 COLUMNS = (
@@ -134,7 +134,7 @@ class RunsTable(QWidget):
     # --- content ----------------------------------------------------------------------
 
     def set_runs(self, records: Sequence[RunRecord], current_fingerprint: str) -> None:
-        """Show `records` (oldest first, as `engine.runs.list_runs` gives them) newest
+        """Show `records` (oldest first, as `engine.runs.store.list_runs` gives them) newest
         first. The selection and the overlay checks stay on runs still listed (by id);
         `overlay_changed` tells when that changes the checked runs (one was deleted, or
         resumed and has more epochs now)."""

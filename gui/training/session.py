@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.runs import RunRecord, new_run_folder, runs_folder
+from engine.runs.store import RunRecord, new_run_folder, runs_folder
 from gui.document import Document
 from gui.training.controller import IDLE, TrainingController
 from gui.training.data_check import DataCheck
@@ -69,10 +69,10 @@ class TrainingSession(QObject):
     def engine_ready(self) -> None:
         """torch is loaded: list this machine's devices, start a training process
         for the first run and allow training."""
-        from engine import run_process
-        from engine.devices import available_devices
+        from engine.process import parent
+        from engine.training.devices import available_devices
 
-        run_process.warm()
+        parent.warm()
         self.data_check.engine_ready()
 
         self.devices = available_devices()
@@ -96,7 +96,7 @@ class TrainingSession(QObject):
         untrusted = [
             n.label
             for n in document.graph.nodes.values()
-            if n.type == "Custom" and not inference.may_run(n.id)
+            if n.runs_user_code and not inference.may_run(n.id)
         ]
         if untrusted:
             return [

@@ -1,6 +1,6 @@
 """The training settings of the project as forms: data, training and one loss per output.
 
-Every field is made from the setting's `Param` (engine/settings.py), like the inspector's
+Every field is made from the setting's `Param` (engine/document/settings.py), like the inspector's
 fields are made from a layer's. A committed value is checked against the schema: a bad
 one is explained under its field and never stored; a good one becomes one undoable
 `Document.set_setting`. Fields that do not apply to the current choices (a CSV path for a
@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.layers.params import Param, ParamError
-from engine.settings import (
+from engine.document.settings import (
     BUILTIN_DATASETS,
     DATA_SCHEMA,
     LOSS_SCHEMA,
     SYNTHETIC_DATASETS,
     TRAINING_SCHEMA,
 )
+from engine.layers.params import Param, ParamError
 from gui.document import Document
 from gui.inspector.editors import ChoiceEditor, ParamEditor, make_editor
 from gui.inspector.form import Field
@@ -239,7 +239,7 @@ class SettingsForm(QWidget):
         self.refresh()
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
-        """The devices this machine has (engine.devices.available_devices)."""
+        """The devices this machine has (engine.training.devices.available_devices)."""
         self.cuda = any(value.startswith("cuda") for value, _ in devices)
         self.training.show_rows()
 

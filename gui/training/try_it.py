@@ -2,7 +2,7 @@
 
 Every prediction is one forward pass of one sample, quick enough for the GUI thread. The
 drawing pad is offered when samples are one-channel pictures (the 8x8 digits, MNIST);
-`engine.evaluation.drawn_sample` turns the drawing into a sample the way the data set
+`engine.runs.evaluation.drawn_sample` turns the drawing into a sample the way the data set
 draws its own (size, placement, ink and background values, normalisation).
 """
 
@@ -33,7 +33,7 @@ from gui.training.evaluation_view import dark_axes, picture_pixmap
 if TYPE_CHECKING:  # torch loads in the background; this module is imported before
     import torch
 
-    from engine.evaluation import TrainedModel
+    from engine.runs.evaluation import TrainedModel
 
 EMPTY_TEXT = "Nothing to try yet: train the model, then try it on samples here."
 PICTURE_SIDE = 168
@@ -264,7 +264,7 @@ class TryItPanel(QWidget):
         model = self.model
         if model is None or self.pad.blank:
             return
-        from engine.evaluation import sample_image  # torch is loaded once a model exists
+        from engine.runs.evaluation import sample_image  # torch is loaded once a model exists
 
         x = model.drawn_sample(self.pad.pixels())
         self.seen.setPixmap(picture_pixmap(sample_image(x[0], model.normalization), 56))
@@ -321,7 +321,7 @@ class TryItPanel(QWidget):
             self.error.setText(self._error_text(number, output))
             self.details.setCurrentWidget(self.error)
             return
-        from engine.evaluation import class_probabilities
+        from engine.runs.evaluation import class_probabilities
 
         names = self.model.probability_names(number)
         probabilities = class_probabilities(output, spec.loss)
@@ -376,7 +376,7 @@ def _values(tensor: torch.Tensor) -> str:
 
 def _features_text(model: TrainedModel, index: int) -> str:
     """A sample that is not a picture, as its first values (before normalisation)."""
-    from engine.evaluation import raw_samples
+    from engine.runs.evaluation import raw_samples
 
     values = raw_samples(model.data.x[index : index + 1], model.normalization).reshape(-1)
     names = model.data.feature_names or [f"x{i}" for i in range(len(values))]

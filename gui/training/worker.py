@@ -1,7 +1,7 @@
 """`TrainingWorker`: one training run, driven from a QThread of its own.
 
 The worker is a QObject moved to a plain QThread whose `started` signal calls `run`. The
-run itself trains in a child process (engine.run_process), so its Python never holds the
+run itself trains in a child process (engine.process.parent), so its Python never holds the
 window's interpreter lock; the thread waits on the child and turns what it reports into
 signals, which reach receivers in the GUI thread queued. Batch losses are the exception:
 they come far too often for a signal each, so they go into `feed` and the GUI thread
@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from engine.messages import one_line, one_line_text, speaks_for_itself
-from engine.project import Project, from_dict, to_dict
-from engine.runs import RunRecord
+from engine.document.project import Project, from_dict, to_dict
+from engine.errors import one_line, one_line_text, speaks_for_itself
+from engine.runs.store import RunRecord
 from gui.training.feed import BatchFeed
 
 if TYPE_CHECKING:
-    from engine.evaluation import TrainedModel
-    from engine.run_process import TrainingProcess
+    from engine.process.parent import TrainingProcess
+    from engine.runs.evaluation import TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class TrainingWorker(QObject):
         parent: QObject | None = None,
     ):
         """`run_folder`: where the run keeps its checkpoint and, at the end, its files
-        (engine.runs); `resume`: a stopped run to continue, with its own settings."""
+        (engine.runs.store); `resume`: a stopped run to continue, with its own settings."""
         super().__init__(parent)
         # A copy taken now, in the GUI thread: the user may edit the graph while it trains.
         self._document = copy.deepcopy(to_dict(project))
@@ -66,7 +66,7 @@ class TrainingWorker(QObject):
         self.feed = BatchFeed()
         self.record: RunRecord | None = None
         self.trained: TrainedModel | None = None  # the run's model with its validation data
-        self.evaluation: list | None = None  # engine.evaluation.evaluate of `trained`
+        self.evaluation: list | None = None  # engine.runs.evaluation.evaluate of `trained`
         self._lock = threading.Lock()
         self._process: TrainingProcess | None = None
         self._wishes: list[str] = []
@@ -118,23 +118,21 @@ class TrainingWorker(QObject):
             self.finished.emit(summary)
 
     def _train(self) -> dict[str, Any]:
-        from engine import run_process
+        from engine.process import parent
 
-        process = run_process.take()
-        process.begin(
-            run_process.RunRequest(self._document, self._path, self._run_folder, self._resume)
-        )
+        process = parent.take()
+        process.begin(parent.RunRequest(self._document, self._path, self._run_folder, self._resume))
         self._attach(process)
         try:
             outcome = process.follow(self)  # raises if the run failed or the process ended
         finally:
-            run_process.give_back(process)  # a process that has ended is let go
+            parent.give_back(process)  # a process that has ended is let go
         self.record = outcome.record
         self.evaluation = outcome.evaluation
         if outcome.trained is not None:
             project = from_dict(self._document)
             try:
-                self.trained = run_process.trained_model(outcome, project)
+                self.trained = parent.trained_model(outcome, project)
             except Exception:  # the run went well: report it, show no evaluation
                 log.exception("the trained model could not be rebuilt")
                 self.evaluation = None
@@ -157,7 +155,7 @@ class TrainingWorker(QObject):
         if folder is not None and self._resume is None and self.record is None:
             shutil.rmtree(folder, ignore_errors=True)
 
-    # --- what the child reports (engine.run_process.RunListener), in this thread -------
+    # --- what the child reports (engine.process.parent.RunListener), in this thread -------
 
     def on_started(self, plan: dict[str, Any]) -> None:
         self.started.emit(plan)

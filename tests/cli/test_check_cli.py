@@ -4,16 +4,15 @@ import os
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
 import main
-from engine.build import build_model, load_class
-from engine.project import load
+from engine.document.project import load
+from engine.model.build import build_model, load_class
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PRESETS = sorted((ROOT / "presets").glob("*.json"))
 
 

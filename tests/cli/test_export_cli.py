@@ -4,12 +4,12 @@
 import onnxruntime
 import pytest
 import torch
-from run_helpers import PRESETS, preset
 
-from engine.build import load_class
-from engine.training_job import prepare_job
-from engine.weights import load_weights, save_safetensors
+from engine.export.weights import load_weights, save_safetensors
+from engine.model.build import load_class
+from engine.training.job import prepare_job
 from main import main
+from tests.run_helpers import PRESETS, preset
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 import main
-from engine.build import load_class
-from engine.codegen import generate
-from engine.project import load
-from engine.shapes import infer_all
-from engine.weights import load_weights
+from engine.document.project import load
+from engine.export.weights import load_weights
+from engine.model.build import load_class
+from engine.model.codegen import generate
+from engine.model.shapes import infer_all
 
 CORPUS = Path(__file__).resolve().parents[1] / "engine" / "import_corpus"
 

@@ -15,12 +15,11 @@ from safetensors.torch import load_file
 from sklearn.datasets import load_digits
 
 import main
-from engine.build import load_class
 from engine.data import load_data
-from engine.project import load
+from engine.document.project import load
+from engine.model.build import load_class
+from tests.paths import PRESETS, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-PRESETS = ROOT / "presets"
 TARGETS = {
     "digits_mlp": ("val_accuracy", 0.95),
     "digits_cnn": ("val_accuracy", 0.95),

@@ -1,7 +1,7 @@
 """Small builders for graphs used across the engine tests."""
 
-from engine.commands import AddNode, Connect
-from engine.graph import Edge, Graph
+from engine.document.commands import AddNode, Connect
+from engine.document.graph import Edge, Graph
 
 
 def add(graph: Graph, layer_type: str, label: str | None = None, **params) -> str:

@@ -6,11 +6,11 @@ import pickle
 
 import pytest
 import torch
-from test_training_support import digits, same_weights, settings, weights, without_timing
 from torch import nn
 
-from engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from engine.training import Callback, Checkpointer, Trainer, TrainingError
+from engine.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from engine.training.trainer import Callback, Checkpointer, Trainer, TrainingError
+from tests.engine.training_support import digits, same_weights, settings, weights, without_timing
 
 
 def dropout_mlp(seed: int = 0) -> nn.Module:

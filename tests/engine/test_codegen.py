@@ -4,15 +4,15 @@ import ast
 
 import pytest
 import torch
-from graph_builders import add, chain, lenet, wire
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.build import build_model, load_class
-from engine.codegen import CodegenError, generate
-from engine.commands import RemoveNode, SetParams
-from engine.graph import Graph
-from engine.shapes import infer_all
+from engine.document.commands import RemoveNode, SetParams
+from engine.document.graph import Graph
+from engine.model.build import build_model, load_class
+from engine.model.codegen import CodegenError, generate
+from engine.model.shapes import infer_all
+from tests.engine.graph_builders import add, chain, lenet, wire
 
 SCALE = """class Scale(nn.Module):
     def __init__(self):

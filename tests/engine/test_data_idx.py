@@ -10,10 +10,10 @@ from typing import ClassVar
 import numpy as np
 import pytest
 import torch
-from data_files import idx_bytes, images_and_labels, write_idx, write_mnist
 
 from engine.data import DataError, load_idx_folder, load_mnist, read_idx
 from engine.data.idx import IMAGES_MAGIC, LABELS_MAGIC
+from tests.data_files import idx_bytes, images_and_labels, write_idx, write_mnist
 
 
 @pytest.mark.parametrize("gz", [False, True])

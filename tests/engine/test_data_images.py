@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from data_files import save_image
 
 from engine.data import DataError, load_image_folder
+from tests.data_files import save_image
 
 
 @pytest.fixture

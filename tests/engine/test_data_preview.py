@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 import torch
-from data_files import write_mnist
-from run_helpers import PRESETS
 
 from engine.data import DataError, load_raw
 from engine.data.preview import preview_data
-from engine.losses import target_problems
-from engine.project import load
-from engine.training_errors import TrainingError
-from engine.training_job import prepare_job
+from engine.document.project import load
+from engine.errors import TrainingError
+from engine.training.job import prepare_job
+from engine.training.losses import target_problems
+from tests.data_files import write_mnist
+from tests.run_helpers import PRESETS
 
 
 def loss(name: str, target=None) -> dict:

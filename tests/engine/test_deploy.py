@@ -12,11 +12,11 @@ import numpy as np
 import onnxruntime
 import pytest
 import torch
-from graph_builders import add, chain, wire
 from torch import nn
 
-from engine.build import build_model
-from engine.deploy import (
+from engine.document.graph import Graph
+from engine.document.project import load
+from engine.export.deploy import (
     FILES,
     TOLERANCE,
     DeployError,
@@ -24,11 +24,11 @@ from engine.deploy import (
     export_onnx,
     export_torchscript,
 )
-from engine.graph import Graph
-from engine.project import load
-from engine.weights import load_weights, save_state_dict
+from engine.export.weights import load_weights, save_state_dict
+from engine.model.build import build_model
+from tests.engine.graph_builders import add, chain, wire
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 JIT_DEPRECATED = "ignore:`torch.jit:DeprecationWarning"
 
 
@@ -238,7 +238,7 @@ def test_missing_onnx_packages_are_named_with_the_install_command(tmp_path, monk
 
 def test_importing_deploy_loads_no_onnx_package():
     code = (
-        "import sys, engine.deploy; "
+        "import sys, engine.export.deploy; "
         "print([m for m in ('onnx', 'onnxscript', 'onnxruntime') if m in sys.modules])"
     )
     result = subprocess.run(

@@ -1,35 +1,31 @@
 """Evaluation of trained presets: the numbers agree with the trainer's own metrics and with
 scikit-learn, and samples (drawn or loaded) go to the model on the scale it learned."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 from sklearn import metrics as sk
 from torch import nn
 
-from engine.evaluation import (
+from engine.data.pictures import ImageLayout, image_layout
+from engine.document.project import load
+from engine.runs.evaluation import (
     MISCLASSIFIED_LIMIT,
     ClassificationEvaluation,
-    ImageLayout,
     InkStyle,
     RegressionEvaluation,
     TrainedModel,
     class_probabilities,
     drawn_sample,
     evaluate,
-    image_layout,
     normalized_samples,
     predict,
     raw_samples,
 )
-from engine.metrics import classification_scores
-from engine.project import load
-from engine.training import metric_key
-from engine.training_job import TrainingJob, prepare_job
-
-PRESETS = Path(__file__).resolve().parents[2] / "presets"
+from engine.training.job import TrainingJob, prepare_job
+from engine.training.metrics import classification_scores
+from engine.training.trainer import metric_key
+from tests.paths import PRESETS
 
 
 def trained(name: str, epochs: int, **data) -> TrainingJob:

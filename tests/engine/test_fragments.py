@@ -3,10 +3,10 @@
 import json
 
 import pytest
-from graph_builders import add, chain, wire
 
-from engine.fragments import copy_fragment, paste_command
-from engine.graph import Graph, GraphError
+from engine.document.fragments import copy_fragment, paste_command
+from engine.document.graph import Graph, GraphError
+from tests.engine.graph_builders import add, chain, wire
 
 
 def test_paste_copies_nodes_and_inner_wires_with_fresh_ids_and_labels():

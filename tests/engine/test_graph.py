@@ -1,9 +1,10 @@
 """The graph document: events, validation of wires, and undoable commands."""
 
-import pytest
-from graph_builders import add, chain, wire
+import gc
 
-from engine.commands import (
+import pytest
+
+from engine.document.commands import (
     AddNode,
     Connect,
     Disconnect,
@@ -13,7 +14,15 @@ from engine.commands import (
     SetParams,
     remove_nodes,
 )
-from engine.graph import Edge, Graph, GraphError
+from engine.document.events import (
+    EdgeAdded,
+    EdgeRemoved,
+    NodeAdded,
+    NodeChanged,
+    NodeRemoved,
+)
+from engine.document.graph import Edge, Graph, GraphError
+from tests.engine.graph_builders import add, chain, wire
 
 
 def snapshot(graph: Graph):
@@ -33,13 +42,13 @@ def test_events_describe_every_change():
     SetParams(b, {"out_features": 3}).do(graph)
     Disconnect(Edge(a, b)).do(graph)
     RemoveNode(b).do(graph)
-    assert [(e.kind, e.node_id) for e in events] == [
-        ("node_added", a),
-        ("node_added", b),
-        ("edge_added", b),
-        ("node_changed", b),
-        ("edge_removed", b),
-        ("node_removed", b),
+    assert [(type(e), e.node_id) for e in events] == [
+        (NodeAdded, a),
+        (NodeAdded, b),
+        (EdgeAdded, b),
+        (NodeChanged, b),
+        (EdgeRemoved, b),
+        (NodeRemoved, b),
     ]
     assert events[2].edge == Edge(a, b, 0)
 
@@ -52,6 +61,29 @@ def test_unsubscribe_stops_events():
     unsubscribe()
     add(graph, "Input")
     assert len(events) == 1
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def on_event(self, event):
+        self.events.append(event)
+
+
+def test_a_listening_method_is_held_weakly():
+    graph = Graph()
+    kept, dropped = Recorder(), Recorder()
+    graph.subscribe(kept.on_event)
+    graph.subscribe(dropped.on_event)
+    add(graph, "Input")
+    events_of_dropped = dropped.events
+    del dropped
+    gc.collect()
+    add(graph, "Input")
+    assert len(kept.events) == 2
+    assert len(events_of_dropped) == 1
+    assert len(graph._listeners) == 1
 
 
 def test_labels_are_unique_python_names_numbered_like_hand_written_models():

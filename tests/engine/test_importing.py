@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.build import load_class
-from engine.codegen import generate
+from engine.document.layout import layered_positions
+from engine.document.project import from_dict, to_dict
 from engine.importing import ModelImportError, import_model
-from engine.layout import layered_positions
-from engine.project import from_dict, to_dict
-from engine.shapes import infer_all
+from engine.model.build import load_class
+from engine.model.codegen import generate
+from engine.model.shapes import infer_all
 
 CORPUS = Path(__file__).parent / "import_corpus"
 

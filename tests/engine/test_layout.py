@@ -2,11 +2,17 @@
 
 import random
 
-from graph_builders import add, chain, lenet, wire
-
-from engine.graph import Graph
-from engine.layout import X_STEP, Y_STEP, crossings, layered_positions, longest_path_columns
-from engine.project import load
+from engine.document.graph import Graph
+from engine.document.layout import (
+    X_STEP,
+    Y_STEP,
+    crossings,
+    layered_positions,
+    longest_path_columns,
+)
+from engine.document.project import load
+from tests.engine.graph_builders import add, chain, lenet, wire
+from tests.paths import PRESETS
 
 
 def assert_clean(graph: Graph, positions: dict[str, tuple[float, float]]) -> None:
@@ -54,7 +60,7 @@ def test_columns_are_longest_paths_from_the_inputs():
 
 
 def test_two_heads_sit_on_two_rows_with_the_input_between():
-    graph = load("presets/multitask.json").graph
+    graph = load(PRESETS / "multitask.json").graph
     positions = layered_positions(graph)
     assert_clean(graph, positions)
     by_label = {graph.nodes[n].label: p for n, p in positions.items()}

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 from sklearn import metrics as sk
-from test_training_support import digits, linear_regression, mlp, settings
 
-from engine import metrics
-from engine.losses import OutputLoss
-from engine.metrics import SplitMeter, classification_scores
-from engine.training import Trainer
+from engine.training import metrics
+from engine.training.losses import OutputLoss
+from engine.training.metrics import SplitMeter, classification_scores
+from engine.training.trainer import Trainer
+from tests.engine.training_support import digits, linear_regression, mlp, settings
 
 CPU = torch.device("cpu")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.graph import Graph, GraphError
+from engine.document.graph import Graph, GraphError
 from engine.layers import CATALOG
 
 BAD_VALUES = {

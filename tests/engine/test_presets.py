@@ -1,13 +1,11 @@
 """The presets reproduce the seed articles' examples (fixed where the articles were broken)."""
 
-from pathlib import Path
-
 import pytest
 
-from engine.build import build_model
-from engine.project import load
+from engine.document.project import load
+from engine.model.build import build_model
+from tests.paths import PRESETS
 
-PRESETS = Path(__file__).resolve().parents[2] / "presets"
 EXPECTED = {
     "binary_classifier": (["Linear(10, 5)", "Linear(5, 1)", "torch.sigmoid"], "BCELoss", "Adam"),
     "digits_mlp": (["Linear(64, 128)", "torch.relu", "Linear(128, 10)"], "CrossEntropyLoss", "SGD"),

@@ -4,12 +4,12 @@ import json
 import os
 
 import pytest
-from graph_builders import chain
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.graph import Graph
-from engine.project import Project, ProjectError, load, save, to_dict
+from engine.document.graph import Graph
+from engine.document.project import Project, ProjectError, load, save, to_dict
+from tests.engine.graph_builders import chain
 
 PRESETS = sorted((__import__("pathlib").Path(__file__).parents[2] / "presets").glob("*.json"))
 

@@ -1,13 +1,13 @@
 """The app's training process, without Qt: a run's reports, its outcome, its failures."""
 
 import pytest
-from run_helpers import preset
 from safetensors.torch import load_file
 
-from engine import run_process
-from engine.project import to_dict
-from engine.runs import WEIGHTS_FILE, new_run_folder
-from engine.training_errors import TrainingError
+from engine.document.project import to_dict
+from engine.errors import TrainingError
+from engine.process import parent
+from engine.runs.store import WEIGHTS_FILE, new_run_folder
+from tests.run_helpers import preset
 
 
 class Listener:
@@ -32,7 +32,7 @@ class Listener:
 
 @pytest.fixture(scope="module")
 def process():
-    process = run_process.TrainingProcess()
+    process = parent.TrainingProcess()
     yield process
     process.close()
 
@@ -41,7 +41,7 @@ def test_a_run_reports_in_order_and_sends_back_its_model(process, tmp_path):
     project = preset("digits_mlp", 2)
     folder = new_run_folder(tmp_path)
     listener = Listener()
-    process.begin(run_process.RunRequest(to_dict(project), None, folder))
+    process.begin(parent.RunRequest(to_dict(project), None, folder))
     outcome = process.follow(listener)
     batches = [e for e in listener.events if e[0] == "batch"]
     per_epoch = len(batches) // 2
@@ -50,7 +50,7 @@ def test_a_run_reports_in_order_and_sends_back_its_model(process, tmp_path):
     assert listener.events[-1] == ("epoch", 2)
     assert batches == [("batch", e, b) for e in (1, 2) for b in range(1, per_epoch + 1)]
     assert outcome.summary["status"] == "completed" and outcome.record.epochs == 2
-    trained = run_process.trained_model(outcome, project)
+    trained = parent.trained_model(outcome, project)
     saved = load_file(folder / WEIGHTS_FILE)
     for name, tensor in trained.module.state_dict().items():
         assert tensor.equal(saved[name]), name
@@ -60,13 +60,13 @@ def test_a_run_reports_in_order_and_sends_back_its_model(process, tmp_path):
 def test_a_failed_run_says_why_and_the_process_trains_the_next(process):
     broken = preset("digits_mlp", 1)
     broken.data.update(kind="csv", path="/nowhere/data.csv")
-    process.begin(run_process.RunRequest(to_dict(broken)))
+    process.begin(parent.RunRequest(to_dict(broken)))
     with pytest.raises(TrainingError, match=r"data\.csv"):
         process.follow(Listener())
     assert process.alive
     listener = Listener()
     process.control("pause")  # before the run: void, the run has not begun
-    process.begin(run_process.RunRequest(to_dict(preset("digits_mlp", 1))))
+    process.begin(parent.RunRequest(to_dict(preset("digits_mlp", 1))))
     process.control("stop")  # asked while the run is prepared: it trains nothing
     outcome = process.follow(listener)
     assert (outcome.summary["status"], outcome.summary["epochs"]) == ("stopped", 0)

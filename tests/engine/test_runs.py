@@ -6,12 +6,11 @@ import json
 
 import pytest
 import torch
-from run_helpers import PRESETS, STARTED, StopAfter, preset, train_run
 from safetensors.torch import load_file
 
-from engine.build import build_model
-from engine.project import from_dict, load
-from engine.runs import (
+from engine.document.project import from_dict, load
+from engine.model.build import build_model
+from engine.runs.store import (
     RunError,
     RunRecord,
     delete_run,
@@ -22,8 +21,9 @@ from engine.runs import (
     runs_folder,
     save_run,
 )
-from engine.training import Checkpointer
-from engine.training_job import prepare_job
+from engine.training.job import prepare_job
+from engine.training.trainer import Checkpointer
+from tests.run_helpers import PRESETS, STARTED, StopAfter, preset, train_run
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.graph import Graph
+from engine.document.graph import Graph
 from engine.layers import CATALOG, ShapeError, TensorInfo
-from engine.runtime import base_namespace
-from engine.shapes import BATCH, TORCH_DTYPES, resolve_params
+from engine.model.runtime import base_namespace
+from engine.model.shapes import BATCH, TORCH_DTYPES, resolve_params
 
 small = st.integers(1, 12)
 

@@ -1,11 +1,10 @@
 """Live shape inference: shapes, inferred parameters, counts and pinned problems."""
 
-from graph_builders import add, chain, lenet, wire
-
-from engine.commands import Connect, Disconnect, SetParams
-from engine.graph import Edge, Graph
+from engine.document.commands import Connect, Disconnect, SetParams
+from engine.document.graph import Edge, Graph
 from engine.layers.custom import TEMPLATE
-from engine.shapes import ShapeInference, infer_all
+from engine.model.shapes import ShapeInference, infer_all
+from tests.engine.graph_builders import add, chain, lenet, wire
 
 
 def shapes(graph, inference, ids):

@@ -6,7 +6,12 @@ import math
 
 import pytest
 import torch
-from test_training_support import (
+from torch import nn
+
+from engine.data.dataset import TensorData
+from engine.document.settings import validate_training
+from engine.training.trainer import Trainer, metric_key
+from tests.engine.training_support import (
     Recorder,
     breast_cancer,
     digits,
@@ -17,11 +22,6 @@ from test_training_support import (
     weights,
     without_timing,
 )
-from torch import nn
-
-from engine.data.dataset import TensorData
-from engine.settings import validate_training
-from engine.training import Trainer, metric_key
 
 
 def fit(model, config, data, callbacks=(), labels=("out",)):
@@ -249,10 +249,9 @@ def test_two_outputs_with_their_own_losses_columns_weights_and_metrics():
 
 
 def test_a_model_built_from_a_graph_trains_with_its_output_labels():
-    from graph_builders import add, chain
-
-    from engine.build import build_model
-    from engine.graph import Graph
+    from engine.document.graph import Graph
+    from engine.model.build import build_model
+    from tests.engine.graph_builders import add, chain
 
     graph = Graph()
     trunk = chain(graph, ("Input", {"shape": [64]}), ("Linear", {"out_features": 32}), "ReLU")[-1]

@@ -4,11 +4,11 @@ import threading
 
 import pytest
 import torch
-from run_helpers import StopAfter
-from test_training_support import Recorder, digits, mlp, same_weights, settings, weights
 from torch import nn
 
-from engine.training import Callback, Trainer
+from engine.training.trainer import Callback, Trainer
+from tests.engine.training_support import Recorder, digits, mlp, same_weights, settings, weights
+from tests.run_helpers import StopAfter
 
 WAIT = 30  # seconds; a handshake that takes this long means the trainer is stuck
 

@@ -4,11 +4,11 @@ import re
 
 import pytest
 import torch
-from test_training_support import breast_cancer, digits, linear_regression, mlp, settings
 from torch import nn
 
 from engine.data.dataset import TensorData
-from engine.training import Trainer, TrainingError
+from engine.training.trainer import Trainer, TrainingError
+from tests.engine.training_support import breast_cancer, digits, linear_regression, mlp, settings
 
 
 def refused(model, config, train, val=None, labels=("out",)) -> str:

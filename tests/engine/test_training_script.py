@@ -11,17 +11,17 @@ import sys
 import numpy as np
 import pytest
 import torch
-from data_files import save_image, write_mnist
-from graph_builders import add, chain, wire
-from run_helpers import PRESETS, preset
 
 from engine.data import load_data, load_raw
-from engine.exporting import export_code
-from engine.project import Project, load, save
-from engine.script import training_script
-from engine.training_errors import TrainingError
-from engine.training_job import prepare_job
+from engine.document.project import Project, load, save
+from engine.errors import TrainingError
+from engine.export.code import export_code
+from engine.export.script import training_script
+from engine.training.job import prepare_job
 from main import main
+from tests.data_files import save_image, write_mnist
+from tests.engine.graph_builders import add, chain, wire
+from tests.run_helpers import PRESETS, preset
 
 
 def script_module(project: Project, folder, name="train"):

@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
 
-from engine.shapes import ShapeInference
+from engine.model.shapes import ShapeInference
 from gui import MainWindow
 from gui.document import Document
 from gui.files import recovery_path

@@ -5,7 +5,10 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QGraphicsPathItem
-from test_canvas_helpers import (
+
+from engine.document.graph import Edge
+from gui.canvas import style
+from tests.gui.canvas_helpers import (
     LEFT,
     NO_MODS,
     add,
@@ -18,9 +21,6 @@ from test_canvas_helpers import (
     output_of,
     press_and_hover,
 )
-
-from engine.graph import Edge
-from gui.canvas import style
 
 
 @pytest.fixture

@@ -1,20 +1,23 @@
 """What the canvas shows, and how it follows the document: texts, shapes, problems,
 ports, selection, undo, new projects, automatic layout, a 300-node graph."""
 
+import gc
+
 import pytest
 from PySide6.QtCore import QPointF
-from test_canvas_helpers import add, chain, connect, make_view
 
-from engine.commands import AddNode, Connect, MoveNodes, SetParams
-from engine.graph import Edge, Graph
+from engine.document.commands import AddNode, Connect, MoveNodes, SetParams
+from engine.document.graph import Edge, Graph
+from engine.document.layout import X_STEP
+from engine.document.project import Project, load
 from engine.layers import get_spec
-from engine.layout import X_STEP
-from engine.project import Project, load
-from engine.shapes import ShapeInference
+from engine.model.shapes import ShapeInference
 from gui.canvas import CanvasScene, CanvasView
 from gui.canvas.labels import count_text, param_summary
 from gui.canvas.port_item import shown_input_ports
 from gui.document import Document
+from tests.gui.canvas_helpers import add, chain, connect, make_view
+from tests.paths import PRESETS
 
 
 @pytest.fixture
@@ -23,7 +26,7 @@ def view(qtbot, document):
 
 
 def test_nodes_show_label_type_parameters_shape_and_count(view, document):
-    document.set_project(load("presets/digits_cnn.json"))
+    document.set_project(load(PRESETS / "digits_cnn.json"))
     scene = view.scene()
     by_label = {document.graph.nodes[i.node_id].label: i for i in scene.node_items()}
     assert by_label["conv1"].texts() == [
@@ -123,7 +126,7 @@ def test_undo_and_redo_move_the_items(view, document):
 
 
 def test_auto_layout_is_one_undoable_step(view, document):
-    document.set_project(load("presets/multitask.json"))
+    document.set_project(load(PRESETS / "multitask.json"))
     scene, graph = view.scene(), document.graph
     messy = {n: (37.0 * i, 300.0 - 50 * i) for i, n in enumerate(graph.nodes)}
     document.push(MoveNodes(messy))
@@ -144,7 +147,7 @@ def test_a_new_project_rebuilds_the_scene_and_leaves_the_old_graph(view, documen
     old_graph = document.graph
     chain(document, "Input", "ReLU")
     document.select(list(old_graph.nodes)[:1])
-    document.set_project(load("presets/multitask.json"))
+    document.set_project(load(PRESETS / "multitask.json"))
     scene = view.scene()
     assert len(scene.node_items()) == 5 and len(scene.edge_items()) == 4
     assert scene.selected_ids() == []
@@ -158,9 +161,16 @@ def test_a_deleted_canvas_stops_listening_to_the_graph(qtbot, document):
     assert len(document.graph._listeners) == 3  # document, inference and canvas
     scene = view.scene()
     assert isinstance(scene, CanvasScene)
-    view.deleteLater()
-    qtbot.waitUntil(lambda: len(document.graph._listeners) == 2)
+    with qtbot.waitSignal(scene.destroyed):
+        view.deleteLater()
     document.add_layer("ReLU", (0, 0))  # no item of a deleted scene is touched
+    assert len(document.graph._listeners) == 2
+
+
+def test_a_dropped_canvas_stops_listening_without_being_told(qtbot, document):
+    CanvasView(document).setParent(None)  # no Python reference is kept, nor a Qt parent
+    gc.collect()
+    assert len(document.graph._listeners) == 2
 
 
 def test_nodes_wait_for_inference_that_is_attached_late(qtbot):

@@ -1,20 +1,17 @@
 """The code preview follows the graph: debounced, highlighted, problems as comments."""
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPlainTextEdit, QPushButton
-from widget_helpers import shown
 
-from engine.commands import SetParams
-from engine.project import load
-from engine.shapes import ShapeInference
+from engine.document.commands import SetParams
+from engine.document.project import load
+from engine.model.shapes import ShapeInference
 from gui.code_preview import CodePreview
 from gui.document import Document
 from gui.highlighter import STYLES, PythonHighlighter
-
-PRESETS = Path(__file__).resolve().parents[2] / "presets"
+from tests.gui.widget_helpers import shown
+from tests.paths import PRESETS
 
 
 @pytest.fixture

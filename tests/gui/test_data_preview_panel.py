@@ -3,12 +3,12 @@ as pictures or a table, and its problems explained before Train starts anything.
 
 from pathlib import Path
 
-from data_files import write_mnist
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from engine.commands import SetParams
+from engine.document.commands import SetParams
 from gui.training import IDLE
+from tests.data_files import write_mnist
 
 RUN_MS = 30_000
 

@@ -1,17 +1,14 @@
 """The evaluation view over real runs of the presets: what it shows is what the engine
 measured, and the user can move between outputs and reach a misclassified sample."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QTableWidget, QWidget
-from widget_helpers import shown
 
-from engine.evaluation import TrainedModel, evaluate
-from engine.project import load
-from engine.training_job import prepare_job
+from engine.document.project import load
+from engine.runs.evaluation import TrainedModel, evaluate
+from engine.training.job import prepare_job
 from gui.training.evaluation_view import (
     CELL_TEXT_LIMIT,
     EMPTY_TEXT,
@@ -19,8 +16,8 @@ from gui.training.evaluation_view import (
     ConfusionMatrix,
     EvaluationView,
 )
-
-PRESETS = Path(__file__).resolve().parents[2] / "presets"
+from tests.gui.widget_helpers import shown
+from tests.paths import PRESETS
 
 
 def trained_model(name: str, epochs: int) -> TrainedModel:

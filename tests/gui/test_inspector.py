@@ -1,23 +1,21 @@
 """The inspector as a user meets it: select a node, type, press Enter, undo."""
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel
-from widget_helpers import shown
 
-from engine.commands import SetParams
+from engine.document.commands import SetParams
+from engine.document.project import load
 from engine.layers import get_spec
 from engine.layers.custom import TEMPLATE
-from engine.project import load
-from engine.shapes import ShapeInference
+from engine.model.shapes import ShapeInference
 from gui.document import Document
 from gui.inspector import Inspector
 from gui.inspector.values import ParseError, format_value, parse_value
+from tests.gui.widget_helpers import shown
+from tests.paths import PRESETS
 
 SELECT_ALL = Qt.KeyboardModifier.ControlModifier
-PRESETS = Path(__file__).resolve().parents[2] / "presets"
 
 
 @pytest.fixture

@@ -1,21 +1,19 @@
 """The main window as a user meets it: files, shortcuts, clipboard, closing, recovery."""
 
 import gc
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
-from test_canvas_helpers import drop_layer
 
-from engine.build import load_class
-from engine.commands import SetParams
-from engine.project import load
+from engine.document.commands import SetParams
+from engine.document.project import load
+from engine.model.build import load_class
 from gui import MainWindow
 from gui.files import recovery_path
-
-PRESETS = Path(__file__).resolve().parents[2] / "presets"
+from tests.gui.canvas_helpers import drop_layer
+from tests.paths import PRESETS
 
 
 def test_the_automation_names_are_there(window):
@@ -168,12 +166,12 @@ def test_custom_code_from_a_file_runs_only_when_the_user_allows_it(window, qtbot
     out = next(n.id for n in graph.nodes.values() if n.type == "Output")
     assert inference.result(custom).status == "waiting"
     assert "Run Custom Layer Code" in window.statusBar().currentMessage()
-    window.actions["custom_code"].trigger()
-    assert window.actions["custom_code"].isChecked()
+    window.menu_actions["custom_code"].trigger()
+    assert window.menu_actions["custom_code"].isChecked()
     assert window.document.inference.result(out).output.describe() == "[N, 3]"
     qtbot.waitUntil(lambda: "self.affine = Affine()" in window.code_preview.editor.toPlainText())
     window.open_project(PRESETS / "custom_layer.json")  # another file: asked again
-    assert not window.actions["custom_code"].isChecked()
+    assert not window.menu_actions["custom_code"].isChecked()
     assert window.document.inference.result(custom).status == "waiting"
 
 
@@ -190,7 +188,7 @@ def test_adding_a_custom_layer_does_not_run_the_files_custom_code(window):
     from_file = next(n.id for n in graph.nodes.values() if n.type == "Custom")
     mine = window.document.add_layer("Custom", (0.0, 300.0))
     assert window.document.inference.result(from_file).status == "waiting"
-    assert not window.actions["custom_code"].isChecked()
+    assert not window.menu_actions["custom_code"].isChecked()
     assert mine in window.document.inference.trusted
 
 

@@ -3,11 +3,11 @@
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
-from widget_helpers import shown
 
 from engine.layers import CATALOG
 from gui.mime import LAYER_MIME
 from gui.palette import NEXT_TO, SUMMARY_ROLE, TYPE_ROLE, Palette
+from tests.gui.widget_helpers import shown
 
 
 @pytest.fixture

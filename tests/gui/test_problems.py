@@ -1,19 +1,16 @@
 """The problems list: what is wrong, where; a click selects the node at fault."""
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QStyle
-from widget_helpers import shown
 
-from engine.commands import SetParams
-from engine.project import load
-from engine.shapes import ShapeInference
+from engine.document.commands import SetParams
+from engine.document.project import load
+from engine.model.shapes import ShapeInference
 from gui.document import Document
 from gui.problems import NODE_ROLE, ProblemsPanel
-
-PRESETS = Path(__file__).resolve().parents[2] / "presets"
+from tests.gui.widget_helpers import shown
+from tests.paths import PRESETS
 
 
 @pytest.fixture

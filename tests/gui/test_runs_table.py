@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTableWidget, QTableWidgetItem
-from run_helpers import StopAfter, preset, train_run
-from widget_helpers import shown
 
-from engine.runs import RunRecord, graph_fingerprint
+from engine.runs.store import RunRecord, graph_fingerprint
 from gui.training.runs_table import COLUMNS, OTHER_GRAPH, RunsTable
+from tests.gui.widget_helpers import shown
+from tests.run_helpers import StopAfter, preset, train_run
 
 NAME, STATUS, EPOCHS, SCORE = (
     COLUMNS.index(c) for c in ("Run", "Status", "Epochs", "Val acc / R²")

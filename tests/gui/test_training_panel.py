@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
 )
 from safetensors.torch import load_file
 
-from engine.build import load_class
-from engine.commands import SetParams
+from engine.document.commands import SetParams
+from engine.model.build import load_class
 from gui.training import IDLE, PAUSED
+from tests.paths import PRESETS
 
-PRESETS = Path(__file__).resolve().parents[2] / "presets"
 RUN_MS = 30_000
 
 
@@ -101,12 +101,12 @@ def test_pause_resume_and_stop_from_the_buttons_with_the_graph_read_only(window,
     with qtbot.waitSignal(controller.state_changed, check_params_cb=lambda s: s == PAUSED):
         click(qtbot, pause)
     assert pause.text() == "Resume"
-    assert not window.canvas.isInteractive() and not window.palette.isEnabled()
+    assert not window.canvas.isInteractive() and not window.layer_palette.isEnabled()
     out = next(n for n in document.graph.nodes.values() if n.type == "Output")
     with qtbot.waitSignal(document.edit_refused) as refused:
         assert not document.push(SetParams(out.id, label="renamed"))
     assert "read-only while it trains" in refused.args[0]
-    assert not window.actions["undo"].isEnabled()
+    assert not window.menu_actions["undo"].isEnabled()
     rows = len(window.training.plots.history)
     with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
         click(qtbot, pause)  # resume

@@ -3,22 +3,21 @@ steered from the GUI thread, waiting on signals only."""
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from engine.messages import one_line
-from engine.progress import ProgressMeter
-from engine.project import load
-from engine.run_child import torch_threads, training_threads
-from engine.training_job import prepare_job
+from engine.document.project import load
+from engine.errors import one_line
+from engine.process.child import torch_threads, training_threads
+from engine.training.job import prepare_job
+from engine.training.progress import ProgressMeter
 from gui.training import PAUSED, STOPPING, TrainingBusyError, TrainingController
 from gui.training.feed import BatchFeed
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PRESET = ROOT / "presets" / "digits_mlp.json"
 RUN_MS = 30_000  # the longest wait for a run: a new training process imports torch
 

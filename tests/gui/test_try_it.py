@@ -9,12 +9,12 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPushButton, QSpinBox, QWidget
-from test_evaluation_view import trained_model
-from widget_helpers import shown
 
-from engine.evaluation import TrainedModel, class_probabilities, evaluate
+from engine.runs.evaluation import TrainedModel, class_probabilities, evaluate
 from gui.training.evaluation_view import EvaluationView
 from gui.training.try_it import EMPTY_TEXT, DrawingPad, TryItPanel
+from tests.gui.test_evaluation_view import trained_model
+from tests.gui.widget_helpers import shown
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""The document: the graph, its undoable edits, project files and settings. No torch."""

@@ -1,0 +1,328 @@
+"""Project files: the graph, the data settings and the training settings in one JSON
+document with a `schema_version`.
+
+Loading validates everything and reports the first problems with their location
+(`nodes[3].params.out_features: must be a positive integer, got -1`). Nothing in a file
+is executed on load: a Custom layer's source is only parsed. Saving is atomic: the data
+goes to a temporary file beside the target, which then replaces it in one step, so the
+old file survives any failure.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import keyword
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.document.files import atomic_write_text, json_text
+from engine.document.graph import Edge, Graph, GraphError, Node, check_params
+from engine.document.settings import (
+    DATA_SCHEMA,
+    LOSS_SCHEMA,
+    TRAINING_SCHEMA,
+    defaults,
+    validate_data,
+    validate_training,
+)
+from engine.errors import UserError
+from engine.layers import CATALOG
+from engine.layers.params import show
+
+SCHEMA_VERSION = 1
+MAX_FILE_BYTES = 20_000_000
+MAX_NODES = 5000
+MAX_PROBLEMS = 10
+TOP_LEVEL = ("schema_version", "name", "description", "nodes", "edges", "data", "training", "ui")
+
+
+class ProjectError(UserError):
+    """A project file that is not valid: `problems` lists (location, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems[:MAX_PROBLEMS]
+        text = "; ".join(f"{where}: {what}" if where else what for where, what in self.problems)
+        more = len(problems) - len(self.problems)
+        super().__init__(text + (f" (and {more} more)" if more > 0 else ""))
+
+
+@dataclass
+class Project:
+    name: str = "Untitled"
+    description: str = ""
+    graph: Graph = field(default_factory=Graph)
+    data: dict[str, Any] = field(default_factory=lambda: defaults(DATA_SCHEMA))
+    training: dict[str, Any] = field(
+        default_factory=lambda: {**defaults(TRAINING_SCHEMA), "losses": {}}
+    )
+    ui: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    def output_labels(self) -> list[str]:
+        return [n.label for n in self.graph.nodes.values() if n.is_output]
+
+    def losses(self) -> dict[str, dict[str, Any]]:
+        """Loss settings for every Output, defaults for those not set."""
+        return {
+            label: self.training["losses"].get(label, defaults(LOSS_SCHEMA))
+            for label in self.output_labels()
+        }
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def to_dict(project: Project) -> dict[str, Any]:
+    graph = project.graph
+    training = {k: v for k, v in project.training.items() if k != "losses"}
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "name": project.name,
+        "description": project.description,
+        "nodes": [
+            {
+                "id": n.id,
+                "type": n.type,
+                "label": n.label,
+                "params": n.params,
+                "pos": [n.pos[0], n.pos[1]],
+            }
+            for n in graph.nodes.values()
+        ],
+        "edges": [{"src": e.src, "dst": e.dst, "port": e.port} for e in sorted(graph.edges)],
+        "data": project.data,
+        "training": {**training, "losses": project.losses()},
+    }
+    if project.ui:
+        doc["ui"] = project.ui
+    return doc
+
+
+def save(project: Project, path: str | os.PathLike) -> None:
+    """Write the project atomically; on any failure the previous file is left intact."""
+    text = json_text(to_dict(project))
+    project.path = atomic_write_text(path, text)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def load(path: str | os.PathLike) -> Project:
+    """Read and validate a project file.
+
+    Raises OSError if the file cannot be read, ProjectError if it is not a valid project.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a project file")
+    if path.exists() and not path.is_file():  # a pipe or a device would block or never end
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise ProjectError([("", f"the file is larger than {MAX_FILE_BYTES // 1_000_000} MB")])
+    project = from_dict(parse_json(raw))
+    project.path = path
+    return project
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProjectError([("", f"not a text file (byte {exc.start} is not UTF-8)")]) from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ProjectError(
+            [("", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
+        ) from None
+    except RecursionError:
+        raise ProjectError([("", "not a project: the JSON is nested too deeply")]) from None
+    except ValueError as exc:
+        raise ProjectError([("", f"not valid JSON: {exc}")]) from None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {show(key)} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed (numbers must be finite)")
+
+
+def from_dict(doc: Any) -> Project:
+    """Build a Project from a parsed document, or raise ProjectError listing problems."""
+    reader = _Reader()
+    project = reader.read(doc)
+    if reader.problems:
+        raise ProjectError(reader.problems)
+    return project
+
+
+class _Reader:
+    def __init__(self):
+        self.problems: list[tuple[str, str]] = []
+        self.invalid_ids: set[str] = set()  # nodes already reported; their wires are skipped
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append((where, message))
+
+    def read(self, doc: Any) -> Project:
+        project = Project()
+        if not isinstance(doc, dict):
+            self.fail("", f"a project file holds a JSON object, got {type(doc).__name__}")
+            return project
+        version = doc.get("schema_version")
+        if version != SCHEMA_VERSION:
+            if (
+                isinstance(version, int)
+                and not isinstance(version, bool)
+                and version > SCHEMA_VERSION
+            ):
+                self.fail(
+                    "schema_version",
+                    f"{version} is from a newer Torchwright; this one "
+                    f"reads version {SCHEMA_VERSION}",
+                )
+            else:
+                self.fail("schema_version", f"must be {SCHEMA_VERSION}, got {show(version)}")
+            return project
+        for key in doc:
+            if key not in TOP_LEVEL:
+                self.fail(key, "is not a known part of a project file")
+        project.name = self._text(doc, "name", "Untitled")
+        project.description = self._text(doc, "description", "")
+        self._nodes(doc.get("nodes", []), project.graph)
+        self._edges(doc.get("edges", []), project.graph)
+        project.data, problems = validate_data(doc.get("data", {}))
+        self.problems += problems
+        project.training, problems = validate_training(
+            doc.get("training", {}), project.output_labels()
+        )
+        self.problems += problems
+        ui = doc.get("ui", {})
+        project.ui = ui if isinstance(ui, dict) else {}
+        return project
+
+    def _text(self, doc: dict, key: str, default: str) -> str:
+        value = doc.get(key, default)
+        if not isinstance(value, str) or len(value) > 10_000:
+            self.fail(key, f"must be text of at most 10,000 characters, got {show(value)}")
+            return default
+        return value
+
+    def _nodes(self, nodes: Any, graph: Graph) -> None:
+        if not isinstance(nodes, list):
+            self.fail("nodes", f"must be a list, got {show(nodes)}")
+            return
+        if len(nodes) > MAX_NODES:
+            self.fail("nodes", f"has {len(nodes)} nodes; at most {MAX_NODES} are supported")
+            return
+        for i, item in enumerate(nodes):
+            node = self._node(item, f"nodes[{i}]", graph)
+            if node is not None:
+                graph.insert_node(node)
+            elif isinstance(item, dict) and isinstance(item.get("id"), str):
+                self.invalid_ids.add(item["id"])
+
+    def _node(self, item: Any, where: str, graph: Graph) -> Node | None:
+        if not isinstance(item, dict):
+            self.fail(where, f"must be an object, got {show(item)}")
+            return None
+        unknown = set(item) - {"id", "type", "label", "params", "pos"}
+        if unknown:
+            self.fail(f"{where}.{sorted(unknown)[0]}", "is not a known node field")
+        node_id, layer_type, label = item.get("id"), item.get("type"), item.get("label")
+        if not isinstance(node_id, str) or not 1 <= len(node_id) <= 64:
+            self.fail(f"{where}.id", f"must be text of 1 to 64 characters, got {show(node_id)}")
+            return None
+        if node_id in graph.nodes:
+            self.fail(f"{where}.id", f"{node_id!r} is used by another node")
+            return None
+        if not isinstance(layer_type, str) or layer_type not in CATALOG:
+            self.fail(f"{where}.type", f"unknown layer type {show(layer_type)}")
+            return None
+        if (
+            not isinstance(label, str)
+            or not label.isidentifier()
+            or keyword.iskeyword(label)
+            or len(label) > 64
+        ):
+            self.fail(
+                f"{where}.label", f"must be a Python name (letters, digits, _), got {show(label)}"
+            )
+            return None
+        if label in graph.labels():
+            self.fail(f"{where}.label", f"{label!r} is used by another node")
+            return None
+        params = self._params(item.get("params", {}), layer_type, f"{where}.params")
+        pos = self._pos(item.get("pos", [0, 0]), f"{where}.pos")
+        if params is None or pos is None:
+            return None
+        return Node(node_id, layer_type, params, label, pos)
+
+    def _params(self, params: Any, layer_type: str, where: str) -> dict | None:
+        if not isinstance(params, dict):
+            self.fail(where, f"must be an object, got {show(params)}")
+            return None
+        spec = CATALOG[layer_type]
+        ok = True
+        values = spec.defaults()
+        for name, value in params.items():
+            try:
+                values.update(check_params(layer_type, {name: value}))
+            except GraphError as exc:
+                message = str(exc).removeprefix(f"{name}: ")
+                self.fail(f"{where}.{name}" if name in spec.param_names else where, message)
+                ok = False
+        if ok and spec.check is not None and (problem := spec.check(values)):
+            self.fail(f"{where}.source", problem)
+            ok = False
+        return values if ok else None
+
+    def _pos(self, pos: Any, where: str) -> tuple[float, float] | None:
+        if (
+            isinstance(pos, list)
+            and len(pos) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in pos)
+            and all(math.isfinite(v) and abs(v) < 1e9 for v in pos)
+        ):
+            return float(pos[0]), float(pos[1])
+        self.fail(where, f"must be two finite numbers [x, y], got {show(pos)}")
+        return None
+
+    def _edges(self, edges: Any, graph: Graph) -> None:
+        if not isinstance(edges, list):
+            self.fail("edges", f"must be a list, got {show(edges)}")
+            return
+        for i, item in enumerate(edges):
+            where = f"edges[{i}]"
+            if not isinstance(item, dict) or set(item) - {"src", "dst", "port"}:
+                self.fail(where, f"must be an object with src, dst and port, got {show(item)}")
+                continue
+            src, dst, port = item.get("src"), item.get("dst"), item.get("port", 0)
+            ends = [v if isinstance(v, str) else "" for v in (src, dst)]
+            if set(ends) & self.invalid_ids:
+                continue
+            missing = [k for k, v in zip(("src", "dst"), ends, strict=True) if v not in graph.nodes]
+            if missing:
+                key = missing[0]
+                self.fail(f"{where}.{key}", f"no node has the id {show(item.get(key))}")
+                continue
+            if not isinstance(port, int) or isinstance(port, bool):
+                self.fail(f"{where}.port", f"must be a non-negative integer, got {show(port)}")
+                continue
+            try:
+                graph.insert_edge(Edge(src, dst, port))
+            except GraphError as exc:
+                self.fail(where, str(exc))

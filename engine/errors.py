@@ -1,0 +1,40 @@
+"""The errors the user reads, and exceptions put on one line for them.
+
+Every problem the engine can explain (a bad parameter, a file that cannot be read, data
+that does not fit the model) is raised as a `UserError`: its message says what is wrong
+and where, in a sentence. The app and the command line catch `UserError` and show its
+message as it is; anything else is a bug somewhere, and is shown with its type.
+"""
+
+from __future__ import annotations
+
+
+class UserError(ValueError):
+    """A problem explained to the user; the message is written for them.
+
+    A ValueError too, so that code which caught ValueError before keeps working.
+    """
+
+
+class TrainingError(UserError):
+    """A problem found before (or while) training; the message is one sentence for the user."""
+
+
+def one_line(exc: BaseException) -> str:
+    """The message for the user, on one line."""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.filename or ''}: {exc.strerror}".lstrip(": ")
+    elif speaks_for_itself(exc):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return one_line_text(text) or type(exc).__name__
+
+
+def one_line_text(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def speaks_for_itself(exc: BaseException) -> bool:
+    """User errors carry messages written for the user, as do the file system's."""
+    return isinstance(exc, UserError | OSError)

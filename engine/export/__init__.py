@@ -1,0 +1,1 @@
+"""What users take away: model.py and train.py, weights files, TorchScript and ONNX."""

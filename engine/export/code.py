@@ -1,0 +1,46 @@
+"""Writing a project's code to a folder, for the command line and the app alike:
+model.py (the model) and train.py (the standalone training script)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.data import DataError
+from engine.document.files import atomic_write_text
+from engine.document.project import Project
+from engine.errors import TrainingError
+from engine.export.script import training_script
+from engine.model.build import BuildError, load_class
+from engine.model.codegen import GeneratedCode, generate
+
+
+@dataclass(frozen=True)
+class Exported:
+    code: GeneratedCode
+    written: list[Path]
+    no_script: str | None = None  # why train.py was not written, when it was not
+
+
+def export_code(project: Project, folder: str | Path) -> Exported:
+    """Write `folder/model.py` once its source has been run to make sure it builds, and
+    `folder/train.py` when the project can train (one Input, valid data settings).
+
+    Raises CodegenError (the graph is not a model), BuildError (the source, e.g. a Custom
+    layer's, fails to run) or OSError (the folder cannot be written).
+    """
+    code = generate(project.graph, project.name)
+    try:
+        load_class(code.source)()
+    except Exception as exc:
+        raise BuildError(f"the model's code fails to run: {type(exc).__name__}: {exc}") from exc
+    try:
+        script, no_script = training_script(project, code), None
+    except (TrainingError, DataError) as exc:
+        script, no_script = None, f"train.py was not written: {exc}"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [atomic_write_text(folder / "model.py", code.source)]
+    if script is not None:
+        written.append(atomic_write_text(folder / "train.py", script))
+    return Exported(code, written, no_script)

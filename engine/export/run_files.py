@@ -1,0 +1,52 @@
+"""What a training run leaves in its output folder: model.py, train.py (the standalone
+training script, with the run's settings), weights.safetensors, summary.json and
+history.csv. Every file is written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from engine.document.files import atomic_write_text, json_text
+from engine.export.script import training_script
+from engine.export.weights import save_safetensors
+from engine.training.job import TrainingJob
+from engine.training.trainer import TrainingError, TrainResult
+
+
+def summary_of(result: TrainResult) -> dict[str, Any]:
+    """The run's summary with the last epoch's metrics at the top level."""
+    summary = result.summary()
+    final = summary.pop("final") or {}
+    return {**summary, **{k: v for k, v in final.items() if k not in ("epoch", "seconds")}}
+
+
+def history_csv(history: list[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in history:
+        columns += [key for key in row if key not in columns and not isinstance(row[key], list)]
+    text = io.StringIO()
+    writer = csv.DictWriter(text, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return text.getvalue()
+
+
+def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[str, Any]:
+    """Write the run's files into `folder`; returns the summary written. The summary
+    records the input normalisation fitted on the training data, which new inputs need
+    before they go into the model."""
+    code, model = job.built.code, job.built.module
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "model.py", code.source)
+    # A Custom layer may use a name the script needs too: no train.py (export says why).
+    with contextlib.suppress(TrainingError):
+        atomic_write_text(folder / "train.py", training_script(job.as_trained(), code))
+    save_safetensors(model, folder / "weights.safetensors")
+    summary = {**summary_of(result), "normalization": job.splits.normalization}
+    atomic_write_text(folder / "summary.json", json_text(summary))
+    atomic_write_text(folder / "history.csv", history_csv(result.history))
+    return summary

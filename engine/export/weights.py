@@ -1,0 +1,120 @@
+"""Weights files: safetensors, or a `.pt` holding a plain state_dict of tensors.
+
+Reading never unpickles code: safetensors holds only tensors, and a `.pt` is opened with
+`torch.load(weights_only=True)`. Every file is written atomically.
+
+engine.runs.store names its mismatches with `weights_mismatch`, and the GUI lists runs before
+torch has loaded, so this module imports torch only inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.document.files import atomic_write
+from engine.errors import UserError
+
+if TYPE_CHECKING:
+    from torch import Tensor, nn
+
+
+class DeployError(UserError):
+    """A model or weights file that cannot be written, verified or read; the message
+    names the format or the file."""
+
+
+def save_safetensors(module: nn.Module, path: str | os.PathLike) -> Path:
+    """Write the module's weights as safetensors, the class name in the metadata."""
+    from safetensors.torch import save
+
+    data = save(_tensors(module), metadata={"model_class": type(module).__name__})
+    return atomic_write(path, lambda handle: handle.write(data))
+
+
+def save_state_dict(module: nn.Module, path: str | os.PathLike) -> Path:
+    """Write the module's weights with `torch.save`: a dict of tensors and nothing else,
+    so that `torch.load(weights_only=True)` reads it."""
+    import torch
+
+    tensors = _tensors(module)
+    return atomic_write(path, lambda handle: torch.save(tensors, handle))
+
+
+def _tensors(module: nn.Module) -> dict[str, Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+
+
+def load_weights(path: str | os.PathLike, module: nn.Module) -> None:
+    """Load a file written by `save_safetensors` or `save_state_dict` (or any safetensors
+    file or `.pt` state_dict) into `module`, strictly: every name and shape must match."""
+    source = Path(path)
+    weights = _read_safetensors(source) if _is_safetensors(source) else _read_pt(source)
+    mismatch = weights_mismatch(weights, module.state_dict(), "the file")
+    if mismatch:
+        raise DeployError(f"the weights in {str(source)!r} do not fit the model: {mismatch}")
+    module.load_state_dict(weights, strict=True)
+
+
+def _is_safetensors(source: Path) -> bool:
+    """A safetensors file starts with its header's length (8 bytes) and then the JSON
+    header; a torch.save file starts with a zip or a pickle signature."""
+    try:
+        with source.open("rb") as handle:
+            return handle.read(9)[8:] == b"{"
+    except FileNotFoundError:
+        raise DeployError(f"weights file {str(source)!r} does not exist") from None
+    except OSError as exc:
+        raise DeployError(f"cannot read weights file {str(source)!r}: {exc.strerror}") from None
+
+
+def _read_safetensors(source: Path) -> dict[str, Any]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(source)
+    except (OSError, SafetensorError) as exc:
+        raise DeployError(f"cannot read weights file {str(source)!r}: {exc}") from None
+
+
+def _read_pt(source: Path) -> dict[str, Any]:
+    import torch
+
+    try:
+        weights = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch's own message runs to many lines about pickling
+        raise DeployError(
+            f"{str(source)!r} cannot be read as plain tensors: it is damaged, or not a "
+            f"weights file, or would need code run to load it ({type(exc).__name__})"
+        ) from None
+    if not isinstance(weights, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()
+    ):
+        raise DeployError(
+            f"{str(source)!r} holds {type(weights).__name__}, not a state_dict of tensors"
+        )
+    return weights
+
+
+def weights_mismatch(saved: dict[str, Any], expected: dict[str, Any], where: str) -> str:
+    """The first difference between saved tensors and the model's, in words ("" when
+    every name and shape agrees); `where` names the saved side, e.g. "the run"."""
+    missing = [key for key in expected if key not in saved]
+    if missing:
+        return f"{where} has no {missing[0]!r}" + _more(missing)
+    extra = [key for key in saved if key not in expected]
+    if extra:
+        return f"the model has no {extra[0]!r}" + _more(extra)
+    for key, tensor in expected.items():
+        if tuple(saved[key].shape) != tuple(tensor.shape):
+            return (
+                f"{key!r} is {list(saved[key].shape)} in {where} "
+                f"but {list(tensor.shape)} in the model"
+            )
+    return ""
+
+
+def _more(keys: list[str]) -> str:
+    return f" (and {len(keys) - 1} more)" if len(keys) > 1 else ""

@@ -1,0 +1,1 @@
+"""Graph -> source -> module: shape inference, code generation and building, one path."""

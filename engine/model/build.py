@@ -1,0 +1,62 @@
+"""Generated source -> live `nn.Module`, by executing that very source."""
+
+from __future__ import annotations
+
+import linecache
+import types
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from engine.document.graph import Graph
+from engine.errors import UserError
+from engine.model.codegen import GeneratedCode, generate
+from engine.model.shapes import ShapeInference
+
+
+class BuildError(UserError):
+    """The generated code could not be run; the message names the cause."""
+
+
+@dataclass
+class BuiltModel:
+    module: nn.Module
+    code: GeneratedCode
+
+
+_counter = iter(range(1, 1 << 62))
+
+
+def load_class(source: str, filename: str | None = None) -> type[nn.Module]:
+    """Execute model source and return the class named by its `__all__`.
+
+    The source is registered with linecache so tracebacks show the generated lines.
+    """
+    filename = filename or f"<torchwright model {next(_counter)}>"
+    module = types.ModuleType("torchwright_model")
+    module.__file__ = filename
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), module.__dict__)
+    names = module.__dict__.get("__all__") or []
+    if len(names) != 1 or not isinstance(module.__dict__.get(names[0]), type):
+        raise BuildError('model source must set __all__ = ["<ModelClass>"]')
+    return module.__dict__[names[0]]
+
+
+def build_model(
+    graph: Graph,
+    title: str = "Net",
+    seed: int | None = None,
+    inference: ShapeInference | None = None,
+) -> BuiltModel:
+    """Generate the model's source and instantiate it (seeded, when `seed` is given)."""
+    code = generate(graph, title, inference)
+    try:
+        cls = load_class(code.source)
+        if seed is not None:
+            torch.manual_seed(seed)
+        model = cls()
+    except Exception as exc:
+        raise BuildError(f"the model could not be built: {type(exc).__name__}: {exc}") from exc
+    return BuiltModel(model, code)

@@ -1,0 +1,260 @@
+"""Live shape inference: the shape on every wire, inferred parameters, parameter counts
+and problems pinned to the node (and wire) that causes them.
+
+Each layer's output shape comes from its spec's shape rule (plain arithmetic, checked
+against meta-tensor execution in the tests) or, for Custom layers, from running the layer
+on meta-device tensors: shapes without memory or compute. Every module is also built on
+the meta device, which counts its parameters and catches bad constructor arguments.
+
+`ShapeInference` observes a graph and, after an edit, re-infers only the edited node and
+the nodes downstream of it.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from engine.document.events import GraphEvent, NodeMoved, NodeRemoved
+from engine.document.graph import Edge, Graph, Node
+from engine.layers import ShapeError, TensorInfo
+from engine.layers.params import ParamError
+from engine.model.runtime import CUSTOM_FILENAME, base_namespace, run_custom_source
+
+BATCH = 2  # batch size of the meta tensors; shown to users as "N"
+DTYPES = {"float32": "float", "int64": "long"}
+TORCH_DTYPES = {"float": torch.float32, "long": torch.int64}
+
+
+@dataclass
+class NodeResult:
+    """What inference found at one node.
+
+    status: "ok"; "error" (this node is at fault: see message, and edge for the wire);
+    "waiting" (an input is missing or has a problem upstream, or custom code has not run).
+    """
+
+    status: str
+    output: TensorInfo | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    inferred: dict[str, Any] = field(default_factory=dict)
+    num_params: int = 0
+    message: str = ""
+    edge: Edge | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class ShapeInference:
+    """Keeps a NodeResult for every node of `graph`, up to date after `update()`.
+
+    run_custom: whether Custom layers' source may run (on meta tensors) to find shapes.
+    Loading a project never runs it; the app asks the user first.
+    """
+
+    def __init__(self, graph: Graph, run_custom: bool = False):
+        self.graph = graph
+        self.run_custom = run_custom
+        self.trusted: set[str] = set()  # Custom nodes allowed to run even when run_custom is off
+        self.results: dict[str, NodeResult] = {}
+        self._dirty: set[str] = set(graph.nodes)
+        self.recomputed: int = 0
+        self._unsubscribe = graph.subscribe(self._on_event)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def allow_custom(self, allowed: bool = True) -> None:
+        self.run_custom = allowed
+        for node in self.graph.nodes.values():
+            if node.runs_user_code:
+                self._mark(node.id)
+
+    def trust(self, node_id: str) -> None:
+        """Let one Custom node's code run (one the user wrote in this session)."""
+        self.trusted.add(node_id)
+        self._mark(node_id)
+
+    def may_run(self, node_id: str) -> bool:
+        return self.run_custom or node_id in self.trusted
+
+    def _mark(self, node_id: str) -> None:
+        self._dirty.add(node_id)
+        self._dirty |= self.graph.descendants(node_id)
+
+    def _on_event(self, event: GraphEvent) -> None:
+        if isinstance(event, NodeMoved):
+            return
+        if isinstance(event, NodeRemoved):
+            self.results.pop(event.node_id, None)
+            self._dirty.discard(event.node_id)
+        elif event.node_id in self.graph.nodes:
+            self._mark(event.node_id)
+
+    def update(self) -> set[str]:
+        """Re-infer the nodes touched since the last update; return their ids."""
+        dirty = {n for n in self._dirty if n in self.graph.nodes}
+        self._dirty.clear()
+        for node_id in self.graph.topological_order(dirty):
+            self.results[node_id] = infer_node(self.graph, self.graph.nodes[node_id], self)
+        self.recomputed = len(dirty)
+        return dirty
+
+    def total_params(self, node_ids: set[str] | None = None) -> int:
+        return sum(
+            r.num_params for n, r in self.results.items() if node_ids is None or n in node_ids
+        )
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(node id, message) for every node at fault, in graph order."""
+        return [(n, r.message) for n, r in self.results.items() if r.status == "error"]
+
+
+def infer_all(graph: Graph, run_custom: bool = False) -> ShapeInference:
+    inference = ShapeInference(graph, run_custom)
+    inference.update()
+    inference.close()
+    return inference
+
+
+# --- one node -------------------------------------------------------------------------
+
+
+def infer_node(graph: Graph, node: Node, inference: ShapeInference) -> NodeResult:
+    spec = node.spec
+    if node.is_input:
+        shape = (BATCH, *node.params["shape"])
+        return NodeResult("ok", TensorInfo(shape, DTYPES[node.params["dtype"]]), dict(node.params))
+    edges = graph.inputs_of(node.id)
+    if not spec.accepts(len(edges)):
+        need = (
+            spec.min_inputs if spec.max_inputs == spec.min_inputs else f"at least {spec.min_inputs}"
+        )
+        return NodeResult(
+            "error",
+            message=f"{node.type} needs {need} input wire{'s' if need != 1 else ''}; "
+            f"it has {len(edges)}.",
+        )
+    upstream = [inference.results.get(e.src) for e in edges]
+    if not all(r is not None and r.ok for r in upstream):
+        return NodeResult("waiting", message="Waiting for a valid input.")
+    inputs = [r.output for r in upstream]
+    if node.is_output:
+        return NodeResult("ok", inputs[0])
+    try:
+        return _infer_layer(node, inputs, edges, inference.may_run(node.id))
+    except ShapeError as exc:
+        edge = edges[exc.port] if exc.port is not None and exc.port < len(edges) else None
+        return NodeResult("error", message=exc.message, edge=edge)
+
+
+def _infer_layer(
+    node: Node, inputs: list[TensorInfo], edges: list[Edge], run_custom: bool
+) -> NodeResult:
+    spec = node.spec
+    if spec.check is not None and (problem := spec.check(node.params)):
+        raise ShapeError(problem[0].upper() + problem[1:])
+    params, inferred = resolve_params(node, inputs)
+    if node.runs_user_code and not run_custom:
+        return NodeResult(
+            "waiting",
+            params=params,
+            message="Custom code has not run yet; shapes after it appear once you allow it.",
+        )
+    source = params.get("source") if node.runs_user_code else None
+    constructor = spec.constructor(params)
+    module, count, problem = (None, 0, None)
+    if constructor is not None:
+        module, count, problem = build_meta(constructor, source)
+        if problem:
+            raise ShapeError(f"{node.type} cannot be built: {problem}")
+    if spec.shape is not None:
+        output = spec.shape(params, inputs)
+    else:
+        output = run_meta(node, module, params, inputs)
+    return NodeResult("ok", output, params, inferred, count)
+
+
+def resolve_params(node: Node, inputs: list[TensorInfo]) -> tuple[dict, dict]:
+    """Fill the node's "auto" params from its inputs; explain a mismatch with a set value."""
+    spec = node.spec
+    params = dict(node.params)
+    implied = spec.infer(inputs) if spec.infer else {}
+    inferred = {}
+    for name, value in implied.items():
+        given = params[name]
+        if given is None:
+            try:
+                params[name] = inferred[name] = spec.param(name).validate(value)
+            except ParamError as exc:
+                raise ShapeError(f"{name} would be {value}, but it {exc}.", port=0) from None
+        elif given != value:
+            raise ShapeError(
+                f"{name} is set to {given}, but the input {inputs[0].describe()} needs "
+                f"{value}. Set {name} to auto to follow the input.",
+                port=0,
+            )
+    return params, inferred
+
+
+# --- meta-device execution ---------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=2048)
+def build_meta(constructor: str, source: str | None) -> tuple[Any, int, str | None]:
+    """Build a module on the meta device: (module, parameter count, problem or None)."""
+    try:
+        namespace = base_namespace() if source is None else run_custom_source(source)
+        with torch.device("meta"):
+            module = eval(constructor, namespace)
+    except Exception as exc:
+        return None, 0, explain(exc)
+    return module, sum(p.numel() for p in module.parameters()), None
+
+
+def run_meta(node: Node, module, params: dict, inputs: list[TensorInfo]) -> TensorInfo:
+    names = [f"_in{i}" for i in range(len(inputs))]
+    expression = node.spec.forward("_layer", names, params)
+    scope = {**base_namespace(), "_layer": module}
+    for name, info in zip(names, inputs, strict=True):
+        scope[name] = torch.empty(info.shape, dtype=TORCH_DTYPES[info.dtype], device="meta")
+    shapes = ", ".join(i.describe() for i in inputs)
+    try:
+        with torch.no_grad():
+            out = eval(expression, scope)
+    except Exception as exc:
+        raise ShapeError(f"{node.type} fails on its input {shapes}: {explain(exc)}") from None
+    if not isinstance(out, torch.Tensor):
+        raise ShapeError(f"{node.type}'s forward must return one tensor, got {type(out).__name__}.")
+    if out.dim() == 0 or out.shape[0] != BATCH:
+        raise ShapeError(f"{node.type}'s forward must keep the batch dimension first.")
+    kind = "long" if out.dtype in (torch.int64, torch.int32, torch.bool) else "float"
+    return TensorInfo(tuple(out.shape), kind)
+
+
+def explain(exc: BaseException) -> str:
+    """One sentence from an exception: its first line, and the line of custom code."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if len(text) > 240:
+        text = text[:237] + "..."
+    where = [
+        f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == CUSTOM_FILENAME
+    ]
+    suffix = f" (custom code, line {where[-1]})" if where else ""
+    return f"{text}{suffix}"
+
+
+__all__ = [
+    "BATCH",
+    "NodeResult",
+    "ShapeInference",
+    "build_meta",
+    "infer_all",
+    "run_meta",
+]

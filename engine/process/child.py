@@ -1,0 +1,221 @@
+"""Training runs in a child process: the child's side (see `engine.process.parent`).
+
+`serve` runs in the child. A reader thread takes the parent's messages: each run request
+goes to the main thread, which prepares and trains it exactly as `main.py train` does;
+stop, pause and resume go straight to the run's trainer (or wait for it, if it is still
+being prepared). The trainer's events go back to the parent, batch losses in bursts at
+most `FLUSH_HZ` times a second, and at once when a stop or pause comes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from multiprocessing.connection import Connection
+from typing import Any
+
+import torch
+
+from engine.document.project import from_dict
+from engine.errors import one_line, speaks_for_itself
+from engine.process.parent import RunOutcome, RunRequest
+from engine.runs.store import CHECKPOINT_FILE, save_run
+from engine.training.job import TrainingJob, prepare_job
+from engine.training.progress import ProgressMeter
+from engine.training.trainer import Callback, Checkpointer, Trainer
+
+log = logging.getLogger(__name__)
+
+FLUSH_HZ = 50
+
+
+def training_threads() -> int:
+    """Threads for torch's CPU kernels while training: one core fewer than this process
+    may use, and never more than torch would take anyway.
+
+    torch's OpenMP threads spin at every barrier, waiting for each other. Given every
+    core, any other busy thread (the window painting plots, another program) takes one
+    of them off its core while the rest spin: on a loaded two-core machine a run of the
+    digits CNN took 100-170 s with two threads instead of 2 s with one. A free core
+    keeps the window and training out of each other's way.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(torch.get_num_threads(), (cores or 1) - 1))
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run the block with `count` intra-op threads, then restore the previous number.
+
+    With OpenMP the setting belongs to the calling thread, so enter this in the thread
+    that trains.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def serve(control: Connection, events: Connection) -> None:
+    """The child's main function: train each requested run until told to quit or the
+    parent has gone."""
+    child = Child(events)
+    requests: queue.Queue[RunRequest | None] = queue.Queue()
+    reader = threading.Thread(target=child.read, args=(control, requests), daemon=True)
+    reader.start()
+    while (request := requests.get()) is not None:
+        child.train(request)
+
+
+class Child(Callback):
+    """The child's state: the run's trainer, the stop or pause wished before it existed,
+    and the batch losses not yet sent."""
+
+    def __init__(self, events: Connection):
+        self._events = events
+        self._lock = threading.Lock()  # for all below, and for every send
+        self._trainer: Trainer | None = None
+        self._wishes: set[str] = set()
+        self._losses: list[tuple[int, int, float]] = []
+        self._progress: dict[str, Any] = {}
+        self._flushed = 0.0
+        self._meter: ProgressMeter | None = None
+
+    # --- the reader thread -------------------------------------------------------------
+
+    def read(self, control: Connection, requests: queue.Queue) -> None:
+        while True:
+            try:
+                kind, *args = pickle.loads(control.recv_bytes())
+            except (EOFError, OSError):  # the parent has gone: so does the run
+                kind, args = "quit", []
+                with self._lock:
+                    self._control("stop")
+            if kind == "quit":
+                requests.put(None)
+                return
+            with self._lock:
+                if kind == "run":
+                    self._wishes.clear()  # a late control for the last run is void
+                    requests.put(args[0])
+                else:
+                    self._control(kind)
+
+    def _control(self, kind: str) -> None:
+        if kind == "resume":
+            self._wishes.discard("pause")
+        else:
+            self._wishes.add(kind)
+        if self._trainer is not None:
+            getattr(self._trainer, f"request_{kind}")()
+            if kind == "stop":
+                self._flush()  # what was trained before the stop, now
+
+    # --- the main thread ---------------------------------------------------------------
+
+    def train(self, request: RunRequest) -> None:
+        try:
+            outcome = self._train(request)
+        except Exception as exc:
+            if not speaks_for_itself(exc):
+                log.exception("training could not run")
+            self._send(("failed", one_line(exc)), flush=True)
+        else:
+            self._send(("done", outcome), flush=True)
+        finally:
+            with self._lock:
+                self._trainer = None
+
+    def _train(self, request: RunRequest) -> RunOutcome:
+        project = from_dict(request.document)
+        project.path = request.path
+        callbacks: list[Callback] = [self]
+        if request.run_folder is not None:
+            callbacks.append(Checkpointer(request.run_folder / CHECKPOINT_FILE))
+        resume = request.resume
+        started = resume.started if resume else datetime.now().isoformat(timespec="seconds")
+        settings = resume.settings if resume else {}
+        with torch_threads(training_threads()):
+            job = prepare_job(project, callbacks, settings.get("data"), settings.get("training"))
+            self._attach(job.trainer)
+            result = job.run(resume.checkpoint_path if resume else None)
+            outcome = RunOutcome(result.summary())
+            if result.history:
+                _evaluate(job, outcome)
+        if request.run_folder is not None and result.history:
+            try:
+                outcome.record = save_run(request.run_folder, job, result, started)
+            except OSError as exc:
+                outcome.summary["run_error"] = one_line(exc)
+        return outcome
+
+    def _attach(self, trainer: Trainer) -> None:
+        """Hand the trainer any stop or pause asked for while it was being made."""
+        with self._lock:
+            self._trainer = trainer
+            for kind in ("stop", "pause"):
+                if kind in self._wishes:
+                    getattr(trainer, f"request_{kind}")()
+
+    def _send(self, message: tuple, flush: bool = False) -> None:
+        with self._lock:
+            if flush:
+                self._flush()
+            self._events.send_bytes(pickle.dumps(message))
+
+    def _flush(self) -> None:
+        """Send the batch losses gathered so far (the lock is held)."""
+        if self._losses:
+            self._events.send_bytes(pickle.dumps(("batches", self._losses, self._progress)))
+            self._losses = []
+        self._flushed = time.perf_counter()
+
+    # --- the trainer's events (Callback), in the main thread ---------------------------
+
+    def on_train_start(self, trainer: Trainer, plan: dict[str, Any]) -> None:
+        plan = {**plan, "batch_size": trainer.settings["batch_size"]}
+        self._meter = ProgressMeter(plan)
+        self._send(("started", plan))
+
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, loss: torch.Tensor) -> None:
+        progress = self._meter.batch(epoch, batch)
+        with self._lock:
+            self._losses.append((epoch, batch, float(loss)))
+            self._progress = progress
+            if time.perf_counter() - self._flushed >= 1 / FLUSH_HZ:
+                self._flush()
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict[str, Any]) -> None:
+        self._send(("epoch", dict(row)), flush=True)
+
+    def on_pause(self, trainer: Trainer, epoch: int, batch: int) -> None:
+        self._meter.pause()
+        self._send(("paused",), flush=True)
+
+    def on_resume(self, trainer: Trainer) -> None:
+        self._meter.resume()
+        self._send(("resumed",))
+
+
+def _evaluate(job: TrainingJob, outcome: RunOutcome) -> None:
+    """Score the trained model on the validation data; the model travels as weights."""
+    from engine.runs.evaluation import TrainedModel, evaluate
+
+    try:
+        trained = TrainedModel.from_job(job)
+        outcome.evaluation = evaluate(trained)
+    except Exception:  # the run itself went well: report it, show no evaluation
+        log.exception("the trained model could not be evaluated")
+        return
+    outcome.trained = replace(trained, module=None)
+    outcome.weights = {k: v.detach().cpu() for k, v in trained.module.state_dict().items()}

@@ -1,0 +1,72 @@
+"""A run prepared from a project: the model built from the
+graph (seeded), the data loaded for its Input's shape, the outputs in the order the model
+returns them, and the Trainer. The command line and the app both start runs here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from engine.data import Splits, load_data
+from engine.document.project import Project
+from engine.errors import TrainingError
+from engine.model.build import BuiltModel, build_model
+from engine.model.codegen import model_nodes
+from engine.training.setup import checked_settings
+from engine.training.trainer import Callback, Trainer, TrainResult
+
+
+@dataclass
+class TrainingJob:
+    """One run; `result` is set once `run` returns."""
+
+    project: Project
+    built: BuiltModel
+    output_labels: list[str]
+    splits: Splits
+    trainer: Trainer
+    data: dict[str, Any]
+    result: TrainResult | None = None
+
+    def as_trained(self) -> Project:
+        """The project with the data and training settings this run uses."""
+        return replace(self.project, data=self.data, training=self.trainer.settings)
+
+    def run(self, resume_from: str | Path | None = None) -> TrainResult:
+        self.result = self.trainer.fit(self.splits.train, self.splits.val, resume_from)
+        return self.result
+
+
+def prepare_job(
+    project: Project,
+    callbacks: Sequence[Callback] = (),
+    data: dict[str, Any] | None = None,
+    training: dict[str, Any] | None = None,
+    batch_report_every: int = 1,
+) -> TrainingJob:
+    """The run for `project`, with `data` / `training` settings replacing the project's
+    when given. Relative data paths start at the project file's folder.
+
+    Raises the engine's errors (TrainingError, DataError, CodegenError, BuildError...),
+    whose messages name what is wrong.
+    """
+    training = checked_settings(training or project.training, project.output_labels())
+    built = build_model(project.graph, project.name, seed=training["seed"])
+    labels = [project.graph.nodes[node_id].label for node_id in built.code.outputs]
+    base_dir = project.path.parent if project.path is not None else None
+    data = data or project.data
+    splits = load_data(data, base_dir, input_shape(project))
+    trainer = Trainer(built.module, labels, training, callbacks, batch_report_every)
+    return TrainingJob(project, built, labels, splits, trainer, data)
+
+
+def input_shape(project: Project) -> tuple[int, ...]:
+    """The shape of the model's one Input (Inputs that lead to no Output do not count)."""
+    inputs, _, _ = model_nodes(project.graph)
+    if len(inputs) != 1:
+        raise TrainingError(
+            f"the model has {len(inputs)} Input nodes; training takes a model with exactly one"
+        )
+    return tuple(project.graph.nodes[inputs[0]].params["shape"])

@@ -1,0 +1,242 @@
+"""The trainer's side of a run, made and checked on the device before the first batch.
+
+`prepare_run` resolves the device, moves model and data there once, runs one probe
+forward pass to learn the outputs' shapes, checks every loss against its output and
+targets, and builds the optimizer, schedule and shuffling generator. Every problem it
+finds is a `TrainingError` with a one-sentence message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.data.dataset import TensorData
+from engine.document.settings import validate_training
+from engine.errors import TrainingError
+from engine.training.devices import Precision, resolve_device
+from engine.training.losses import LossPlan, OutputLoss, plan_losses
+from engine.training.metrics import SplitMeter
+from engine.training.optim import LrSchedule, make_optimizer
+
+PROBE_ROWS = 2
+
+
+@dataclass
+class Split:
+    """Features and one prepared target tensor per output, resident on the device."""
+
+    x: torch.Tensor
+    targets: list[torch.Tensor]
+
+    @property
+    def rows(self) -> int:
+        return int(self.x.shape[0])
+
+
+@dataclass
+class EarlyStopping:
+    """Patience on the validation loss, and a CPU copy of the best epoch's weights."""
+
+    patience: int | None
+    best_loss: float | None = None
+    best_epoch: int | None = None
+    bad_epochs: int = 0
+    best_weights: dict[str, torch.Tensor] | None = None
+
+    def update(self, epoch: int, val_loss: float, model: nn.Module) -> bool:
+        """Record the epoch's validation loss; True when training should stop."""
+        if self.patience is None:
+            return False
+        if math.isfinite(val_loss) and (self.best_loss is None or val_loss < self.best_loss):
+            self.best_loss, self.best_epoch, self.bad_epochs = val_loss, epoch, 0
+            self.best_weights = copy_state(model, torch.device("cpu"))
+            return False
+        self.bad_epochs += 1
+        return self.bad_epochs >= self.patience
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "best_loss": self.best_loss,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "best_weights": self.best_weights,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_loss = state["best_loss"]
+        self.best_epoch = state["best_epoch"]
+        self.bad_epochs = state["bad_epochs"]
+        self.best_weights = state["best_weights"]
+
+
+@dataclass
+class Run:
+    """The state of one call of `Trainer.fit`."""
+
+    device: torch.device
+    precision: Precision
+    specs: list[OutputLoss]
+    plan: LossPlan
+    tuple_output: bool
+    train: Split
+    val: Split | None
+    params: list[nn.Parameter]
+    optimizer: torch.optim.Optimizer
+    schedule: LrSchedule
+    shuffle: torch.Generator
+    early: EarlyStopping
+    batch_size: int
+    history: list[dict[str, Any]] = field(default_factory=list)
+    epochs_done: int = 0
+    train_samples: int = 0
+    seconds: float = 0.0
+    paused_seconds: float = 0.0
+    epoch_start_weights: dict[str, torch.Tensor] | None = None
+    train_meter: SplitMeter | None = None
+
+    @property
+    def batches_per_epoch(self) -> int:
+        count = math.ceil(self.train.rows / self.batch_size)
+        lone_last = count > 1 and self.train.rows % self.batch_size == 1
+        return count - 1 if lone_last else count  # see training._batches
+
+
+def checked_settings(settings: dict[str, Any], labels: list[str]) -> dict[str, Any]:
+    """Settings with defaults filled in; TrainingError listing every problem."""
+    if len(set(labels)) != len(labels) or not labels:
+        raise TrainingError(f"output labels must be distinct and at least one, got {labels}")
+    values, problems = validate_training(settings, labels)
+    if problems:
+        raise TrainingError("; ".join(f"{where}: {what}" for where, what in problems))
+    return values
+
+
+def prepare_run(
+    model: nn.Module,
+    labels: list[str],
+    settings: dict[str, Any],
+    train: TensorData,
+    val: TensorData | None,
+) -> Run:
+    """Device, data, losses, optimizer and schedule for a run; checks everything first."""
+    device = resolve_device(settings["device"])
+    _check_data(train, "training")
+    if val is not None:
+        _check_data(val, "validation")
+    has_val = val is not None and len(val) > 0
+    _check_needs_validation(settings, has_val)
+    _move(model, device, "the model")
+    train_x = _move(train.x, device, "the training data")
+    outputs, tuple_output = probe_outputs(model, train_x[:PROBE_ROWS], labels)
+    specs = plan_losses(settings["losses"], labels, outputs)
+    train_split = Split(train_x, _targets(specs, train.y, "training", device))
+    val_split = None
+    if has_val:
+        val_x = _move(val.x, device, "the validation data")
+        val_split = Split(val_x, _targets(specs, val.y, "validation", device))
+    torch.manual_seed(settings["seed"])
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = make_optimizer(params, settings, device)
+    batches = math.ceil(train_split.rows / settings["batch_size"])
+    return Run(
+        device=device,
+        precision=Precision(device, settings["mixed_precision"]),
+        specs=specs,
+        plan=LossPlan(specs),
+        tuple_output=tuple_output,
+        train=train_split,
+        val=val_split,
+        params=params,
+        optimizer=optimizer,
+        schedule=LrSchedule(optimizer, settings, batches),
+        shuffle=torch.Generator().manual_seed(settings["seed"]),
+        early=EarlyStopping(settings["early_stopping"]),
+        batch_size=settings["batch_size"],
+    )
+
+
+def probe_outputs(
+    model: nn.Module, x: torch.Tensor, labels: list[str]
+) -> tuple[tuple[torch.Tensor, ...], bool]:
+    """Run the model in eval mode on a few samples: (outputs, whether it returns a tuple)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x)
+    except Exception as exc:
+        raise TrainingError(
+            f"the model cannot run on the data (one sample has shape {list(x.shape[1:])}): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    finally:
+        model.train(was_training)
+    several = isinstance(out, tuple | list)
+    outputs = tuple(out) if several else (out,)
+    _check_outputs(outputs, labels, len(x))
+    return outputs, several
+
+
+def _check_outputs(outputs: tuple[Any, ...], labels: list[str], rows: int) -> None:
+    if len(outputs) != len(labels):
+        raise TrainingError(
+            f"the model returns {len(outputs)} output(s), but {len(labels)} output label(s) "
+            f"were given ({', '.join(labels)})"
+        )
+    for label, output in zip(labels, outputs, strict=True):
+        if not isinstance(output, torch.Tensor) or not output.is_floating_point():
+            raise TrainingError(f"output {label!r} must be a floating-point tensor")
+        if output.dim() == 0 or output.shape[0] != rows:
+            raise TrainingError(
+                f"output {label!r} must keep the batch dimension first, "
+                f"but it has shape {list(output.shape)} for a batch of {rows}"
+            )
+
+
+def _check_data(data: TensorData, split: str) -> None:
+    rows, targets = int(data.x.shape[0]), int(data.y.shape[0])
+    if rows != targets:
+        raise TrainingError(f"the {split} data has {rows} samples but {targets} targets")
+    if split == "training" and rows == 0:
+        raise TrainingError("the training data is empty")
+
+
+def _check_needs_validation(settings: dict[str, Any], has_val: bool) -> None:
+    if has_val:
+        return
+    if settings["early_stopping"] is not None:
+        raise TrainingError(
+            "early stopping watches the validation loss; hold out some validation data"
+        )
+    if settings["scheduler"] == "plateau":
+        raise TrainingError(
+            "the plateau scheduler watches the validation loss; hold out some validation data"
+        )
+
+
+def _move(thing: Any, device: torch.device, what: str) -> Any:
+    try:
+        return thing.to(device)
+    except RuntimeError as exc:  # out of memory, most often
+        raise TrainingError(f"{what} cannot be moved to {device}: {exc}") from exc
+
+
+def _targets(
+    specs: list[OutputLoss], y: torch.Tensor, split: str, device: torch.device
+) -> list[torch.Tensor]:
+    return [_move(spec.targets(y, split), device, f"the {split} targets") for spec in specs]
+
+
+def copy_state(model: nn.Module, device: torch.device) -> dict[str, torch.Tensor]:
+    """A detached copy of the model's state on `device`."""
+    return {k: v.detach().to(device, copy=True) for k, v in model.state_dict().items()}
+
+
+def all_finite(params: Sequence[torch.Tensor]) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in params)

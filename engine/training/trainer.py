@@ -1,0 +1,450 @@
+"""The trainer: fits any `nn.Module` to in-memory tensors, reporting through callbacks.
+
+Design decisions (the why behind the code):
+
+* Data is moved to the device once. Each epoch draws a permutation from a seeded CPU
+  `torch.Generator` and batches are gathered with `index_select` from the resident
+  tensors: no DataLoader, no per-sample Python. The same seed gives the same order on
+  every device; model-side randomness (dropout) comes from `torch.manual_seed(seed)`.
+* Metrics are accumulated on the device (`engine.training.metrics.SplitMeter`) and read back once
+  per epoch. The only per-batch host read is one scalar: the loss is checked to be finite
+  before the optimizer step, so a bad step is never applied (on the CPU this read is free;
+  on a GPU it is the one sync per batch we accept to keep the weights safe).
+* Non-finite loss: the run stops with status "failed" and a message naming the epoch and
+  batch. The step that produced it is not taken, so the weights are the last good ones;
+  if they had already become non-finite (a finite loss with overflowing gradients), the
+  weights from the start of that epoch are restored.
+* Early stopping watches the validation loss. When it is on, the model ends with the
+  weights of its best epoch (lowest validation loss), whether the run stopped early or
+  used all its epochs; a user stop or a failure keeps the current weights.
+* Mixed precision is used only on CUDA; elsewhere it is silently off (see
+  `engine.training.devices.Precision`) and the result's `mixed_precision` says what was used.
+* `on_batch_end` receives the batch's loss as a detached device tensor (reading it with
+  `float()` is the receiver's choice), every `batch_report_every` batches; with no
+  callback overriding it the trainer skips the call altogether.
+* Stop, pause and resume are `threading.Event`s checked between training batches.
+  `fit` raises `TrainingError` for problems found before training starts; once training
+  has started it never raises: failures come back as status "failed" (and `on_failed`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.data.dataset import TensorData
+from engine.errors import TrainingError
+from engine.training.checkpoint import load_checkpoint, restore_run, run_state, save_checkpoint
+from engine.training.metrics import SplitMeter
+from engine.training.setup import Run, all_finite, checked_settings, copy_state, prepare_run
+
+__all__ = [
+    "Callback",
+    "Checkpointer",
+    "TrainResult",
+    "Trainer",
+    "TrainingError",
+    "metric_key",
+]
+
+
+class Callback:
+    """Receives the trainer's events, in the training thread. Override what you need.
+
+    epoch and batch numbers start at 1. `row` is the epoch's history entry.
+    """
+
+    def on_train_start(self, trainer: Trainer, plan: dict[str, Any]) -> None:
+        """plan: epochs, start_epoch, batches_per_epoch, train_samples, val_samples, device."""
+
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
+        pass
+
+    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, loss: torch.Tensor) -> None:
+        """loss: the batch's total loss, a detached 0-d tensor on the training device."""
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict[str, Any]) -> None:
+        pass
+
+    def on_pause(self, trainer: Trainer, epoch: int, batch: int) -> None:
+        """Called in the training thread just before it blocks until resumed or stopped."""
+
+    def on_resume(self, trainer: Trainer) -> None:
+        pass
+
+    def on_finished(self, trainer: Trainer, result: TrainResult) -> None:
+        """The run ended normally: completed, early_stopped or stopped."""
+
+    def on_failed(self, trainer: Trainer, message: str) -> None:
+        pass
+
+
+class Checkpointer(Callback):
+    """Saves a checkpoint every `every` epochs and after the last one."""
+
+    def __init__(self, path: str | os.PathLike, every: int = 1):
+        self.path = path
+        self.every = max(1, int(every))
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict[str, Any]) -> None:
+        if epoch % self.every == 0 or epoch == trainer.settings["epochs"]:
+            trainer.save_checkpoint(self.path)
+
+
+@dataclass
+class TrainResult:
+    """What a run produced; `history` has one dict per completed epoch.
+
+    train_samples and seconds count the epochs completed in this call of `fit`
+    (a partial, stopped epoch is not counted); seconds exclude time spent paused.
+    """
+
+    status: str
+    message: str
+    history: list[dict[str, Any]]
+    best_epoch: int | None
+    train_samples: int
+    seconds: float
+    device: str
+    mixed_precision: bool
+    error: BaseException | None = None
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.train_samples / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """status, message, epochs, best_epoch, train_samples, seconds, samples_per_second,
+        device, mixed_precision, and the last epoch's row as `final`."""
+        return {
+            "status": self.status,
+            "message": self.message,
+            "epochs": len(self.history),
+            "best_epoch": self.best_epoch,
+            "train_samples": self.train_samples,
+            "seconds": self.seconds,
+            "samples_per_second": self.samples_per_second,
+            "device": self.device,
+            "mixed_precision": self.mixed_precision,
+            "final": self.history[-1] if self.history else None,
+        }
+
+
+def metric_key(split: str, metric: str, label: str | None = None) -> str:
+    """History key of an output metric: 'val_accuracy' (one output) or 'val_age_mae'."""
+    return f"{split}_{metric}" if label is None else f"{split}_{label}_{metric}"
+
+
+class _Diverged(Exception):
+    """The loss became non-finite; the message is for the user."""
+
+
+class _Failed(Exception):
+    """Something raised during a training batch; the message names where."""
+
+
+class Trainer:
+    """Trains `model` whose forward returns one tensor per label in `output_labels`.
+
+    settings: training settings as `engine.document.settings.validate_training` makes them (missing
+    keys take their defaults). The model is moved to the training device by `fit`.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        output_labels: Sequence[str],
+        settings: dict[str, Any],
+        callbacks: Sequence[Callback] = (),
+        batch_report_every: int = 1,
+    ):
+        self.model = model
+        self.output_labels = list(output_labels)
+        self.settings = checked_settings(settings, self.output_labels)
+        self.callbacks = list(callbacks)
+        self.batch_report_every = max(1, int(batch_report_every))
+        self._stop = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self._paused = threading.Event()
+        self._run: Run | None = None
+
+    # --- control from other threads ---------------------------------------------------
+
+    def request_stop(self) -> None:
+        """End after the current batch, keeping weights and history (status "stopped")."""
+        self._stop.set()
+        self._resume.set()
+
+    def request_pause(self) -> None:
+        """Block the training thread after the current batch until resumed or stopped."""
+        self._resume.clear()
+
+    def request_resume(self) -> None:
+        self._resume.set()
+
+    @property
+    def paused(self) -> bool:
+        """True while the training thread is blocked in a pause."""
+        return self._paused.is_set()
+
+    # --- running ----------------------------------------------------------------------
+
+    def fit(
+        self,
+        train: TensorData,
+        val: TensorData | None = None,
+        resume_from: str | os.PathLike | None = None,
+    ) -> TrainResult:
+        """Train; with `resume_from`, continue the run saved in that checkpoint."""
+        run = prepare_run(self.model, self.output_labels, self.settings, train, val)
+        if resume_from is not None:
+            state = load_checkpoint(resume_from)
+            restore_run(run, self.model, state, self.settings, self.output_labels, str(resume_from))
+        self._run = run
+        status, message, error = "completed", "", None
+        try:
+            self._notify("on_train_start", self._plan(run))
+            status = self._run_epochs(run)
+        except _Diverged as exc:
+            status, message = "failed", str(exc)
+        except _Failed as exc:
+            status, message, error = "failed", str(exc), exc.__cause__
+        except Exception as exc:
+            status, message, error = "failed", f"training failed: {type(exc).__name__}: {exc}", exc
+        result = self._finish(run, status, message, error)
+        if status == "failed":
+            self._notify("on_failed", message)
+        else:
+            self._notify("on_finished", result)
+        return result
+
+    def _plan(self, run: Run) -> dict[str, Any]:
+        return {
+            "epochs": self.settings["epochs"],
+            "start_epoch": run.epochs_done + 1,
+            "batches_per_epoch": run.batches_per_epoch,
+            "train_samples": run.train.rows,
+            "val_samples": run.val.rows if run.val else 0,
+            "device": str(run.device),
+        }
+
+    def _run_epochs(self, run: Run) -> str:
+        for epoch in range(run.epochs_done + 1, self.settings["epochs"] + 1):
+            if self._stop.is_set():
+                return "stopped"
+            started, run.paused_seconds = time.perf_counter(), 0.0
+            lr = run.schedule.lr
+            self._notify("on_epoch_start", epoch)
+            if not self._train_epoch(run, epoch):
+                return "stopped"
+            row, stop_early = self._end_epoch(run, epoch, lr, started)
+            self._notify("on_epoch_end", epoch, row)
+            if stop_early:
+                return "early_stopped"
+        return "completed"
+
+    def _end_epoch(
+        self, run: Run, epoch: int, lr: float, started: float
+    ) -> tuple[dict[str, Any], bool]:
+        train_metrics = run.train_meter.result()
+        val_metrics = self._evaluate(run) if run.val else None
+        seconds = time.perf_counter() - started - run.paused_seconds
+        val_loss = val_metrics["loss"] if val_metrics else None
+        run.schedule.after_epoch(val_loss)
+        stop_early = val_loss is not None and run.early.update(epoch, val_loss, self.model)
+        row = _history_row(epoch, lr, seconds, train_metrics, val_metrics)
+        run.history.append(row)
+        run.epochs_done = epoch
+        run.train_samples += run.train.rows
+        run.seconds += seconds
+        return row, stop_early
+
+    def _train_epoch(self, run: Run, epoch: int) -> bool:
+        """One pass over the training data; False when a stop was requested."""
+        self.model.train()
+        run.train_meter = meter = SplitMeter(run.specs, run.device)
+        run.epoch_start_weights = copy_state(self.model, run.device)
+        order = torch.randperm(run.train.rows, generator=run.shuffle).to(run.device)
+        x, targets = run.train.x, run.train.targets
+        listeners = self._batch_listeners()
+        every = self.batch_report_every
+        batch = 0
+        try:
+            for batch, index in enumerate(_batches(order, self.settings["batch_size"]), start=1):
+                batch_targets = [t.index_select(0, index) for t in targets]
+                outputs, loss, parts = self._forward_backward(
+                    run, x.index_select(0, index), batch_targets
+                )
+                if not math.isfinite(loss.item()):
+                    raise _Diverged(self._divergence(run, epoch, batch, loss, parts))
+                self._step(run)
+                meter.add(outputs, batch_targets, parts, index.shape[0])
+                if listeners and batch % every == 0:
+                    for callback in listeners:
+                        callback.on_batch_end(self, epoch, batch, loss.detach())
+                if not self._resume.is_set():
+                    self._pause(run, epoch, batch)
+                if self._stop.is_set():
+                    return False
+        except (_Diverged, _Failed):
+            raise
+        except Exception as exc:
+            raise _Failed(
+                f"training failed at epoch {epoch}, batch {batch}: {type(exc).__name__}: {exc}"
+            ) from exc
+        return True
+
+    def _forward_backward(
+        self, run: Run, x: torch.Tensor, targets: list[torch.Tensor]
+    ) -> tuple[Sequence[torch.Tensor], torch.Tensor, list[torch.Tensor]]:
+        outputs = self._forward(run, x)
+        loss, parts = run.plan(outputs, targets)
+        for param in run.params:
+            param.grad = None
+        scaler = run.precision.scaler
+        (loss if scaler is None else scaler.scale(loss)).backward()
+        return outputs, loss, parts
+
+    def _forward(self, run: Run, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        with run.precision.autocast():
+            out = self.model(x)
+        return run.precision.float_outputs(out if run.tuple_output else (out,))
+
+    def _step(self, run: Run) -> None:
+        scaler, clip = run.precision.scaler, self.settings["grad_clip"]
+        if clip is not None:
+            if scaler is not None:
+                scaler.unscale_(run.optimizer)
+            nn.utils.clip_grad_norm_(run.params, clip)
+        if scaler is None:
+            run.optimizer.step()
+        else:
+            scaler.step(run.optimizer)
+            scaler.update()
+        if run.schedule.per_batch:
+            run.schedule.after_batch()
+
+    def _evaluate(self, run: Run) -> dict[str, Any]:
+        self.model.eval()
+        meter = SplitMeter(run.specs, run.device)
+        size = self.settings["eval_batch_size"]
+        with torch.no_grad():
+            for start in range(0, run.val.rows, size):
+                x = run.val.x[start : start + size]
+                targets = [t[start : start + size] for t in run.val.targets]
+                outputs = self._forward(run, x)
+                _, parts = run.plan(outputs, targets)
+                meter.add(outputs, targets, parts, x.shape[0])
+        return meter.result()
+
+    def _pause(self, run: Run, epoch: int, batch: int) -> None:
+        started = time.perf_counter()
+        self._notify("on_pause", epoch, batch)
+        self._paused.set()
+        self._resume.wait()
+        self._paused.clear()
+        run.paused_seconds += time.perf_counter() - started
+        self._notify("on_resume")
+
+    def _divergence(
+        self, run: Run, epoch: int, batch: int, loss: torch.Tensor, parts: list[torch.Tensor]
+    ) -> str:
+        bad = [i for i, part in enumerate(parts) if not math.isfinite(part.item())]
+        if len(parts) > 1 and bad:
+            what, value = f"loss of output {run.specs[bad[0]].label!r}", parts[bad[0]].item()
+        else:
+            what, value = "loss", loss.item()
+        message = (
+            f"{what} became {value} at epoch {epoch}, batch {batch}; "
+            f"try a lower learning rate (now {run.schedule.lr:g})"
+        )
+        if not all_finite(run.params) and run.epoch_start_weights is not None:
+            self.model.load_state_dict(run.epoch_start_weights)
+            message += f"; the weights are those from the start of epoch {epoch}"
+        return message
+
+    def _finish(
+        self, run: Run, status: str, message: str, error: BaseException | None
+    ) -> TrainResult:
+        run.epoch_start_weights = None
+        run.train_meter = None
+        if status in ("completed", "early_stopped") and run.early.best_weights is not None:
+            self.model.load_state_dict(run.early.best_weights)
+        self._stop.clear()
+        self._resume.set()
+        return TrainResult(
+            status=status,
+            message=message,
+            history=run.history,
+            best_epoch=run.early.best_epoch,
+            train_samples=run.train_samples,
+            seconds=run.seconds,
+            device=str(run.device),
+            mixed_precision=run.precision.enabled,
+            error=error,
+        )
+
+    # --- checkpoints ------------------------------------------------------------------
+
+    def save_checkpoint(self, path: str | os.PathLike) -> None:
+        """Save the run so `fit(..., resume_from=path)` continues it exactly.
+
+        Call it from `on_epoch_end` (or after `fit`); the state is that of the last
+        completed epoch, with the weights as they are now.
+        """
+        if self._run is None:
+            raise TrainingError("there is no run to save; call fit first")
+        save_checkpoint(path, run_state(self._run, self.model, self.settings, self.output_labels))
+
+    # --- callbacks --------------------------------------------------------------------
+
+    def _notify(self, event: str, *args: Any) -> None:
+        for callback in self.callbacks:
+            getattr(callback, event)(self, *args)
+
+    def _batch_listeners(self) -> list[Callback]:
+        return [c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end]
+
+
+def _batches(order: torch.Tensor, size: int) -> list[torch.Tensor]:
+    """Index batches of `order`; a lone last sample joins the batch before it, since
+    BatchNorm cannot train on a batch of one."""
+    batches = list(order.split(size))
+    if len(batches) > 1 and batches[-1].numel() == 1:
+        batches[-2:] = [torch.cat(batches[-2:])]
+    return batches
+
+
+def _history_row(
+    epoch: int,
+    lr: float,
+    seconds: float,
+    train: dict[str, Any],
+    val: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """epoch, lr, seconds, train_loss, val_loss and each output's metrics (`metric_key`)."""
+    row: dict[str, Any] = {
+        "epoch": epoch,
+        "lr": lr,
+        "seconds": seconds,
+        "train_loss": train["loss"],
+        "val_loss": val["loss"] if val else None,
+    }
+    for split, metrics in (("train", train), ("val", val)):
+        if metrics is None:
+            continue
+        single = len(metrics["outputs"]) == 1
+        for label, values in metrics["outputs"].items():
+            for name, value in values.items():
+                if not (single and name == "loss"):
+                    row[metric_key(split, name, None if single else label)] = value
+    return row
