@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.document.project import Project, ProjectError, load
-from engine.model.codegen import check_model
 from engine.model.shapes import infer_all
+from engine.training.preflight import Reason, graph_problems
 
 OK, INVALID, UNREADABLE = 0, 1, 2
 
@@ -19,12 +19,14 @@ def model_problems(project: Project) -> list[str]:
     graph = project.graph
     order = list(graph.nodes)
     problems = []
-    for node_id, message in check_model(graph, infer_all(graph, run_custom=False)):
-        if node_id is None:
-            problems.append(message)
-        elif not graph.nodes[node_id].runs_user_code or "has not run" not in message:
-            where = f"nodes[{order.index(node_id)}] '{graph.nodes[node_id].label}'"
-            problems.append(f"{where}: {message}")
+    for problem in graph_problems(project, infer_all(graph, run_custom=False)):
+        if problem.reason is Reason.CUSTOM_NOT_ALLOWED:
+            continue  # check never runs Custom code: not running it is no fault
+        if problem.node_id is None:
+            problems.append(problem.message)
+        else:
+            node = graph.nodes[problem.node_id]
+            problems.append(f"nodes[{order.index(node.id)}] '{node.label}': {problem.message}")
     return problems
 
 

@@ -34,6 +34,13 @@ def export_code(project: Project, folder: str | Path) -> Exported:
         load_class(code.source)()
     except Exception as exc:
         raise BuildError(f"the model's code fails to run: {type(exc).__name__}: {exc}") from exc
+    return write_code(folder, project, code)
+
+
+def write_code(folder: str | Path, project: Project, code: GeneratedCode) -> Exported:
+    """Write `code` as `folder/model.py`, and `folder/train.py` when the project can
+    train (else `no_script` says why). The one writer of both files: export and every
+    training run use it."""
     try:
         script, no_script = training_script(project, code), None
     except (TrainingError, DataError) as exc:

@@ -4,17 +4,16 @@ history.csv. Every file is written atomically."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 from pathlib import Path
 from typing import Any
 
 from engine.document.files import atomic_write_text, json_text
-from engine.export.script import training_script
+from engine.export.code import write_code
 from engine.export.weights import save_safetensors
 from engine.training.job import TrainingJob
-from engine.training.trainer import TrainingError, TrainResult
+from engine.training.trainer import TrainResult
 
 
 def summary_of(result: TrainResult) -> dict[str, Any]:
@@ -39,13 +38,8 @@ def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[s
     """Write the run's files into `folder`; returns the summary written. The summary
     records the input normalisation fitted on the training data, which new inputs need
     before they go into the model."""
-    code, model = job.built.code, job.built.module
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "model.py", code.source)
-    # A Custom layer may use a name the script needs too: no train.py (export says why).
-    with contextlib.suppress(TrainingError):
-        atomic_write_text(folder / "train.py", training_script(job.as_trained(), code))
-    save_safetensors(model, folder / "weights.safetensors")
+    write_code(folder, job.as_trained(), job.built.code)
+    save_safetensors(job.built.module, folder / "weights.safetensors")
     summary = {**summary_of(result), "normalization": job.splits.normalization}
     atomic_write_text(folder / "summary.json", json_text(summary))
     atomic_write_text(folder / "history.csv", history_csv(result.history))

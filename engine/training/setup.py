@@ -19,6 +19,7 @@ from torch import nn
 from engine.data.dataset import TensorData
 from engine.document.settings import validate_training
 from engine.errors import TrainingError
+from engine.training.callbacks import EarlyStopping
 from engine.training.devices import Precision, resolve_device
 from engine.training.losses import LossPlan, OutputLoss, plan_losses
 from engine.training.metrics import SplitMeter
@@ -37,42 +38,6 @@ class Split:
     @property
     def rows(self) -> int:
         return int(self.x.shape[0])
-
-
-@dataclass
-class EarlyStopping:
-    """Patience on the validation loss, and a CPU copy of the best epoch's weights."""
-
-    patience: int | None
-    best_loss: float | None = None
-    best_epoch: int | None = None
-    bad_epochs: int = 0
-    best_weights: dict[str, torch.Tensor] | None = None
-
-    def update(self, epoch: int, val_loss: float, model: nn.Module) -> bool:
-        """Record the epoch's validation loss; True when training should stop."""
-        if self.patience is None:
-            return False
-        if math.isfinite(val_loss) and (self.best_loss is None or val_loss < self.best_loss):
-            self.best_loss, self.best_epoch, self.bad_epochs = val_loss, epoch, 0
-            self.best_weights = copy_state(model, torch.device("cpu"))
-            return False
-        self.bad_epochs += 1
-        return self.bad_epochs >= self.patience
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "best_loss": self.best_loss,
-            "best_epoch": self.best_epoch,
-            "bad_epochs": self.bad_epochs,
-            "best_weights": self.best_weights,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best_loss = state["best_loss"]
-        self.best_epoch = state["best_epoch"]
-        self.bad_epochs = state["bad_epochs"]
-        self.best_weights = state["best_weights"]
 
 
 @dataclass
@@ -231,11 +196,6 @@ def _targets(
     specs: list[OutputLoss], y: torch.Tensor, split: str, device: torch.device
 ) -> list[torch.Tensor]:
     return [_move(spec.targets(y, split), device, f"the {split} targets") for spec in specs]
-
-
-def copy_state(model: nn.Module, device: torch.device) -> dict[str, torch.Tensor]:
-    """A detached copy of the model's state on `device`."""
-    return {k: v.detach().to(device, copy=True) for k, v in model.state_dict().items()}
 
 
 def all_finite(params: Sequence[torch.Tensor]) -> bool:

@@ -42,9 +42,10 @@ from torch import nn
 
 from engine.data.dataset import TensorData
 from engine.errors import TrainingError
+from engine.training.callbacks import Callback, copy_state
 from engine.training.checkpoint import load_checkpoint, restore_run, run_state, save_checkpoint
 from engine.training.metrics import SplitMeter
-from engine.training.setup import Run, all_finite, checked_settings, copy_state, prepare_run
+from engine.training.setup import Run, all_finite, checked_settings, prepare_run
 
 __all__ = [
     "Callback",
@@ -54,37 +55,6 @@ __all__ = [
     "TrainingError",
     "metric_key",
 ]
-
-
-class Callback:
-    """Receives the trainer's events, in the training thread. Override what you need.
-
-    epoch and batch numbers start at 1. `row` is the epoch's history entry.
-    """
-
-    def on_train_start(self, trainer: Trainer, plan: dict[str, Any]) -> None:
-        """plan: epochs, start_epoch, batches_per_epoch, train_samples, val_samples, device."""
-
-    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
-        pass
-
-    def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, loss: torch.Tensor) -> None:
-        """loss: the batch's total loss, a detached 0-d tensor on the training device."""
-
-    def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict[str, Any]) -> None:
-        pass
-
-    def on_pause(self, trainer: Trainer, epoch: int, batch: int) -> None:
-        """Called in the training thread just before it blocks until resumed or stopped."""
-
-    def on_resume(self, trainer: Trainer) -> None:
-        pass
-
-    def on_finished(self, trainer: Trainer, result: TrainResult) -> None:
-        """The run ended normally: completed, early_stopped or stopped."""
-
-    def on_failed(self, trainer: Trainer, message: str) -> None:
-        pass
 
 
 class Checkpointer(Callback):
@@ -175,6 +145,7 @@ class Trainer:
         self._resume = threading.Event()
         self._resume.set()
         self._paused = threading.Event()
+        self._stop_early = False
         self._run: Run | None = None
 
     # --- control from other threads ---------------------------------------------------
@@ -183,6 +154,11 @@ class Trainer:
         """End after the current batch, keeping weights and history (status "stopped")."""
         self._stop.set()
         self._resume.set()
+
+    def request_early_stop(self) -> None:
+        """End after this epoch because the validation loss stopped improving (status
+        "early_stopped"); asked by the EarlyStopping callback."""
+        self._stop_early = True
 
     def request_pause(self) -> None:
         """Block the training thread after the current batch until resumed or stopped."""
@@ -246,27 +222,24 @@ class Trainer:
             self._notify("on_epoch_start", epoch)
             if not self._train_epoch(run, epoch):
                 return "stopped"
-            row, stop_early = self._end_epoch(run, epoch, lr, started)
+            row = self._end_epoch(run, epoch, lr, started)
             self._notify("on_epoch_end", epoch, row)
-            if stop_early:
+            if self._stop_early:
                 return "early_stopped"
         return "completed"
 
-    def _end_epoch(
-        self, run: Run, epoch: int, lr: float, started: float
-    ) -> tuple[dict[str, Any], bool]:
+    def _end_epoch(self, run: Run, epoch: int, lr: float, started: float) -> dict[str, Any]:
         train_metrics = run.train_meter.result()
         val_metrics = self._evaluate(run) if run.val else None
         seconds = time.perf_counter() - started - run.paused_seconds
         val_loss = val_metrics["loss"] if val_metrics else None
         run.schedule.after_epoch(val_loss)
-        stop_early = val_loss is not None and run.early.update(epoch, val_loss, self.model)
         row = _history_row(epoch, lr, seconds, train_metrics, val_metrics)
         run.history.append(row)
         run.epochs_done = epoch
         run.train_samples += run.train.rows
         run.seconds += seconds
-        return row, stop_early
+        return row
 
     def _train_epoch(self, run: Run, epoch: int) -> bool:
         """One pass over the training data; False when a stop was requested."""
@@ -377,9 +350,9 @@ class Trainer:
     ) -> TrainResult:
         run.epoch_start_weights = None
         run.train_meter = None
-        if status in ("completed", "early_stopped") and run.early.best_weights is not None:
-            self.model.load_state_dict(run.early.best_weights)
+        self._notify("on_train_end", status)
         self._stop.clear()
+        self._stop_early = False
         self._resume.set()
         return TrainResult(
             status=status,
@@ -408,11 +381,16 @@ class Trainer:
     # --- callbacks --------------------------------------------------------------------
 
     def _notify(self, event: str, *args: Any) -> None:
-        for callback in self.callbacks:
+        for callback in self._callbacks():
             getattr(callback, event)(self, *args)
 
+    def _callbacks(self) -> list[Callback]:
+        """The run's own callbacks first (early stopping decides before a checkpoint
+        saves its state), then the caller's."""
+        return [self._run.early, *self.callbacks] if self._run else list(self.callbacks)
+
     def _batch_listeners(self) -> list[Callback]:
-        return [c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end]
+        return [c for c in self._callbacks() if type(c).on_batch_end is not Callback.on_batch_end]
 
 
 def _batches(order: torch.Tensor, size: int) -> list[torch.Tensor]:

@@ -3,8 +3,8 @@
 The data named by the data settings is loaded in a background thread (engine.data.preview)
 a moment after the settings last changed, so typing a path never waits for a file. The
 preview is kept until the data settings or the project's folder change; the checks that
-use it (does a sample fit the Input, do the labels fit each output's loss) are made
-afresh whenever they are asked for, since the graph may have changed since.
+use it (engine.training.preflight: does a sample fit the Input, do the labels fit each
+output's loss) are made afresh whenever they are asked for, since the graph may have changed since.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from gui.document import Document
 
 if TYPE_CHECKING:
     from engine.data.preview import DataPreview
+    from engine.training.preflight import DataState, Problem
 
 DELAY_MS = 300  # after the last settings change
 
@@ -69,41 +70,22 @@ class DataCheck(QObject):
 
     # --- the checks -------------------------------------------------------------------
 
-    def problems(self) -> list[str]:
-        """Why the data and the model cannot train together, each a sentence. Without a
-        current preview only the losses are checked against the outputs' shapes."""
+    def state(self) -> DataState:
+        """What the checks know of the data now: the current preview, or the reason the
+        data cannot be read (once a load of the data as the settings are now ended)."""
+        from engine.training.preflight import DataState
+
+        error = self.error if self.error_blocks and self.settled() else ""
+        return DataState(self.current(), error)
+
+    def problems(self) -> list[Problem]:
+        """Why the data and the model cannot train together. Without a current preview
+        only the losses are checked against the outputs' shapes."""
         if self.document.inference is None:
             return []
-        preview = self.current()
-        problems = []
-        if self.error_blocks and self.settled():
-            problems.append(f"The data cannot be read: {self.error}")
-        shape = self._input_shape()
-        if preview is not None and shape is not None:
-            problem = preview.input_problem(shape)
-            if problem:
-                problems.append(problem[0].upper() + problem[1:] + ".")
-        return problems + self._loss_problems(preview)
+        from engine.training.preflight import data_problems
 
-    def _input_shape(self) -> tuple[int, ...] | None:
-        from engine.errors import TrainingError
-        from engine.training.job import input_shape
-
-        try:
-            return input_shape(self.document.project)
-        except TrainingError:
-            return None
-
-    def _loss_problems(self, preview: DataPreview | None) -> list[str]:
-        from engine.training.losses import target_problems
-
-        graph, results = self.document.graph, self.document.inference.results
-        outputs = [n for n in graph.nodes.values() if n.is_output and results[n.id].ok]
-        shapes = [tuple(results[n.id].output.shape[1:]) for n in outputs]
-        labels = [n.label for n in outputs]
-        y = preview.y if preview is not None else None
-        found = target_problems(self.document.project.losses(), labels, shapes, y)
-        return [f"Loss for output {label!r}: {message}." for label, message in found.items()]
+        return data_problems(self.document.project, self.document.inference, self.state())
 
     # --- loading ----------------------------------------------------------------------
 

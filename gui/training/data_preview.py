@@ -94,7 +94,7 @@ class DataPreviewView(QWidget):
     def show_problems(self, *_) -> None:
         check = self.check
         problems = check.problems() if check.current() is not None else []
-        self.problems.setText("\n".join(problems))
+        self.problems.setText("\n".join(problem.message for problem in problems))
         self.problems.setVisible(bool(problems))
 
     def _show_samples(self, preview: DataPreview | None) -> None:

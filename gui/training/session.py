@@ -85,31 +85,17 @@ class TrainingSession(QObject):
     def problems(self) -> list[str]:
         """Why a run could not work now, each a sentence for the user (empty: it can)."""
         document = self.document
-        inference = document.inference
-        if inference is None:
+        if document.inference is None:
             return ["PyTorch is still loading."]
-        graph_problems = inference.problems()
-        if graph_problems:
-            node_id, message = graph_problems[0]
-            label = document.graph.nodes[node_id].label
-            return [f"Fix the graph first: {label}: {message}"]
-        untrusted = [
-            n.label
-            for n in document.graph.nodes.values()
-            if n.runs_user_code and not inference.may_run(n.id)
-        ]
-        if untrusted:
-            return [
-                f"Custom layer {untrusted[0]!r} comes from the file and has not been allowed "
-                "to run: read its code, then choose Edit > Run Custom Layer Code."
-            ]
-        return self._device_problems() + self.data_check.problems()
+        from engine.training.preflight import Reason, preflight
 
-    def _device_problems(self) -> list[str]:
-        device = self.document.setting(("training", "device"))
-        if device not in {value for value, _ in self.devices}:
-            return [f"Device {device!r} is not on this machine: pick one from the Device list."]
-        return []
+        devices = [value for value, _ in self.devices]
+        found = preflight(document.project, document.inference, devices, self.data_check.state())
+        graph = [p for p in found if p.reason is Reason.GRAPH]
+        if graph:  # the rest may follow from it: one thing at a time
+            where = document.graph.nodes[graph[0].node_id].label if graph[0].node_id else ""
+            return [f"Fix the graph first: {where + ': ' if where else ''}{graph[0].message}"]
+        return [p.message for p in found]
 
     def train(self, resume: RunRecord | None = None) -> bool:
         """Start a run of the project as it is now (continuing `resume`, a stopped run,

@@ -10,7 +10,7 @@ from torch import nn
 
 from engine.data.dataset import TensorData
 from engine.document.settings import validate_training
-from engine.training.trainer import Trainer, metric_key
+from engine.training.trainer import Checkpointer, Trainer, metric_key
 from tests.engine.training_support import (
     Recorder,
     breast_cancer,
@@ -192,6 +192,32 @@ def test_early_stopping_restores_the_best_weights_after_the_last_epoch_too():
     result = fit(model, config, noisy_labels(), [recorder])
     assert result.status == "completed" and result.best_epoch < 8
     assert same_weights(weights(model), recorder.batch_weights[result.best_epoch - 1])
+
+
+class SavesEveryEpoch(Checkpointer):
+    """Keeps what each epoch's checkpoint said of early stopping."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.best_epochs = []
+
+    def on_epoch_end(self, trainer, epoch, row):
+        super().on_epoch_end(trainer, epoch, row)
+        state = torch.load(self.path, weights_only=True)
+        self.best_epochs.append(state["early_stopping"]["best_epoch"])
+
+
+def test_early_stopping_has_decided_before_the_callers_callbacks_hear_of_an_epoch(tmp_path):
+    saver = SavesEveryEpoch(tmp_path / "checkpoint.pt")
+    config = settings(optimizer="Adam", lr=0.01, epochs=200, early_stopping=3, batch_size=16)
+    result = fit(mlp(20, 256, 2), config, noisy_labels(), [saver])
+    assert result.status == "early_stopped"
+    val_losses = [row["val_loss"] for row in result.history]
+    best_so_far = [
+        1 + min(range(n), key=val_losses.__getitem__) for n in range(1, len(val_losses) + 1)
+    ]
+    assert saver.best_epochs == best_so_far
+    assert saver.best_epochs[-1] == result.best_epoch
 
 
 def dropout_model(seed: int = 0) -> nn.Module:

@@ -1,0 +1,132 @@
+"""Before a run: every reason the project cannot train now, each with a reason code.
+
+`preflight` is the one list of pre-run checks. The app's Train button and its data
+preview read it, and `main.py check` reads its graph part; each picks the reasons that
+apply to it by code, never by the wording of a message. Checks that need something not
+at hand are skipped: without `devices` the device is not checked, without `data` the
+losses are checked against the outputs' shapes only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from engine.data.preview import DataPreview
+from engine.document.project import Project
+from engine.errors import TrainingError
+from engine.model.codegen import check_model
+from engine.model.shapes import ShapeInference
+from engine.training.job import input_shape
+from engine.training.losses import target_problems
+
+
+class Reason(StrEnum):
+    GRAPH = "graph"  # the graph is not a model: a wiring or shape problem
+    CUSTOM_NOT_ALLOWED = "custom_not_allowed"  # a Custom layer's code may not run yet
+    NO_DEVICE = "no_device"  # the chosen device is not on this machine
+    DATA_UNREADABLE = "data_unreadable"
+    INPUT_MISMATCH = "input_mismatch"  # a sample does not fit the Input
+    LOSS_MISMATCH = "loss_mismatch"  # a loss does not fit its output or its targets
+
+
+DATA_REASONS = frozenset({Reason.DATA_UNREADABLE, Reason.INPUT_MISMATCH, Reason.LOSS_MISMATCH})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a run cannot start. node_id: the node at fault, when there is one."""
+
+    reason: Reason
+    message: str
+    node_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DataState:
+    """What is known of the project's data: its preview once loaded, or why it could not
+    be read (an empty error and no preview: not loaded yet)."""
+
+    preview: DataPreview | None = None
+    error: str = ""
+
+
+def preflight(
+    project: Project,
+    inference: ShapeInference,
+    devices: Iterable[str] | None = None,
+    data: DataState | None = None,
+) -> list[Problem]:
+    """Every problem found, graph problems first. `inference` is of `project.graph`,
+    with Custom code allowed to run exactly where the user allowed it."""
+    problems = graph_problems(project, inference)
+    if devices is not None and project.training["device"] not in set(devices):
+        device = project.training["device"]
+        problems.append(
+            Problem(
+                Reason.NO_DEVICE,
+                f"Device {device!r} is not on this machine: pick one from the Device list.",
+            )
+        )
+    return problems + data_problems(project, inference, data or DataState())
+
+
+def graph_problems(project: Project, inference: ShapeInference) -> list[Problem]:
+    graph = project.graph
+    untrusted = [
+        n for n in graph.nodes.values() if n.runs_user_code and not inference.may_run(n.id)
+    ]
+    waiting = {n.id for n in untrusted if not inference.results[n.id].ok}  # for permission
+    problems = [
+        Problem(Reason.GRAPH, message, node_id)
+        for node_id, message in check_model(graph, inference)
+        if node_id not in waiting or inference.results[node_id].status == "error"
+    ]
+    problems += [
+        Problem(
+            Reason.CUSTOM_NOT_ALLOWED,
+            f"Custom layer {n.label!r} comes from the file and has not been allowed to run: "
+            "read its code, then choose Edit > Run Custom Layer Code.",
+            n.id,
+        )
+        for n in untrusted
+    ]
+    return problems
+
+
+def data_problems(project: Project, inference: ShapeInference, data: DataState) -> list[Problem]:
+    """Does the data fit the model: readable, a sample fitting the Input, targets that
+    each output's loss can take."""
+    problems = []
+    if data.error:
+        problems.append(Problem(Reason.DATA_UNREADABLE, f"The data cannot be read: {data.error}"))
+    shape = _input_shape(project)
+    if data.preview is not None and shape is not None:
+        problem = data.preview.input_problem(shape)
+        if problem:
+            problems.append(Problem(Reason.INPUT_MISMATCH, problem[0].upper() + problem[1:] + "."))
+    return problems + _loss_problems(project, inference, data.preview)
+
+
+def _input_shape(project: Project) -> tuple[int, ...] | None:
+    try:
+        return input_shape(project)
+    except TrainingError:
+        return None
+
+
+def _loss_problems(
+    project: Project, inference: ShapeInference, preview: DataPreview | None
+) -> list[Problem]:
+    graph, results = project.graph, inference.results
+    outputs = [n for n in graph.nodes.values() if n.is_output and results[n.id].ok]
+    shapes = [tuple(results[n.id].output.shape[1:]) for n in outputs]
+    labels = [n.label for n in outputs]
+    y = preview.y if preview is not None else None
+    found = target_problems(project.losses(), labels, shapes, y)
+    by_label = {n.label: n.id for n in outputs}
+    return [
+        Problem(Reason.LOSS_MISMATCH, f"Loss for output {label!r}: {message}.", by_label[label])
+        for label, message in found.items()
+    ]

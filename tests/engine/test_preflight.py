@@ -1,0 +1,87 @@
+"""The one list of pre-run checks: each problem found with its reason code and node."""
+
+from engine.data.preview import preview_data
+from engine.document.project import Project, load
+from engine.model.shapes import infer_all
+from engine.training.preflight import DataState, Reason, preflight
+from tests.engine.graph_builders import chain
+from tests.paths import PRESETS
+
+
+def reasons(problems):
+    return [(p.reason, p.node_id) for p in problems]
+
+
+def node_id(project: Project, label: str) -> str:
+    return next(n.id for n in project.graph.nodes.values() if n.label == label)
+
+
+def test_a_preset_with_its_own_data_is_ready_to_train():
+    project = load(PRESETS / "digits_mlp.json")
+    data = DataState(preview_data(project.data))
+    assert preflight(project, infer_all(project.graph), ["auto", "cpu"], data) == []
+
+
+def test_a_shape_problem_is_a_graph_problem_on_its_node():
+    project = load(PRESETS / "digits_mlp.json")
+    fc1 = node_id(project, "fc1")
+    project.graph.update_node(fc1, params={"in_features": 7})
+    problems = preflight(project, infer_all(project.graph))
+    assert reasons(problems) == [(Reason.GRAPH, fc1)]
+    assert "in_features is set to 7" in problems[0].message
+
+
+def test_a_graph_without_an_output_is_a_problem_of_no_node():
+    project = Project(name="bare")
+    chain(project.graph, "Input", "Linear")
+    assert reasons(preflight(project, infer_all(project.graph))) == [(Reason.GRAPH, None)]
+
+
+def test_custom_code_from_a_file_waits_for_permission():
+    project = load(PRESETS / "custom_layer.json")
+    affine = node_id(project, "affine")
+    waiting = preflight(project, infer_all(project.graph, run_custom=False))
+    assert reasons(waiting) == [(Reason.CUSTOM_NOT_ALLOWED, affine)]
+    assert "Edit > Run Custom Layer Code" in waiting[0].message
+    assert preflight(project, infer_all(project.graph, run_custom=True)) == []
+
+
+def test_a_broken_custom_layer_is_a_graph_problem_even_before_permission():
+    project = load(PRESETS / "custom_layer.json")
+    affine = node_id(project, "affine")
+    project.graph.update_node(affine, params={"class_name": "Missing"})
+    problems = preflight(project, infer_all(project.graph, run_custom=False))
+    assert (Reason.GRAPH, affine) in reasons(problems)
+
+
+def test_a_device_this_machine_lacks():
+    project = load(PRESETS / "digits_mlp.json")
+    project.training["device"] = "cuda:3"
+    problems = preflight(project, infer_all(project.graph), ["auto", "cpu"])
+    assert reasons(problems) == [(Reason.NO_DEVICE, None)]
+    assert "cuda:3" in problems[0].message
+    assert preflight(project, infer_all(project.graph)) == []  # no devices given: not checked
+
+
+def test_data_that_does_not_fit_the_input_or_the_loss():
+    project = load(PRESETS / "digits_mlp.json")
+    data = DataState(preview_data(project.data))
+    graph = project.graph
+    graph.update_node(node_id(project, "x"), params={"shape": [10]})
+    graph.update_node(node_id(project, "fc1"), params={"in_features": None})
+    fc2 = node_id(project, "fc2")
+    graph.update_node(fc2, params={"out_features": 4})  # digits has 10 classes
+    problems = preflight(project, infer_all(graph), data=data)
+    assert reasons(problems) == [
+        (Reason.INPUT_MISMATCH, None),
+        (Reason.LOSS_MISMATCH, node_id(project, "out")),
+    ]
+    assert "(64,)" in problems[0].message and "(10,)" in problems[0].message
+
+
+def test_unreadable_data():
+    project = load(PRESETS / "digits_mlp.json")
+    data = DataState(error="digits.csv: no such file")
+    problems = preflight(project, infer_all(project.graph), data=data)
+    assert reasons(problems) == [(Reason.DATA_UNREADABLE, None)]
+    assert problems[0].message == "The data cannot be read: digits.csv: no such file"
