@@ -24,7 +24,7 @@ from engine.importing.custom import CustomLayers
 from engine.importing.loading import build_model, model_class, user_module
 from engine.importing.source import USER_CODE_ERRORS, ModelImportError, SourceFile
 from engine.importing.tracing import node_values, run_model, trace
-from engine.layout import layered_positions
+from engine.layout import lay_out
 from engine.project import Project
 from engine.shapes import explain, infer_all
 
@@ -68,8 +68,7 @@ def import_model(
     examples = [_example_input(shape, dtype) for shape, dtype in specs]
     model, expected, built = _read_model(source, class_name, specs, examples)
     code = _generate(built, class_name, source)
-    for node_id, pos in layered_positions(built.graph).items():
-        built.graph.update_node(node_id, pos=pos)
+    lay_out(built.graph)
     key_map = _key_map(model, built, code)
     state = {key_map[k]: v for k, v in model.state_dict().items() if k in key_map}
     num_params = _check_round_trip(code, state, examples, expected, source, class_name)

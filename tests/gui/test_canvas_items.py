@@ -8,7 +8,7 @@ from test_canvas_helpers import add, chain, connect, make_view
 from engine.commands import AddNode, Connect, MoveNodes, SetParams
 from engine.graph import Edge, Graph
 from engine.layers import get_spec
-from engine.layout import X_STEP
+from engine.layout import BAND_GAP, ROW_COLUMNS, X_STEP, Y_STEP
 from engine.project import Project, load
 from engine.shapes import ShapeInference
 from gui.canvas import CanvasScene, CanvasView
@@ -201,8 +201,9 @@ def test_a_300_node_graph_builds_and_lays_out(view, document):
     assert len(scene.edge_items()) == len(graph.edges)
     assert all(item.status == "ok" for item in scene.node_items())
     assert scene.auto_layout()
-    adds = [n for n, node in graph.nodes.items() if node.type == "Add"]
-    assert {graph.nodes[n].pos[1] for n in adds} == {0.0}  # the main chain stays straight
+    row_step = Y_STEP + BAND_GAP  # the main chain stays straight in each wrapped row:
+    assert all(node.pos[1] % row_step == 0 for node in graph.nodes.values())
+    assert max(node.pos[0] for node in graph.nodes.values()) == (ROW_COLUMNS - 1) * X_STEP
     view.fit()
     assert view.zoom() >= 0.1
 
