@@ -79,9 +79,9 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "layout": _action(
             window,
             "Auto &Layout",
-            lambda: canvas.scene().auto_layout(),
+            canvas.auto_layout,
             "Ctrl+L",
-            tip="Arrange the layers left to right",
+            tip="Arrange the layers left to right, in rows as wide as the canvas",
         ),
         "zoom_in": _action(window, "Zoom &In", canvas.zoom_in, Keys.ZoomIn),
         "zoom_out": _action(window, "Zoom &Out", canvas.zoom_out, Keys.ZoomOut),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from engine.document.layout import lay_out, unplaced
 from engine.document.project import Project, ProjectError, load, save
 
 if TYPE_CHECKING:
@@ -86,7 +87,8 @@ class FileController(QObject):
         return True
 
     def open(self, path: str | Path | None = None) -> bool:
-        """Open a project file; on any problem keep the current document and say why."""
+        """Open a project file (laid out if written without positions); on any problem
+        keep the current document and say why."""
         path = path or self.ask_open_path()
         if not path or not self.maybe_save():
             return False
@@ -98,6 +100,8 @@ class FileController(QObject):
         except OSError as exc:
             self.show_error("Cannot open project", f"{path}: {exc.strerror or exc}")
             return False
+        if unplaced(project.graph):
+            lay_out(project.graph)
         self.document.set_project(project)
         self.add_recent(Path(path))
         return True

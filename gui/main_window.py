@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.document.path_changed.connect(self._update_title)
         self.document.modified_changed.connect(self.setWindowModified)
         self.document.project_replaced.connect(self._update_title)
-        self.document.project_replaced.connect(self.canvas.fit)
+        self.document.project_replaced.connect(self.canvas.show_readable)
         self.document.edit_refused.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.document.inference_updated.connect(self._update_status)
         self.document.project_replaced.connect(self._mention_custom_code)

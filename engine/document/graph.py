@@ -259,10 +259,21 @@ class Graph:
 
     def insert_edge(self, edge: Edge) -> None:
         self.check_edge(edge)
+        self._link(edge)
+        self._listeners.send(EdgeAdded(edge))
+
+    def _link(self, edge: Edge) -> None:
         self.edges.add(edge)
         self._ins.setdefault(edge.dst, set()).add(edge)
         self._outs.setdefault(edge.src, set()).add(edge)
-        self._listeners.send(EdgeAdded(edge))
+
+    def without_edge(self, edge: Edge) -> Graph:
+        """A copy (sharing the nodes, with no listeners) that lacks one wire: edits can be
+        checked against the graph as it would be once that wire is gone."""
+        copy = Graph(dict(self.nodes))
+        for other in self.edges - {edge}:
+            copy._link(other)
+        return copy
 
     def delete_edge(self, edge: Edge) -> None:
         if edge not in self.edges:

@@ -1,14 +1,21 @@
-"""Automatic layout: a left-to-right layered drawing of a graph (no Qt).
+"""Automatic layout: a left-to-right layered drawing of a graph (no Qt), wrapped into
+rows that read like lines of text so that a long chain stays readable on screen.
 
-`layered_positions` works in three steps, in the manner of Sugiyama's layered drawings:
+`layered_positions` works in four steps, the first three in the manner of Sugiyama's
+layered drawings:
 
 1. columns: each node goes one column right of its furthest input (longest path from the
    nodes without inputs), so every wire points rightwards;
 2. order: a wire that skips columns gets a placeholder slot in each column it crosses (so
    it runs along a free row, not through nodes), then a few barycenter sweeps reorder
    each column to reduce crossings, keeping the best order seen;
-3. rows: each node sits level with the median of its inputs where there is room; long
-   wires keep a straight lane and the short branch beside them steps aside.
+3. wrapping: the columns are cut into rows of at most `columns` (balanced, cut where
+   the fewest wires cross, so a residual block stays whole when it fits), stacked top
+   to bottom, `BAND_GAP` apart for the wires that run down to a later row;
+4. lanes: within each wrapped row, each node sits level with the median of its inputs
+   where there is room; long wires keep a straight lane and the short branch beside
+   them steps aside. A wire that goes on to a later row takes no lane: the canvas
+   routes it through the gap below.
 
 Positions are the nodes' top-left corners on a fixed grid (`X_STEP`, `Y_STEP`), which is
 how the canvas places its items.
@@ -23,23 +30,83 @@ from engine.document.graph import Graph
 
 X_STEP = 290.0  # a node is 170 wide; the rest leaves room for the shape on the wire
 Y_STEP = 130.0
+BAND_GAP = 40.0  # more room between wrapped rows than between the rows inside one
+ROW_COLUMNS = 4  # columns per wrapped row: readable in the canvas of a 1400x900 window
 SWEEPS = 4
 
 Key = Hashable  # a node id (str) or a placeholder (tuple) for a wire crossing a column
 
 
 def layered_positions(
-    graph: Graph, x_step: float = X_STEP, y_step: float = Y_STEP
+    graph: Graph,
+    columns: int | None = ROW_COLUMNS,
+    x_step: float = X_STEP,
+    y_step: float = Y_STEP,
 ) -> dict[str, tuple[float, float]]:
-    """Top-left position of every node for a clean left-to-right drawing."""
+    """Top-left position of every node for a clean left-to-right drawing, wrapped into
+    rows of at most `columns` columns (None: one row however long)."""
     if not graph.nodes:
         return {}
     column_of = longest_path_columns(graph)
-    columns, preds, succs = _columns_with_placeholders(graph, column_of)
-    columns = _reduce_crossings(columns, preds, succs)
-    rows = _assign_rows(columns, preds, succs)
-    top = min(rows[n] for n in graph.nodes)
-    return {n: (column_of[n] * x_step, (rows[n] - top) * y_step) for n in graph.nodes}
+    layered, preds, succs = _columns_with_placeholders(graph, column_of)
+    layered = _reduce_crossings(layered, preds, succs)
+    positions: dict[str, tuple[float, float]] = {}
+    top = 0.0
+    for band in wrap_columns(cut_costs(graph, column_of), columns):
+        kept = [[k for k in layered[c] if _within(k, band, column_of)] for c in band]
+        keys = {k for column in kept for k in column}
+        rows = _assign_rows(kept, _among(preds, keys), _among(succs, keys))
+        compact = _compact(set(rows.values()))
+        for key in (k for column in kept for k in column if _is_node(k)):
+            x = (column_of[key] - band.start) * x_step
+            positions[key] = (x, top + compact[rows[key]] * y_step)
+        top += (max(compact.values()) + 1) * y_step + BAND_GAP
+    return positions
+
+
+def lay_out(graph: Graph, columns: int | None = ROW_COLUMNS) -> None:
+    """Move every node to its place in `layered_positions` (one node_moved event each)."""
+    for node_id, pos in layered_positions(graph, columns).items():
+        graph.update_node(node_id, pos=pos)
+
+
+def unplaced(graph: Graph) -> bool:
+    """True for several nodes all in one place: a file written without positions."""
+    return len(graph.nodes) > 1 and len({node.pos for node in graph.nodes.values()}) == 1
+
+
+def cut_costs(graph: Graph, column_of: dict[str, int]) -> list[int]:
+    """For each pair of neighbouring columns (c, c + 1), how many wires pass between them."""
+    change = [0] * (max(column_of.values()) + 1)
+    for edge in graph.edges:
+        change[column_of[edge.src]] += 1
+        change[column_of[edge.dst]] -= 1
+    costs, running = [], 0
+    for step in change[:-1]:
+        running += step
+        costs.append(running)
+    return costs
+
+
+def wrap_columns(costs: list[int], columns: int | None) -> list[range]:
+    """Columns 0..len(costs) cut into rows of at most `columns`: rows of about equal
+    length, none shorter than half a row (but the last), each cut where the fewest wires
+    cross (`costs[c]` between columns c and c + 1), the longer row on a tie."""
+    count = len(costs) + 1
+    if columns is None or count <= columns:
+        return [range(count)]
+    shortest = max(1, -(-columns // 2))
+    rows, start = [], 0
+    while count - start > columns:
+        left = count - start
+        even = -(-left // -(-left // columns))  # the length of equal rows for what is left
+        ends = range(start + shortest, start + columns + 1)
+        ends = [e for e in ends if count - e >= shortest] or list(ends)
+        end = min(ends, key=lambda e: (costs[e - 1], abs(e - start - even), -e))
+        rows.append(range(start, end))
+        start = end
+    rows.append(range(start, count))
+    return rows
 
 
 def longest_path_columns(graph: Graph) -> dict[str, int]:
@@ -147,6 +214,28 @@ def _source_row(succs: list[Key], rows: dict[Key, float]) -> float | None:
 
 def _is_node(key: Key) -> bool:
     return isinstance(key, str)
+
+
+def _within(key: Key, band: range, column_of: dict[str, int]) -> bool:
+    """A node, or the lane of a wire with both ends in this row: a wire that goes on to a
+    later row leaves by the gap below instead, so its lane takes no room here."""
+    if _is_node(key):
+        return True
+    edge = key[1]
+    return column_of[edge.src] in band and column_of[edge.dst] in band
+
+
+def _among(neighbours: dict[Key, list[Key]], keys: set[Key]) -> dict[Key, list[Key]]:
+    return {k: [n for n in neighbours[k] if n in keys] for k in keys}
+
+
+def _compact(rows: set[float]) -> dict[float, float]:
+    """Rows shifted to start at 0, with empty rows between them left out."""
+    ordered = sorted(rows)
+    compact = {ordered[0]: 0.0}
+    for above, row in pairwise(ordered):
+        compact[row] = compact[above] + min(1.0, row - above)
+    return compact
 
 
 def _place(column: list[Key], rows: dict[Key, float], wanted: dict[Key, float | None]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.document.layout import layered_positions
+from engine.document.layout import lay_out
 from engine.document.project import Project
 from engine.importing.builder import BuiltGraph, GraphBuilder, TracedModel
 from engine.importing.custom import CustomLayers
@@ -68,8 +68,7 @@ def import_model(
     examples = [_example_input(shape, dtype) for shape, dtype in specs]
     model, expected, built = _read_model(source, class_name, specs, examples)
     code = _generate(built, class_name, source)
-    for node_id, pos in layered_positions(built.graph).items():
-        built.graph.update_node(node_id, pos=pos)
+    lay_out(built.graph)
     key_map = _key_map(model, built, code)
     state = {key_map[k]: v for k, v in model.state_dict().items() if k in key_map}
     num_params = _check_round_trip(code, state, examples, expected, source, class_name)

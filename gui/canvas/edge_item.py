@@ -1,28 +1,18 @@
-"""Wires: a curve from an output port to an input port, with the shape it carries."""
+"""Wires: from an output port to an input port, around the layers in the way, with the
+shape they carry."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QRectF, QSizeF, Qt
 from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from engine.document.graph import Edge
 from gui.canvas import style
-
-if TYPE_CHECKING:
-    from gui.canvas.node_item import NodeItem
+from gui.canvas.node_item import NodeItem
+from gui.canvas.routing import route, wire_path
 
 LABEL_PAD = 3.0
-
-
-def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
-    """A cubic curve leaving `start` rightwards and reaching `end` from the left."""
-    reach = max(40.0, abs(end.x() - start.x()) / 2, abs(end.y() - start.y()) / 4)
-    path = QPainterPath(start)
-    path.cubicTo(start + QPointF(reach, 0), end - QPointF(reach, 0), end)
-    return path
 
 
 class EdgeItem(QGraphicsItem):
@@ -36,6 +26,7 @@ class EdgeItem(QGraphicsItem):
         self.target = target
         self.label = ""
         self.error = False
+        self.routed = False  # it goes around layers (or has not looked): see `adjust`
         self.setZValue(-1)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._path = QPainterPath()
@@ -66,12 +57,22 @@ class EdgeItem(QGraphicsItem):
         else:
             self.update()
 
-    def adjust(self) -> None:
-        """Follow the ports after a node moved or changed its ports."""
-        self.prepareGeometryChange()
+    def adjust(self, look: bool = True) -> None:
+        """Follow the ports after a node moved or changed its ports. `look=False` takes
+        the plain curve, for now: the scene looks for the way once an edit that moves
+        many layers is done (`routed` says it should)."""
         start = self.source.output_anchor()
         end = self.target.input_anchor(self.edge.port)
-        self._path = wire_path(start, end)
+        if look:
+            # The route asks the scene's index where the layers are. Asked between
+            # prepareGeometryChange() and the new bounds, the index would file this wire
+            # under its old bounds, and crash once the wire is gone.
+            ends = self.source.box(), self.target.box()
+            path, self.routed = route(start, end, ends, self._layers_in)
+        else:
+            path, self.routed = wire_path(start, end), True
+        self.prepareGeometryChange()
+        self._path = path
         self._shape = None
         self._label_rect = self._fit_label()
         margin = 3.0
@@ -81,6 +82,14 @@ class EdgeItem(QGraphicsItem):
             .adjusted(-margin, -margin, margin, margin)
         )
         self.update()
+
+    def _layers_in(self, rect: QRectF) -> list[QRectF]:
+        scene = self.scene()
+        if scene is None:
+            return []
+        items = scene.items(rect, Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+        boxes = (item.box() for item in items if isinstance(item, NodeItem))
+        return [box for box in boxes if box.intersects(rect)]
 
     def _fit_label(self) -> QRectF:
         """Where the label goes: centred on the curve, if the wire is long enough for it."""

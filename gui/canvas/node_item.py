@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 Flag = QGraphicsItem.GraphicsItemFlag
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+TYPE_SHARE = 0.3  # of the header line, what a long layer type keeps when labels are long
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,17 @@ def _wrapped(text: str, font: QFont, width: float, max_lines: int) -> list[str]:
     return lines
 
 
+def _header(label: str, layer_type: str, room: float) -> tuple[str, str]:
+    """The label and the type as they fit on the header's line: the label whole where it
+    can be, the type shortened first (down to TYPE_SHARE of the line)."""
+    title, small = style.title_font(), style.small_font()
+    type_width = QFontMetricsF(small).horizontalAdvance(layer_type)
+    label_width = QFontMetricsF(title).horizontalAdvance(label)
+    type_room = max(room - label_width, min(type_width, room * TYPE_SHARE))
+    label_room = room - min(type_width, type_room)
+    return _elided(label, title, label_room), _elided(layer_type, small, type_room)
+
+
 def _italic(font: QFont) -> QFont:
     font = QFont(font)
     font.setItalic(True)
@@ -78,9 +90,9 @@ class NodeItem(QGraphicsItem):
         self._header = QPainterPath()
         spec = node.spec
         self._io = spec.category == "Input / Output"
-        self._accent = style.accent(spec)
-        self._header_brush = QBrush(self._accent if self._io else style.tint(self._accent))
-        self.output_port = PortItem(self, node.id, None, self._accent) if spec.has_output else None
+        self.accent = style.accent(spec)
+        self._header_brush = QBrush(self.accent if self._io else style.tint(self.accent))
+        self.output_port = PortItem(self, node.id, None, self.accent) if spec.has_output else None
         if self.output_port:
             self.output_port.setPos(style.NODE_WIDTH, style.FIRST_PORT_Y)
         self.setFlags(Flag.ItemIsMovable | Flag.ItemIsSelectable | Flag.ItemSendsGeometryChanges)
@@ -127,7 +139,7 @@ class NodeItem(QGraphicsItem):
         for i, number in enumerate(ports):
             port = self.input_ports.get(number)
             if port is None:
-                port = self.input_ports[number] = PortItem(self, self.node_id, number, self._accent)
+                port = self.input_ports[number] = PortItem(self, self.node_id, number, self.accent)
             port.setPos(0, style.FIRST_PORT_Y + i * style.PORT_SPACING)
         for edge in self.edges:
             edge.adjust()
@@ -136,15 +148,12 @@ class NodeItem(QGraphicsItem):
         width, pad = style.NODE_WIDTH, style.PADDING
         waiting = self.status == "waiting"
         header_color = QColor("white") if self._io else style.TEXT
-        type_font = style.small_font()
-        type_width = QFontMetricsF(type_font).horizontalAdvance(node.type)
-        title_width = width - 2 * pad - type_width - 6
+        label, layer_type = _header(node.label, node.type, width - 2 * pad - 6)
         header = QRectF(pad, 0, width - 2 * pad, style.HEADER_HEIGHT)
         texts = [
-            _Text(_elided(node.label, style.title_font(), title_width), style.title_font(),
-                  header_color, header, LEFT),
-            _Text(node.type, type_font, header_color if self._io else self._accent.darker(130),
-                  header, RIGHT),
+            _Text(label, style.title_font(), header_color, header, LEFT),
+            _Text(layer_type, style.small_font(),
+                  header_color if self._io else self.accent.darker(130), header, RIGHT),
         ]  # fmt: skip
         y = style.HEADER_HEIGHT + pad / 2
         for text, font, color, max_lines in self._rows(node, result):
@@ -199,6 +208,10 @@ class NodeItem(QGraphicsItem):
 
     # --- ports and wires ------------------------------------------------------------------
 
+    def box(self) -> QRectF:
+        """The node's box in scene coordinates (its bounding rect has a margin more)."""
+        return self.mapRectToScene(QRectF(0, 0, style.NODE_WIDTH, self._height))
+
     def output_anchor(self) -> QPointF:
         return self.mapToScene(QPointF(style.NODE_WIDTH, style.FIRST_PORT_Y))
 
@@ -215,8 +228,8 @@ class NodeItem(QGraphicsItem):
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
-            for edge in self.edges:
-                edge.adjust()
+            for edge in self.edges:  # the document moves many at once: route them after
+                edge.adjust(look=not self._placing)
             if not self._placing:
                 self.moved = True
         return super().itemChange(change, value)

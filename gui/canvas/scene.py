@@ -28,7 +28,7 @@ from engine.document.events import (
     NodeRemoved,
 )
 from engine.document.graph import Edge, Node
-from engine.document.layout import layered_positions
+from engine.document.layout import ROW_COLUMNS, layered_positions
 from gui.canvas import style
 from gui.canvas.edge_item import EdgeItem
 from gui.canvas.node_item import NodeItem
@@ -77,10 +77,12 @@ class CanvasScene(QGraphicsScene):
         """Selected node ids, in the graph's order."""
         return [n for n, item in self._nodes.items() if item.isSelected()]
 
-    def auto_layout(self) -> bool:
-        """Lay the graph out left to right as one undoable move; False if nothing moved."""
+    def auto_layout(self, columns: int | None = ROW_COLUMNS) -> bool:
+        """Lay the graph out left to right, in rows of at most `columns`, as one undoable
+        move; False if nothing moved."""
         graph = self.document.graph
-        moves = {n: p for n, p in layered_positions(graph).items() if graph.nodes[n].pos != p}
+        wanted = layered_positions(graph, columns)
+        moves = {n: p for n, p in wanted.items() if graph.nodes[n].pos != p}
         # In a Macro, so the undo stack never merges it with a drag of the same nodes.
         return bool(moves) and self.document.push(Macro([MoveNodes(moves)], text="Auto layout"))
 
@@ -199,6 +201,15 @@ class CanvasScene(QGraphicsScene):
                 edges |= item.edges
         for edge in edges:
             self._style_edge(edge)
+        self._reroute()
+
+    def _reroute(self) -> None:
+        """Wires that go around layers, or were moved without looking, look again for
+        their way: after an edit, layers other than their own ends may have moved or
+        grown into it."""
+        for edge in self._edges.values():
+            if edge.routed:
+                edge.adjust()
 
     def _style_edge(self, item: EdgeItem) -> None:
         """The shape a wire carries, and red if its target's problem is on this wire."""

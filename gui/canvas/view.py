@@ -1,7 +1,9 @@
 """The canvas widget: zoom, pan, rubber-band selection, layer drops and the Delete key.
 
-Zoom: ctrl+wheel (under the mouse), `zoom_in()` / `zoom_out()`, `fit()`.
-Pan: middle-button drag, space+drag, or the wheel (shift+wheel sideways).
+Zoom: ctrl+wheel (under the mouse), `zoom_in()` / `zoom_out()`, `fit()`; a project
+opens at `show_readable()`: all of it if that can be read, else its top at a zoom that can.
+Pan: middle-button drag, space+drag, the wheel (shift+wheel sideways), or a click in the
+overview that a graph too big for the canvas shows in its corner.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -24,7 +26,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from engine.document.commands import remove_nodes
+from engine.document.layout import X_STEP
 from gui.canvas import style
+from gui.canvas.overview import Overview
 from gui.canvas.scene import CanvasScene
 from gui.mime import LAYER_MIME
 
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 
 ZOOM_STEP = 1.2
 MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
+READABLE_ZOOM = 0.6  # a layer 100 px wide: its label and shape can still be read
 FIT_MARGIN = 40.0
 GRID_STEP = 25.0
 DELETE_KEYS = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
@@ -55,9 +60,11 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self._pan_from: QPoint | None = None
         self._fit_pending = False
+        self._fit_readable = False
         self._was_empty = True
         document.inference_updated.connect(self._hint_changed)
         document.project_replaced.connect(self._hint_changed)
+        self.overview = Overview(self)
         self.centerOn(0, 0)
 
     # --- zoom -----------------------------------------------------------------------------
@@ -79,9 +86,28 @@ class CanvasView(QGraphicsView):
         self.setTransformationAnchor(previous)
 
     def fit(self) -> None:
-        """Show every node, at most at natural size (once shown, if not shown yet)."""
+        """Show every node, at most at natural size."""
+        self._fit(readable=False)
+
+    def show_readable(self) -> None:
+        """Show every node if they can all be read, else the top of the graph, as wide
+        as it is at a zoom that can be read: the rest is a scroll away."""
+        self._fit(readable=True)
+
+    def readable_columns(self) -> int:
+        """How many layout columns fit across the canvas at the readable zoom."""
+        room = self.viewport().width() / READABLE_ZOOM - 2 * FIT_MARGIN
+        return max(2, int((room + X_STEP - style.NODE_WIDTH) // X_STEP))
+
+    def auto_layout(self) -> None:
+        """Lay the graph out in rows as wide as the canvas shows readably, then show it."""
+        if self.scene().auto_layout(self.readable_columns()):
+            self.show_readable()
+
+    def _fit(self, readable: bool) -> None:
+        """Fit the nodes in view, at most at natural size (once shown, if not shown yet)."""
         if not self.isVisible():
-            self._fit_pending = True
+            self._fit_pending, self._fit_readable = True, readable
             return
         self._fit_pending = False
         rect = self.scene().itemsBoundingRect()
@@ -89,13 +115,20 @@ class CanvasView(QGraphicsView):
             self.resetTransform()
             self.centerOn(0, 0)
             return
-        self.fitInView(rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN),
-                       Qt.AspectRatioMode.KeepAspectRatio)  # fmt: skip
-        if not MIN_ZOOM <= self.zoom() <= 1.0:
-            zoom = min(1.0, max(MIN_ZOOM, self.zoom()))
-            self.resetTransform()
-            self.scale(zoom, zoom)
-            self.centerOn(rect.center())
+        rect.adjust(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN)
+        view = self.viewport().rect()
+        across = view.width() / rect.width()
+        whole = min(across, view.height() / rect.height())
+        if whole >= READABLE_ZOOM or not readable:
+            zoom = min(1.0, max(MIN_ZOOM, whole))
+            centre = rect.center()
+        else:  # the top, and the left end of a graph wider than the view
+            zoom = min(1.0, max(READABLE_ZOOM, across))
+            x = rect.center().x() if zoom <= across else rect.left() + view.width() / zoom / 2
+            centre = QPointF(x, rect.top() + view.height() / zoom / 2)
+        self.resetTransform()
+        self.scale(zoom, zoom)
+        self.centerOn(centre)
 
     def center_on_node(self, node_id: str) -> None:
         """Bring a node into the middle of the view and select it."""
@@ -107,7 +140,7 @@ class CanvasView(QGraphicsView):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._fit_pending:
-            self.fit()
+            self._fit(self._fit_readable)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:

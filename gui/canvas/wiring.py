@@ -18,11 +18,11 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from engine.document.commands import Command, Connect, Disconnect, Macro
-from engine.document.graph import Edge, Graph, GraphError
+from engine.document.graph import Edge, GraphError
 from gui.canvas import style
-from gui.canvas.edge_item import wire_path
 from gui.canvas.node_item import NodeItem
 from gui.canvas.port_item import PortItem
+from gui.canvas.routing import wire_path
 
 if TYPE_CHECKING:
     from gui.canvas.scene import CanvasScene
@@ -37,7 +37,7 @@ class WireDrag:
         self.picked_up = picked_up
         graph = scene.document.graph
         # Checks run against the graph as it would be without the wire being moved.
-        self._graph = graph if picked_up is None else Graph(graph.nodes, graph.edges - {picked_up})
+        self._graph = graph if picked_up is None else graph.without_edge(picked_up)
         self.target: PortItem | None = None
         self.edge: Edge | None = None  # the wire a release would make
         self.problem = ""  # why that wire is refused, or ""

@@ -178,7 +178,7 @@ def random_graph(draw):
             params = {name: draw(strategy) for name, strategy in strategies.items()}
             new = add(graph, layer_type, **params)
             wire(graph, draw(st.sampled_from(tensors)), new)
-        if infer_all(graph, run_custom=True).result(new).ok:
+        if infer_all(graph, run_custom=True).results[new].ok:
             tensors.append(new)
         else:
             RemoveNode(new).do(graph)

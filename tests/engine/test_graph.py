@@ -143,6 +143,24 @@ def test_merge_nodes_take_many_inputs_in_port_order():
     assert [e.port for e in graph.inputs_of(cat)] == [0, 1, 2]
 
 
+def test_a_copy_without_one_wire_checks_new_wires_as_the_graph_would_without_it():
+    graph = Graph()
+    x, merge, relu, tanh = chain(graph, "Input", "Add", "ReLU", "Tanh")
+    other = add(graph, "ReLU")
+    wire(graph, x, other)
+    picked_up = graph.inputs_of(tanh)[0]
+    copy = graph.without_edge(picked_up)
+    assert copy.edges == graph.edges - {picked_up} and len(copy._listeners) == 0
+    assert copy.inputs_of(tanh) == [] and copy.outputs_of(relu) == []
+    assert copy.descendants(merge) == {relu}
+    with pytest.raises(GraphError, match="loop"):
+        copy.check_edge(Edge(relu, merge, 1))
+    with pytest.raises(GraphError, match="already taken"):
+        copy.check_edge(Edge(relu, other, 0))
+    copy.check_edge(Edge(relu, tanh, 0))  # its own port is free once it is picked up
+    assert picked_up in graph.edges and graph.inputs_of(tanh) == [picked_up]
+
+
 def test_topological_order_is_stable_and_complete():
     graph = Graph()
     ids = chain(graph, "Input", "Linear", "ReLU", "Output")

@@ -9,7 +9,7 @@ from tests.engine.graph_builders import add, chain, lenet, wire
 
 def shapes(graph, inference, ids):
     return [
-        inference.result(i).output.describe() if inference.result(i).output else None for i in ids
+        inference.results[i].output.describe() if inference.results[i].output else None for i in ids
     ]
 
 
@@ -32,9 +32,9 @@ def test_lenet_sizes_are_inferred_so_nobody_computes_16_5_5():
         "[N, 10]",
         "[N, 10]",
     ]
-    assert inference.result(ids[1]).inferred == {"in_channels": 3}
-    assert inference.result(ids[8]).inferred == {"in_features": 400}
-    assert inference.result(ids[8]).num_params == 400 * 120 + 120
+    assert inference.results[ids[1]].inferred == {"in_channels": 3}
+    assert inference.results[ids[8]].inferred == {"in_features": 400}
+    assert inference.results[ids[8]].num_params == 400 * 120 + 120
     assert inference.total_params() == 62006  # LeNet-5's well-known count
     assert inference.problems() == []
 
@@ -42,7 +42,7 @@ def test_lenet_sizes_are_inferred_so_nobody_computes_16_5_5():
 def test_a_wrong_explicit_size_is_pinned_to_the_node_and_wire():
     graph, ids = lenet()
     SetParams(ids[8], {"in_features": 256}).do(graph)
-    result = infer_all(graph).result(ids[8])
+    result = infer_all(graph).results[ids[8]]
     assert result.status == "error"
     assert result.message == (
         "in_features is set to 256, but the input [N, 400] needs 400. "
@@ -58,13 +58,13 @@ def test_downstream_of_a_problem_waits_instead_of_piling_up_errors():
     problems = inference.problems()
     assert [node for node, _ in problems] == [ids[4]]
     assert "window of 20 does not fit the input's height of 14" in problems[0][1]
-    assert all(inference.result(i).status == "waiting" for i in ids[5:])
+    assert all(inference.results[i].status == "waiting" for i in ids[5:])
 
 
 def test_rank_mistakes_read_as_sentences():
     graph = Graph()
     *_, conv = chain(graph, ("Input", {"shape": [64]}), "Linear", "Conv2d")
-    message = infer_all(graph).result(conv).message
+    message = infer_all(graph).results[conv].message
     assert message.startswith(
         "Conv2d expects input shaped [N, channels, height, width], but receives [N, 64]."
     )
@@ -81,14 +81,14 @@ def test_embedding_needs_ids_and_linear_needs_floats():
     fc = add(graph, "Linear")
     wire(graph, tokens, fc)
     inference = infer_all(graph)
-    assert inference.result(embed).output.describe() == "[N, 12, 64]"
-    assert inference.result(lstm).output.describe() == "[N, 64]"
-    assert inference.result(lstm).inferred == {"input_size": 64}
-    assert "needs floating-point input" in inference.result(fc).message
+    assert inference.results[embed].output.describe() == "[N, 12, 64]"
+    assert inference.results[lstm].output.describe() == "[N, 64]"
+    assert inference.results[lstm].inferred == {"input_size": 64}
+    assert "needs floating-point input" in inference.results[fc].message
     floats = add(graph, "Input", shape=[5])
     embed2 = add(graph, "Embedding")
     wire(graph, floats, embed2)
-    assert "Set the Input's dtype to int64" in infer_all(graph).result(embed2).message
+    assert "Set the Input's dtype to int64" in infer_all(graph).results[embed2].message
 
 
 def test_merges_explain_mismatched_inputs():
@@ -102,11 +102,11 @@ def test_merges_explain_mismatched_inputs():
         wire(graph, a, node, 0)
         wire(graph, b, node, 1)
     inference = infer_all(graph)
-    assert inference.result(cat).output.describe() == "[N, 10]"
-    assert inference.result(plus).message == (
+    assert inference.results[cat].output.describe() == "[N, 10]"
+    assert inference.results[plus].message == (
         "Add needs inputs of the same shape (or broadcastable), but receives [N, 4], [N, 6]."
     )
-    assert inference.result(plus).edge == Edge(b, plus, 1)
+    assert inference.results[plus].edge == Edge(b, plus, 1)
 
 
 def test_merges_broadcast_within_a_sample_but_never_across_the_batch():
@@ -120,8 +120,8 @@ def test_merges_broadcast_within_a_sample_but_never_across_the_batch():
     wire(graph, seq, times, 0)
     wire(graph, ones, times, 1)
     inference = infer_all(graph)
-    assert "receives [N, 5, 3], [N, 2, 5, 3]" in inference.result(plus).message
-    assert inference.result(times).output.describe() == "[N, 5, 3]"
+    assert "receives [N, 5, 3], [N, 2, 5, 3]" in inference.results[plus].message
+    assert inference.results[times].output.describe() == "[N, 5, 3]"
 
 
 def test_unconnected_nodes_say_what_they_need():
@@ -129,8 +129,8 @@ def test_unconnected_nodes_say_what_they_need():
     plus = add(graph, "Add")
     fc = add(graph, "Linear")
     inference = infer_all(graph)
-    assert inference.result(plus).message == "Add needs at least 2 input wires; it has 0."
-    assert inference.result(fc).message == "Linear needs 1 input wire; it has 0."
+    assert inference.results[plus].message == "Add needs at least 2 input wires; it has 0."
+    assert inference.results[fc].message == "Linear needs 1 input wire; it has 0."
 
 
 def test_custom_code_runs_only_when_allowed():
@@ -140,23 +140,23 @@ def test_custom_code_runs_only_when_allowed():
     )
     inference = ShapeInference(graph)
     inference.update()
-    assert inference.result(custom).status == "waiting"
-    assert inference.result(out).status == "waiting"
+    assert inference.results[custom].status == "waiting"
+    assert inference.results[out].status == "waiting"
     inference.allow_custom()
     assert inference.update() == {custom, out}
-    assert inference.result(out).output.describe() == "[N, 16]"
-    assert inference.result(custom).num_params == 32
+    assert inference.results[out].output.describe() == "[N, 16]"
+    assert inference.results[custom].num_params == 32
 
 
 def test_custom_code_errors_name_the_line():
     graph = Graph()
     broken = TEMPLATE.replace("return x * self.scale + self.shift", "return x @ self.missing")
     _, custom = chain(graph, ("Input", {"shape": [16]}), ("Custom", {"source": broken}))
-    result = infer_all(graph, run_custom=True).result(custom)
+    result = infer_all(graph, run_custom=True).results[custom]
     assert result.status == "error"
     assert "'Affine' object has no attribute 'missing' (custom code, line 10)" in result.message
     SetParams(custom, {"source": "class Affine(nn.Module):\n    def forward(self x):\n"}).do(graph)
-    message = infer_all(graph, run_custom=True).result(custom).message
+    message = infer_all(graph, run_custom=True).results[custom].message
     assert message.startswith("The source has a syntax error on line 2")
 
 
@@ -169,10 +169,10 @@ def test_only_downstream_nodes_are_reinferred_after_an_edit():
     assert len(inference.update()) == 7
     SetParams(right[0], {"out_features": 5}).do(graph)
     assert inference.update() == set(right)
-    assert inference.result(right[2]).inferred == {"in_features": 5}
+    assert inference.results[right[2]].inferred == {"in_features": 5}
     Disconnect(Edge(left[0], left[1])).do(graph)
     assert inference.update() == {left[1], left[2]}
-    assert inference.result(left[1]).status == "error"
+    assert inference.results[left[1]].status == "error"
     Connect(Edge(left[0], left[1])).do(graph)
     inference.update()
     assert inference.problems() == []

@@ -113,6 +113,27 @@ def test_a_wire_picked_up_from_an_input_can_be_rerouted_or_dropped(view, documen
     assert document.graph.edges == {Edge(x, relu, 0)}
 
 
+@pytest.mark.parametrize("case", ["loop", "taken port"])
+def test_a_picked_up_wire_shows_red_where_its_drop_would_be_refused(view, document, qtbot, case):
+    _x, merge, relu, tanh = chain(document, "Input", "Add", "ReLU", "Tanh")
+    other = add(document, "ReLU", 290, 300)
+    connect(document, _x, other)
+    picked_up = Edge(relu, tanh, 0)
+    target = view.scene().node_item(merge if case == "loop" else other)
+    port = target.input_ports[1 if case == "loop" else 0]
+    before, steps = set(document.graph.edges), document.undo_stack.count()
+    hovered = press_and_hover(view, input_of(view, tanh), port.scenePos())
+    wire = view.scene()._wire
+    assert wire.picked_up == picked_up
+    assert ("would make a loop" if case == "loop" else "already taken") in wire.problem
+    assert port.state == "invalid"
+    assert wire._preview.pen().color() == style.ERROR
+    with qtbot.waitSignal(document.edit_refused):
+        QTest.mouseRelease(view.viewport(), LEFT, NO_MODS, hovered)
+    assert document.graph.edges == before and document.undo_stack.count() == steps
+    assert view.scene().edge_item(picked_up).isVisible() and port.state == "idle"
+
+
 def test_escape_abandons_a_wire(view, document):
     x, _relu = add(document, "Input"), add(document, "ReLU", 300, 0)
     press_and_hover(view, output_of(view, x), QPointF(250, 200))

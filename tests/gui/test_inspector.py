@@ -60,7 +60,7 @@ def test_typing_a_value_and_enter_is_one_undoable_edit(qtbot, inspector, documen
     assert spin.value() == 64
     retype(qtbot, spin, "120")
     assert document.graph.nodes[fc].params["out_features"] == 120
-    assert document.inference.result(fc).output.shape == (2, 120)
+    assert document.inference.results[fc].output.shape == (2, 120)
     assert document.undo_stack.count() == 4  # three edits to build, one here
 
     document.undo_stack.undo()

@@ -164,22 +164,22 @@ def test_custom_code_from_a_file_runs_only_when_the_user_allows_it(window, qtbot
     inference, graph = window.document.inference, window.document.graph
     custom = next(n.id for n in graph.nodes.values() if n.type == "Custom")
     out = next(n.id for n in graph.nodes.values() if n.type == "Output")
-    assert inference.result(custom).status == "waiting"
+    assert inference.results[custom].status == "waiting"
     assert "Run Custom Layer Code" in window.statusBar().currentMessage()
     window.menu_actions["custom_code"].trigger()
     assert window.menu_actions["custom_code"].isChecked()
-    assert window.document.inference.result(out).output.describe() == "[N, 3]"
+    assert window.document.inference.results[out].output.describe() == "[N, 3]"
     qtbot.waitUntil(lambda: "self.affine = Affine()" in window.code_preview.editor.toPlainText())
     window.open_project(PRESETS / "custom_layer.json")  # another file: asked again
     assert not window.menu_actions["custom_code"].isChecked()
-    assert window.document.inference.result(custom).status == "waiting"
+    assert window.document.inference.results[custom].status == "waiting"
 
 
 def test_a_custom_layer_added_in_the_app_runs_at_once(window):
     x = window.document.add_layer("Input", (0.0, 0.0))
     custom = window.document.add_layer("Custom", (300.0, 0.0), wire_from=x)
     window.document.push(SetParams(x, {"shape": [16]}))
-    assert window.document.inference.result(custom).output.describe() == "[N, 16]"
+    assert window.document.inference.results[custom].output.describe() == "[N, 16]"
 
 
 def test_adding_a_custom_layer_does_not_run_the_files_custom_code(window):
@@ -187,7 +187,7 @@ def test_adding_a_custom_layer_does_not_run_the_files_custom_code(window):
     graph = window.document.graph
     from_file = next(n.id for n in graph.nodes.values() if n.type == "Custom")
     mine = window.document.add_layer("Custom", (0.0, 300.0))
-    assert window.document.inference.result(from_file).status == "waiting"
+    assert window.document.inference.results[from_file].status == "waiting"
     assert not window.menu_actions["custom_code"].isChecked()
     assert mine in window.document.inference.trusted
 

@@ -99,7 +99,7 @@ def test_double_click_adds_a_layer_wired_after_the_selected_one(palette, documen
     assert linear.type == "Linear"
     assert linear.pos[0] == document.graph.nodes[input_id].pos[0] + NEXT_TO
     assert [(e.src, e.dst) for e in document.graph.edges] == [(input_id, linear_id)]
-    assert document.inference.result(linear_id).ok
+    assert document.inference.results[linear_id].ok
 
     document.undo_stack.undo()
     assert set(document.graph.nodes) == {input_id}
