@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.training, "Training")
         self.setCentralWidget(self.tabs)
         self.training.session.run_started.connect(lambda: self.tabs.setCurrentWidget(self.training))
+        self.training.session.problem_found.connect(self._show_problem)
         self.docks: dict[str, QDockWidget] = {}
         self._add_docks()
         self.files = FileController(self, self.document, self.settings)
@@ -193,6 +194,19 @@ class MainWindow(QMainWindow):
             )
             return
         self.training.history.export(record)
+
+    def _show_problem(self, problem) -> None:
+        """Train was refused: say why in the status line and go where it is explained.
+        A problem of the graph is shown on its node; any other under the run bar, with
+        its fix."""
+        from engine.training.preflight import Reason
+
+        self.statusBar().showMessage(self.training.session.sentence(problem), 15_000)
+        if problem.reason in (Reason.GRAPH, Reason.CUSTOM_NOT_ALLOWED) and problem.node_id:
+            self.tabs.setCurrentWidget(self.canvas)
+            self.canvas.center_on_node(problem.node_id)
+        else:
+            self.tabs.setCurrentWidget(self.training)
 
     def export_code(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export model.py and train.py to folder")

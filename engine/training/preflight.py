@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from engine.data.preview import DataPreview
+from engine.document.graph import Graph
 from engine.document.project import Project
 from engine.errors import TrainingError
-from engine.model.codegen import check_model
+from engine.model.codegen import check_model, model_nodes
 from engine.model.shapes import ShapeInference
 from engine.training.job import input_shape
-from engine.training.losses import target_problems
+from engine.training.losses import CLASS_ID_LOSSES, target_problems
 
 
 class Reason(StrEnum):
@@ -29,18 +31,28 @@ class Reason(StrEnum):
     DATA_UNREADABLE = "data_unreadable"
     INPUT_MISMATCH = "input_mismatch"  # a sample does not fit the Input
     LOSS_MISMATCH = "loss_mismatch"  # a loss does not fit its output or its targets
+    OUTPUT_WIDTH = "output_width"  # a classifier's output has more units than classes
 
 
-DATA_REASONS = frozenset({Reason.DATA_UNREADABLE, Reason.INPUT_MISMATCH, Reason.LOSS_MISMATCH})
+@dataclass(frozen=True)
+class Fix:
+    """The edit that removes a problem: set `params` on node `node_id`. `label` says it
+    in a few words, for a button ("Set the Input to [64]")."""
+
+    label: str
+    node_id: str
+    params: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a run cannot start. node_id: the node at fault, when there is one."""
+    """One reason a run cannot start. node_id: the node at fault, when there is one;
+    fix: the obvious edit that removes it, when there is one."""
 
     reason: Reason
     message: str
     node_id: str | None = None
+    fix: Fix | None = None
 
 
 @dataclass(frozen=True)
@@ -101,12 +113,17 @@ def data_problems(project: Project, inference: ShapeInference, data: DataState) 
     problems = []
     if data.error:
         problems.append(Problem(Reason.DATA_UNREADABLE, f"The data cannot be read: {data.error}"))
+    preview = data.preview
     shape = _input_shape(project)
-    if data.preview is not None and shape is not None:
-        problem = data.preview.input_problem(shape)
+    if preview is not None and shape is not None:
+        problem = preview.input_problem(shape)
         if problem:
-            problems.append(Problem(Reason.INPUT_MISMATCH, problem[0].upper() + problem[1:] + "."))
-    return problems + _loss_problems(project, inference, data.preview)
+            sample = list(preview.sample_shape)
+            fix = Fix(f"Set the Input to {sample}", _the_input(project), {"shape": sample})
+            message = problem[0].upper() + problem[1:] + "."
+            problems.append(Problem(Reason.INPUT_MISMATCH, message, fix.node_id, fix))
+    found = _loss_problems(project, inference, preview)
+    return problems + (found or _width_problems(project, inference, preview))
 
 
 def _input_shape(project: Project) -> tuple[int, ...] | None:
@@ -114,6 +131,47 @@ def _input_shape(project: Project) -> tuple[int, ...] | None:
         return input_shape(project)
     except TrainingError:
         return None
+
+
+def _the_input(project: Project) -> str:
+    inputs, _, _ = model_nodes(project.graph)
+    return inputs[0]
+
+
+def _width_problems(
+    project: Project, inference: ShapeInference, preview: DataPreview | None
+) -> list[Problem]:
+    """A class-id loss on an output with more units than the data has classes: it would
+    train, but the extra units are classes that never occur."""
+    if preview is None or not preview.classes:
+        return []
+    graph, results, losses = project.graph, inference.results, project.losses()
+    classes = len(preview.classes)
+    problems = []
+    for node in graph.nodes.values():
+        result = results[node.id]
+        if not node.is_output or not result.ok or losses[node.label]["loss"] not in CLASS_ID_LOSSES:
+            continue
+        width = result.output.shape[-1]
+        if len(result.output.shape) != 2 or width <= classes:
+            continue
+        message = (
+            f"Output {node.label!r} gives {width} class scores per sample, but the data has "
+            f"{classes} classes: its last layer should have {classes} outputs."
+        )
+        problems.append(
+            Problem(Reason.OUTPUT_WIDTH, message, node.id, _width_fix(graph, node.id, classes))
+        )
+    return problems
+
+
+def _width_fix(graph: Graph, output_id: str, classes: int) -> Fix | None:
+    """Set the out_features of the Linear that feeds the Output, when one does."""
+    wires = graph.inputs_of(output_id)
+    last = graph.nodes[wires[0].src] if wires else None
+    if last is None or "out_features" not in last.spec.param_names:
+        return None
+    return Fix(f"Set {last.label}'s out_features to {classes}", last.id, {"out_features": classes})
 
 
 def _loss_problems(

@@ -219,11 +219,6 @@ class NodeItem(QGraphicsItem):
         item = self.input_ports.get(port)
         return self.mapToScene(item.pos() if item else QPointF(0, style.FIRST_PORT_Y))
 
-    def free_input_port(self) -> int | None:
-        """The first shown input port without a wire, else the first port, else None."""
-        free = [n for n, p in sorted(self.input_ports.items()) if not p.connected]
-        return (free or sorted(self.input_ports) or [None])[0]
-
     # --- Qt -------------------------------------------------------------------------------
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):

@@ -95,8 +95,9 @@ class WireDrag:
             if isinstance(item, PortItem) and not item.is_output:
                 return item, Edge(self.source, item.node_id, item.port)
             if isinstance(item, NodeItem) and item.node_id != self.source:
-                port = item.free_input_port()
-                return item.input_ports.get(port), Edge(self.source, item.node_id, port or 0)
+                port, ports = self._graph.free_port(item.node_id), item.input_ports
+                shown = ports.get(port) or (ports[min(ports)] if ports else None)
+                return shown, Edge(self.source, item.node_id, port)
         return None, None
 
     def _aim(self, aim: tuple[PortItem | None, Edge | None] | None) -> None:

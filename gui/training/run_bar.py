@@ -6,7 +6,7 @@ signals; it decides nothing (`TrainingSession` does).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (
 
 from gui.inspector.form import ERROR_COLOR
 from gui.training.controller import IDLE, PAUSED, PREPARING, RUNNING, STOPPING
+
+if TYPE_CHECKING:
+    from engine.training.preflight import Fix
 
 
 def clock(seconds: float) -> str:
@@ -46,6 +49,7 @@ class RunBar(QWidget):
     resume_clicked = Signal()
     stop_clicked = Signal()
     device_chosen = Signal(str)
+    fix_clicked = Signal(object)  # the Fix offered with the problem shown
     state_shown = Signal()  # the buttons' enabled states changed
 
     def __init__(self, parent: QWidget | None = None):
@@ -64,6 +68,10 @@ class RunBar(QWidget):
         self.status = QLabel("Not trained yet.")
         self.status.setObjectName("trainingStatus")
         self.status.setWordWrap(True)
+        self.fix = _button("", "fixButton", "Make this change (it can be undone)")
+        self.fix.hide()
+        self.fix.clicked.connect(lambda: self.fix_clicked.emit(self._fix))
+        self._fix = None
         row = QHBoxLayout()
         for widget in (self.train, self.pause, self.stop):
             row.addWidget(widget)
@@ -75,7 +83,10 @@ class RunBar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
-        layout.addWidget(self.status)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.fix)
+        layout.addLayout(status_row)
         self.train.clicked.connect(self.train_clicked)
         self.stop.clicked.connect(self.stop_clicked)
         self.pause.clicked.connect(self._pause_or_resume)
@@ -144,6 +155,16 @@ class RunBar(QWidget):
     def show_status(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet(f"color: {ERROR_COLOR};" if error else "")
         self.status.setText(text)
+        self._fix = None
+        self.fix.hide()
+
+    def show_problem(self, text: str, fix: Fix | None) -> None:
+        """Why Train did not start, with a button for the obvious fix when there is one."""
+        self.show_end(text, error=True)
+        if fix is not None:
+            self._fix = fix
+            self.fix.setText(fix.label)
+            self.fix.show()
 
 
 def _button(text: str, name: str, tip: str) -> QPushButton:

@@ -11,16 +11,20 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from engine.document.commands import SetParams
 from engine.runs.store import RunRecord, new_run_folder, runs_folder
 from gui.document import Document
 from gui.training.controller import IDLE, TrainingController
 from gui.training.data_check import DataCheck
 from gui.training.plots import TrainingPlots
 from gui.training.run_bar import RunBar, clock
+
+if TYPE_CHECKING:
+    from engine.training.preflight import Fix, Problem
 
 STOP_WAIT_MS = 10_000  # for a run to stop before its process is killed
 LOCKED = "The graph is read-only while it trains: stop the run to edit it."
@@ -34,6 +38,7 @@ END_TEXT = {
 class TrainingSession(QObject):
     run_ended = Signal(object)  # the controller's summary, or None when the run failed
     run_started = Signal()
+    problem_found = Signal(object)  # the Problem that kept Train from starting a run
 
     def __init__(self, document: Document, bar: RunBar, plots: TrainingPlots, parent=None):
         super().__init__(parent)
@@ -47,6 +52,7 @@ class TrainingSession(QObject):
         self.devices: list[tuple[str, str]] = [("auto", "Auto")]
         self.bar.set_devices(self.devices, document.setting(("training", "device")))
         bar.train_clicked.connect(self.train)
+        bar.fix_clicked.connect(self.apply_fix)
         bar.pause_clicked.connect(self.controller.pause)
         bar.resume_clicked.connect(self.controller.resume)
         bar.stop_clicked.connect(self.controller.stop)
@@ -82,29 +88,34 @@ class TrainingSession(QObject):
 
     # --- a run ------------------------------------------------------------------------
 
-    def problems(self) -> list[str]:
-        """Why a run could not work now, each a sentence for the user (empty: it can)."""
-        document = self.document
-        if document.inference is None:
-            return ["PyTorch is still loading."]
+    def problems(self) -> list[Problem]:
+        """Why a run could not work now (empty: it can). A graph problem comes alone:
+        the rest may follow from it. Asked once PyTorch has loaded."""
         from engine.training.preflight import Reason, preflight
 
+        document = self.document
         devices = [value for value, _ in self.devices]
         found = preflight(document.project, document.inference, devices, self.data_check.state())
-        graph = [p for p in found if p.reason is Reason.GRAPH]
-        if graph:  # the rest may follow from it: one thing at a time
-            where = document.graph.nodes[graph[0].node_id].label if graph[0].node_id else ""
-            return [f"Fix the graph first: {where + ': ' if where else ''}{graph[0].message}"]
-        return [p.message for p in found]
+        return [p for p in found if p.reason is Reason.GRAPH][:1] or found
+
+    def sentence(self, problem: Problem) -> str:
+        """The problem as the status line says it."""
+        from engine.training.preflight import Reason
+
+        if problem.reason is not Reason.GRAPH:
+            return problem.message
+        node = self.document.graph.nodes.get(problem.node_id or "")
+        return f"Fix the graph first: {node.label + ': ' if node else ''}{problem.message}"
 
     def train(self, resume: RunRecord | None = None) -> bool:
         """Start a run of the project as it is now (continuing `resume`, a stopped run,
         when given); False (and the reason shown) if it cannot work or one is going."""
-        if self.controller.state != IDLE:
+        if self.controller.state != IDLE or self.document.inference is None:
             return False
         problems = self.problems()
         if problems:
-            self.bar.show_end(problems[0], error=True)
+            self._show_problem(problems[0])
+            self.problem_found.emit(problems[0])
             return False
         try:
             folder = resume.folder if resume else new_run_folder(self.runs_root())
@@ -116,6 +127,23 @@ class TrainingSession(QObject):
         self.controller.start(self.document.project, folder, resume)
         self.run_started.emit()
         return True
+
+    def _show_problem(self, problem: Problem) -> None:
+        self.bar.show_problem(self.sentence(problem), problem.fix)
+
+    def apply_fix(self, fix: Fix) -> None:
+        """Make the edit a problem offered (one undo step), then say what stands in the
+        way now, if anything."""
+        node = self.document.graph.nodes.get(fix.node_id)
+        edit = SetParams(fix.node_id, dict(fix.params), text=fix.label)
+        if node is None or not self.document.push(edit):
+            self.bar.show_status(f"{fix.label}: the layer is no longer there.", error=True)
+            return
+        problems = self.problems()
+        if problems:
+            self._show_problem(problems[0])
+        else:
+            self.bar.show_status(f"Done: {fix.label[0].lower()}{fix.label[1:]}. Press Train.")
 
     def _started(self, plan: dict[str, Any]) -> None:
         self.plots.start_run({**plan, "history": self._earlier_rows})

@@ -73,10 +73,51 @@ def test_data_that_does_not_fit_the_input_or_the_loss():
     graph.update_node(fc2, params={"out_features": 4})  # digits has 10 classes
     problems = preflight(project, infer_all(graph), data=data)
     assert reasons(problems) == [
-        (Reason.INPUT_MISMATCH, None),
+        (Reason.INPUT_MISMATCH, node_id(project, "x")),
         (Reason.LOSS_MISMATCH, node_id(project, "out")),
     ]
     assert "(64,)" in problems[0].message and "(10,)" in problems[0].message
+
+
+def apply(project: Project, fix) -> None:
+    project.graph.update_node(fix.node_id, params=fix.params)
+
+
+def test_a_classifier_wider_than_its_classes_and_an_input_of_the_wrong_size_have_fixes():
+    project = load(PRESETS / "digits_mlp.json")
+    data = DataState(preview_data(project.data))
+    graph = project.graph
+    graph.update_node(node_id(project, "x"), params={"shape": [10]})
+    graph.update_node(node_id(project, "fc1"), params={"in_features": None})
+    graph.update_node(node_id(project, "fc2"), params={"out_features": 64})
+    first = preflight(project, infer_all(graph), data=data)
+    assert reasons(first) == [
+        (Reason.INPUT_MISMATCH, node_id(project, "x")),
+        (Reason.OUTPUT_WIDTH, node_id(project, "out")),
+    ]
+    assert first[0].fix.label == "Set the Input to [64]"
+    apply(project, first[0].fix)
+    second = preflight(project, infer_all(graph), data=data)
+    assert reasons(second) == [(Reason.OUTPUT_WIDTH, node_id(project, "out"))]
+    assert "64 class scores" in second[0].message and "10 classes" in second[0].message
+    assert second[0].fix.label == "Set fc2's out_features to 10"
+    apply(project, second[0].fix)
+    assert preflight(project, infer_all(graph), data=data) == []
+
+
+def test_a_wide_output_after_a_layer_without_out_features_has_no_fix():
+    project = load(PRESETS / "digits_mlp.json")
+    graph = project.graph
+    out = node_id(project, "out")
+    graph.update_node(node_id(project, "fc2"), params={"out_features": 12})
+    (wire,) = graph.inputs_of(out)
+    graph.delete_edge(wire)
+    relu = chain(graph, "ReLU", start=wire.src)[0]
+    chain(graph, start=relu)
+    graph.insert_edge(type(wire)(relu, out, 0))
+    problems = preflight(project, infer_all(graph), data=DataState(preview_data(project.data)))
+    assert reasons(problems) == [(Reason.OUTPUT_WIDTH, out)]
+    assert problems[0].fix is None
 
 
 def test_unreadable_data():

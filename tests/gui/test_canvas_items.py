@@ -1,7 +1,6 @@
 """What the canvas shows, and how it follows the document: texts, shapes, problems,
 ports, selection, undo, new projects, automatic layout, a 300-node graph."""
 
-
 import pytest
 from PySide6.QtCore import QPointF
 
