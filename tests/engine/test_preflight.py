@@ -63,15 +63,20 @@ def test_a_device_this_machine_lacks():
     assert preflight(project, infer_all(project.graph)) == []  # no devices given: not checked
 
 
-def test_data_that_does_not_fit_the_input_or_the_loss():
+def digits_mlp_with(classes: int) -> tuple[Project, DataState]:
+    """The digits MLP with an Input of 10 values (the data has 64) and `classes`
+    outputs (the data has 10 classes), and its data previewed."""
     project = load(PRESETS / "digits_mlp.json")
-    data = DataState(preview_data(project.data))
     graph = project.graph
     graph.update_node(node_id(project, "x"), params={"shape": [10]})
     graph.update_node(node_id(project, "fc1"), params={"in_features": None})
-    fc2 = node_id(project, "fc2")
-    graph.update_node(fc2, params={"out_features": 4})  # digits has 10 classes
-    problems = preflight(project, infer_all(graph), data=data)
+    graph.update_node(node_id(project, "fc2"), params={"out_features": classes})
+    return project, DataState(preview_data(project.data))
+
+
+def test_data_that_does_not_fit_the_input_or_the_loss():
+    project, data = digits_mlp_with(4)
+    problems = preflight(project, infer_all(project.graph), data=data)
     assert reasons(problems) == [
         (Reason.INPUT_MISMATCH, node_id(project, "x")),
         (Reason.LOSS_MISMATCH, node_id(project, "out")),
@@ -84,12 +89,8 @@ def apply(project: Project, fix) -> None:
 
 
 def test_a_classifier_wider_than_its_classes_and_an_input_of_the_wrong_size_have_fixes():
-    project = load(PRESETS / "digits_mlp.json")
-    data = DataState(preview_data(project.data))
+    project, data = digits_mlp_with(64)
     graph = project.graph
-    graph.update_node(node_id(project, "x"), params={"shape": [10]})
-    graph.update_node(node_id(project, "fc1"), params={"in_features": None})
-    graph.update_node(node_id(project, "fc2"), params={"out_features": 64})
     first = preflight(project, infer_all(graph), data=data)
     assert reasons(first) == [
         (Reason.INPUT_MISMATCH, node_id(project, "x")),
