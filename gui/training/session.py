@@ -16,8 +16,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from engine.runs.store import RunRecord, new_run_folder, runs_folder
+from engine.training.status import RunStatus
 from gui.document import Document
-from gui.training.controller import IDLE, TrainingController
+from gui.training.controller import TrainingController, TrainingState
 from gui.training.data_check import DataCheck
 from gui.training.plots import TrainingPlots
 from gui.training.run_bar import RunBar, clock
@@ -25,9 +26,9 @@ from gui.training.run_bar import RunBar, clock
 STOP_WAIT_MS = 10_000  # for a run to stop before its process is killed
 LOCKED = "The graph is read-only while it trains: stop the run to edit it."
 END_TEXT = {
-    "completed": "Finished",
-    "early_stopped": "Stopped early (no better validation loss)",
-    "stopped": "Stopped",
+    RunStatus.COMPLETED: "Finished",
+    RunStatus.EARLY_STOPPED: "Stopped early (no better validation loss)",
+    RunStatus.STOPPED: "Stopped",
 }
 
 
@@ -100,7 +101,7 @@ class TrainingSession(QObject):
     def train(self, resume: RunRecord | None = None) -> bool:
         """Start a run of the project as it is now (continuing `resume`, a stopped run,
         when given); False (and the reason shown) if it cannot work or one is going."""
-        if self.controller.state != IDLE:
+        if self.controller.state != TrainingState.IDLE:
             return False
         problems = self.problems()
         if problems:
