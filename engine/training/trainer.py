@@ -196,11 +196,8 @@ class Trainer:
         except _Failed as exc:
             status, message, error = RunStatus.FAILED, str(exc), exc.__cause__
         except Exception as exc:
-            status, message, error = (
-                RunStatus.FAILED,
-                f"training failed: {type(exc).__name__}: {exc}",
-                exc,
-            )
+            message = f"training failed: {type(exc).__name__}: {exc}"
+            status, error = RunStatus.FAILED, exc
         result = self._finish(run, status, message, error)
         if status == RunStatus.FAILED:
             self._notify("on_failed", message)
