@@ -18,6 +18,7 @@ from engine.document.settings import validate_training
 from engine.errors import UserError, one_line
 from engine.export.run_files import write_outputs
 from engine.training.job import prepare_job
+from engine.training.status import RunStatus
 from engine.training.trainer import Callback, Checkpointer, Trainer
 
 OVERRIDES = ("epochs", "batch_size", "lr", "device")
@@ -133,7 +134,7 @@ def _train(args: argparse.Namespace) -> int:
     # checkpoint.pt holds the last completed epoch (Checkpointer); a stop mid-epoch must
     # not overwrite it with half an epoch, or --resume would not repeat the run exactly.
     summary = write_outputs(out, job, result)
-    if result.status == "failed":
+    if result.status == RunStatus.FAILED:
         return _fail(result.message)
     print(
         f"{result.status}: {summary['epochs']} epochs, "

@@ -1,17 +1,17 @@
-"""Training runs in a child process: the child's side (see `engine.process.parent`).
+"""Training runs in a child process: the child's side (the parent is
+`engine.process.parent`; the messages are those of `engine.process.protocol`).
 
-`serve` runs in the child. A reader thread takes the parent's messages: each run request
-goes to the main thread, which prepares and trains it exactly as `main.py train` does;
-stop, pause and resume go straight to the run's trainer (or wait for it, if it is still
-being prepared). The trainer's events go back to the parent, batch losses in bursts at
-most `FLUSH_HZ` times a second, and at once when a stop or pause comes.
+`serve` runs in the child. A reader thread takes the parent's controls: each `Train` goes
+to the main thread, which prepares and trains it exactly as `main.py train` does; `Stop`,
+`Pause` and `Resume` go straight to the run's trainer, or wait in `PendingControls` while
+it is still being prepared. The trainer's events go back to the parent, batch losses in
+bursts at most `FLUSH_HZ` times a second, and at once when a stop or pause comes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import pickle
 import queue
 import threading
 import time
@@ -26,7 +26,25 @@ import torch
 
 from engine.document.project import from_dict
 from engine.errors import one_line, speaks_for_itself
-from engine.process.parent import RunOutcome, RunRequest
+from engine.process.protocol import (
+    Batches,
+    BatchLoss,
+    Done,
+    Epoch,
+    Failed,
+    Pause,
+    Paused,
+    PendingControls,
+    Quit,
+    Resume,
+    Resumed,
+    Started,
+    Steer,
+    Stop,
+    Train,
+    decode,
+    encode,
+)
 from engine.runs.store import CHECKPOINT_FILE, save_run
 from engine.training.job import TrainingJob, prepare_job
 from engine.training.progress import ProgressMeter
@@ -35,6 +53,11 @@ from engine.training.trainer import Callback, Checkpointer, Trainer
 log = logging.getLogger(__name__)
 
 FLUSH_HZ = 50
+TRAINER_CONTROLS = {
+    Stop: Trainer.request_stop,
+    Pause: Trainer.request_pause,
+    Resume: Trainer.request_resume,
+}
 
 
 def training_threads() -> int:
@@ -70,7 +93,7 @@ def serve(control: Connection, events: Connection) -> None:
     """The child's main function: train each requested run until told to quit or the
     parent has gone."""
     child = Child(events)
-    requests: queue.Queue[RunRequest | None] = queue.Queue()
+    requests: queue.Queue[Train | None] = queue.Queue()
     reader = threading.Thread(target=child.read, args=(control, requests), daemon=True)
     reader.start()
     while (request := requests.get()) is not None:
@@ -78,65 +101,67 @@ def serve(control: Connection, events: Connection) -> None:
 
 
 class Child(Callback):
-    """The child's state: the run's trainer, the stop or pause wished before it existed,
-    and the batch losses not yet sent."""
+    """The child's state: the run's trainer, the controls wished before it existed, and
+    the batch losses not yet sent."""
 
     def __init__(self, events: Connection):
         self._events = events
         self._lock = threading.Lock()  # for all below, and for every send
         self._trainer: Trainer | None = None
-        self._wishes: set[str] = set()
-        self._losses: list[tuple[int, int, float]] = []
+        self._pending = PendingControls()
+        self._losses: list[BatchLoss] = []
         self._progress: dict[str, Any] = {}
         self._flushed = 0.0
         self._meter: ProgressMeter | None = None
 
     # --- the reader thread -------------------------------------------------------------
 
-    def read(self, control: Connection, requests: queue.Queue) -> None:
+    def read(self, control: Connection, requests: queue.Queue[Train | None]) -> None:
+        """Take the parent's controls (only controls come: `TrainingProcess.send` sees to it)."""
         while True:
             try:
-                kind, *args = pickle.loads(control.recv_bytes())
+                message = decode(control.recv_bytes())
             except (EOFError, OSError):  # the parent has gone: so does the run
-                kind, args = "quit", []
+                message = Quit()
                 with self._lock:
-                    self._control("stop")
-            if kind == "quit":
-                requests.put(None)
-                return
-            with self._lock:
-                if kind == "run":
-                    self._wishes.clear()  # a late control for the last run is void
-                    requests.put(args[0])
-                else:
-                    self._control(kind)
+                    self._steer(Stop())
+            match message:
+                case Quit():
+                    requests.put(None)
+                    return
+                case Train():
+                    with self._lock:
+                        self._pending.clear()  # a late control for the last run is void
+                    requests.put(message)
+                case Stop() | Pause() | Resume():
+                    with self._lock:
+                        self._steer(message)
 
-    def _control(self, kind: str) -> None:
-        if kind == "resume":
-            self._wishes.discard("pause")
-        else:
-            self._wishes.add(kind)
-        if self._trainer is not None:
-            getattr(self._trainer, f"request_{kind}")()
-            if kind == "stop":
-                self._flush()  # what was trained before the stop, now
+    def _steer(self, control: Steer) -> None:
+        """Apply `control` to the run's trainer, or keep it until there is one (the lock
+        is held)."""
+        if self._trainer is None:
+            self._pending.add(control)
+            return
+        TRAINER_CONTROLS[type(control)](self._trainer)
+        if isinstance(control, Stop):
+            self._flush()  # what was trained before the stop, now
 
     # --- the main thread ---------------------------------------------------------------
 
-    def train(self, request: RunRequest) -> None:
+    def train(self, request: Train) -> None:
         try:
-            outcome = self._train(request)
+            last: Done | Failed = self._train(request)
         except Exception as exc:
             if not speaks_for_itself(exc):
                 log.exception("training could not run")
-            self._send(("failed", one_line(exc)), flush=True)
-        else:
-            self._send(("done", outcome), flush=True)
-        finally:
-            with self._lock:
-                self._trainer = None
+            last = Failed(one_line(exc))
+        with self._lock:
+            self._trainer = None  # controls from now on wait for the next run's trainer
+            self._flush()
+            self._events.send_bytes(encode(last))
 
-    def _train(self, request: RunRequest) -> RunOutcome:
+    def _train(self, request: Train) -> Done:
         project = from_dict(request.document)
         project.path = request.path
         callbacks: list[Callback] = [self]
@@ -149,34 +174,34 @@ class Child(Callback):
             job = prepare_job(project, callbacks, settings.get("data"), settings.get("training"))
             self._attach(job.trainer)
             result = job.run(resume.checkpoint_path if resume else None)
-            outcome = RunOutcome(result.summary())
+            done = Done(result.summary())
             if result.history:
-                _evaluate(job, outcome)
+                done = _with_evaluation(job, done)
         if request.run_folder is not None and result.history:
             try:
-                outcome.record = save_run(request.run_folder, job, result, started)
+                done = replace(done, record=save_run(request.run_folder, job, result, started))
             except OSError as exc:
-                outcome.summary["run_error"] = one_line(exc)
-        return outcome
+                done = replace(done, summary={**done.summary, "run_error": one_line(exc)})
+        return done
 
     def _attach(self, trainer: Trainer) -> None:
-        """Hand the trainer any stop or pause asked for while it was being made."""
+        """Hand the trainer what was asked for while it was being made."""
         with self._lock:
             self._trainer = trainer
-            for kind in ("stop", "pause"):
-                if kind in self._wishes:
-                    getattr(trainer, f"request_{kind}")()
+            wish = self._pending.take()
+            if wish is not None:
+                TRAINER_CONTROLS[type(wish)](trainer)
 
-    def _send(self, message: tuple, flush: bool = False) -> None:
+    def _send(self, event: Started | Epoch | Paused | Resumed, flush: bool = False) -> None:
         with self._lock:
             if flush:
                 self._flush()
-            self._events.send_bytes(pickle.dumps(message))
+            self._events.send_bytes(encode(event))
 
     def _flush(self) -> None:
         """Send the batch losses gathered so far (the lock is held)."""
         if self._losses:
-            self._events.send_bytes(pickle.dumps(("batches", self._losses, self._progress)))
+            self._events.send_bytes(encode(Batches(tuple(self._losses), self._progress)))
             self._losses = []
         self._flushed = time.perf_counter()
 
@@ -185,7 +210,7 @@ class Child(Callback):
     def on_train_start(self, trainer: Trainer, plan: dict[str, Any]) -> None:
         plan = {**plan, "batch_size": trainer.settings["batch_size"]}
         self._meter = ProgressMeter(plan)
-        self._send(("started", plan))
+        self._send(Started(plan))
 
     def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, loss: torch.Tensor) -> None:
         progress = self._meter.batch(epoch, batch)
@@ -196,26 +221,29 @@ class Child(Callback):
                 self._flush()
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict[str, Any]) -> None:
-        self._send(("epoch", dict(row)), flush=True)
+        self._send(Epoch(dict(row)), flush=True)
 
     def on_pause(self, trainer: Trainer, epoch: int, batch: int) -> None:
         self._meter.pause()
-        self._send(("paused",), flush=True)
+        self._send(Paused(), flush=True)
 
     def on_resume(self, trainer: Trainer) -> None:
         self._meter.resume()
-        self._send(("resumed",))
+        self._send(Resumed())
 
 
-def _evaluate(job: TrainingJob, outcome: RunOutcome) -> None:
-    """Score the trained model on the validation data; the model travels as weights."""
+def _with_evaluation(job: TrainingJob, done: Done) -> Done:
+    """`done` with the trained model's scores on the validation data; the model travels
+    as weights."""
     from engine.runs.evaluation import TrainedModel, evaluate
 
     try:
         trained = TrainedModel.from_job(job)
-        outcome.evaluation = evaluate(trained)
+        evaluation = evaluate(trained)
     except Exception:  # the run itself went well: report it, show no evaluation
         log.exception("the trained model could not be evaluated")
-        return
-    outcome.trained = replace(trained, module=None)
-    outcome.weights = {k: v.detach().cpu() for k, v in trained.module.state_dict().items()}
+        return done
+    weights = {k: v.detach().cpu() for k, v in trained.module.state_dict().items()}
+    return replace(
+        done, trained=replace(trained, module=None), weights=weights, evaluation=evaluation
+    )

@@ -5,12 +5,18 @@ trainer's Python never competes with the window's for one interpreter lock, and 
 in the run (a Custom layer calling `os._exit`, the kernel killing it for memory) ends the
 run, not the app.
 
-`TrainingProcess` starts the child and trains one `RunRequest` at a time in it, calling
-a listener back with what the child reports (the plan, bursts of batch losses, epoch
-rows, pause and resume) and returning the run's `RunOutcome`. Stop, pause and resume
-may be sent from any thread while `follow` waits. A child serves run after run: `take`
-hands out an idle one (starting one if none is idle) and `give_back` keeps it for the
-next run, so only the first run waits for the child to import torch.
+`TrainingProcess` starts the child and trains one run at a time in it: `send` it a
+`Train`, then `follow` hands each event the child reports (the plan, bursts of batch
+losses, epoch rows, pause and resume) to its handler by type and returns the run's `Done`.
+Stop, pause and resume may be sent from any thread while `follow` waits. A child serves
+run after run: `take` hands out an idle one (starting one if none is idle) and
+`give_back` keeps it for the next run, so only the first run waits for the child to
+import torch.
+
+The two sides speak `engine.process.protocol` and neither imports the other. The new
+process starts on `_child_main`, which imports the child's module by the name in `CHILD`:
+so importing this module loads neither torch nor the trainer, and the child's module,
+which needs both, needs nothing from this one.
 
 Messages travel pickled over two one-way pipes; tensors travel as copies.
 """
@@ -18,78 +24,52 @@ Messages travel pickled over two one-way pipes; tensors travel as copies.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
-import pickle
 import threading
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 from engine.errors import TrainingError
+from engine.process.protocol import (
+    Control,
+    Done,
+    Event,
+    Failed,
+    Handlers,
+    ProtocolError,
+    Quit,
+    decode,
+    dispatch,
+    encode,
+)
 
 if TYPE_CHECKING:
     from engine.document.project import Project
     from engine.runs.evaluation import TrainedModel
-    from engine.runs.store import RunRecord
 
 CONTEXT = multiprocessing.get_context("spawn")  # never fork a process that runs Qt
-CONTROLS = ("stop", "pause", "resume")
+CHILD = "engine.process.child"  # the module whose `serve` runs in the new process
 KEEP_IDLE = 1  # children kept for the next run
 
 
-@dataclass
-class RunRequest:
-    """One run: the project as a dict (engine.document.project.to_dict), its file (for relative
-    data paths), the folder that keeps the run (engine.runs.store), and the stopped run it
-    continues, with that run's own settings."""
-
-    document: dict[str, Any]
-    path: Path | None = None
-    run_folder: Path | None = None
-    resume: RunRecord | None = None
-
-
-@dataclass
-class RunOutcome:
-    """What a run that trained (however it ended) sends back.
-
-    summary: TrainResult.summary(), plus "run_error" when the run could not be kept.
-    record: the saved run, when it was. trained: the model with its validation data,
-    its module left out (`weights` carries the state_dict; see `trained_model`).
-    evaluation: engine.runs.evaluation.evaluate of it.
-    """
-
-    summary: dict[str, Any]
-    record: RunRecord | None = None
-    trained: TrainedModel | None = None
-    weights: dict[str, Any] | None = None
-    evaluation: list | None = None
-
-
-class RunListener(Protocol):
-    """What `TrainingProcess.follow` calls, in the thread that called it."""
-
-    def on_started(self, plan: dict[str, Any]) -> None: ...
-
-    def on_batches(self, losses: list[tuple[int, int, float]], progress: dict) -> None: ...
-
-    def on_epoch(self, row: dict[str, Any]) -> None: ...
-
-    def on_paused(self) -> None: ...
-
-    def on_resumed(self) -> None: ...
+def _child_main(control: Connection, events: Connection) -> None:
+    """What the new process runs (it imports this module to find it)."""
+    importlib.import_module(CHILD).serve(control, events)
 
 
 class TrainingProcess:
     """A child process that trains the runs it is given, one at a time."""
 
     def __init__(self) -> None:
-        from engine.process.child import serve
-
         control_end, self._control = CONTEXT.Pipe(duplex=False)
         self._events, events_end = CONTEXT.Pipe(duplex=False)
         self._process = CONTEXT.Process(
-            target=serve, args=(control_end, events_end), name="torchwright-training", daemon=True
+            target=_child_main,
+            args=(control_end, events_end),
+            name="torchwright-training",
+            daemon=True,
         )
         self._process.start()
         control_end.close()  # the child's ends: once it has gone, reads here end
@@ -100,27 +80,35 @@ class TrainingProcess:
     def alive(self) -> bool:
         return self._process.is_alive()
 
-    def begin(self, request: RunRequest) -> None:
-        """Send the child `request` to train; stop, pause and resume go to that run
-        from then on, and `follow` hears it out."""
-        self._send(("run", request))
+    def send(self, control: Control) -> None:
+        """Send the child a control, from any thread: `Train` a run (stop, pause and
+        resume then go to that run, and `follow` hears it out), or steer it."""
+        if not isinstance(control, Control):
+            raise ProtocolError(f"{type(control).__name__} is not a control for the child")
+        data = encode(control)
+        # OSError: the child has gone, and `follow` says so
+        with self._lock, contextlib.suppress(OSError):
+            self._control.send_bytes(data)
 
-    def follow(self, listener: RunListener) -> RunOutcome:
-        """Report the run begun to `listener` until it ends. Raises TrainingError with
-        the run's one-line message when it could not train, or when the child ended."""
+    def follow(self, handlers: Handlers) -> Done:
+        """Hand each event of the run begun to its handler in `handlers`, until the run
+        ends. Raises TrainingError with the run's one-line message when it could not
+        train, or when the child ended; ProtocolError for an event with no handler.
+
+        A handler that raises leaves the rest of the run unheard, so the child is killed
+        then: it must not be given back with a run still going.
+        """
         while True:
-            kind, *args = self._receive()
-            if kind == "done":
-                return args[0]
-            if kind == "failed":
-                raise TrainingError(args[0])
-            getattr(listener, f"on_{kind}")(*args)
-
-    def control(self, command: str) -> None:
-        """ "stop", "pause" or "resume" the run, from any thread."""
-        if command not in CONTROLS:
-            raise ValueError(f"unknown command {command!r}")
-        self._send((command,))
+            event = self._receive()
+            if isinstance(event, Done):
+                return event
+            if isinstance(event, Failed):
+                raise TrainingError(event.message)
+            try:
+                dispatch(event, handlers)
+            except BaseException:
+                self.kill()
+                raise
 
     def kill(self) -> None:
         """End the child at once (a run then fails with a message)."""
@@ -128,7 +116,7 @@ class TrainingProcess:
 
     def close(self, timeout: float = 5.0) -> None:
         """Let the child finish and go; kill it if it does not within `timeout` s."""
-        self._send(("quit",))
+        self.send(Quit())
         self._process.join(timeout)
         if self._process.is_alive():
             self.kill()
@@ -136,15 +124,9 @@ class TrainingProcess:
         self._control.close()
         self._events.close()
 
-    def _send(self, message: tuple) -> None:
-        data = pickle.dumps(message)
-        # OSError: the child has gone, and `follow` says so
-        with self._lock, contextlib.suppress(OSError):
-            self._control.send_bytes(data)
-
-    def _receive(self) -> tuple:
+    def _receive(self) -> Event:
         try:
-            return pickle.loads(self._events.recv_bytes())
+            return decode(self._events.recv_bytes())
         except (EOFError, OSError):
             self._process.join(5)
             raise TrainingError(ended_message(self._process.exitcode)) from None
@@ -195,13 +177,13 @@ def warm() -> None:
             _idle.append(TrainingProcess())
 
 
-def trained_model(outcome: RunOutcome, project: Project) -> TrainedModel | None:
+def trained_model(done: Done, project: Project) -> TrainedModel | None:
     """The run's trained model in this process: `project`'s graph (the one the run
     trained) built here, with the run's weights."""
-    if outcome.trained is None or outcome.weights is None:
+    if done.trained is None or done.weights is None:
         return None
     from engine.model.build import build_model
 
     module = build_model(project.graph, project.name).module
-    module.load_state_dict(outcome.weights)
-    return replace(outcome.trained, module=module)
+    module.load_state_dict(done.weights)
+    return replace(done.trained, module=module)

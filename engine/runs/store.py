@@ -28,6 +28,7 @@ from engine.document.files import atomic_write, atomic_write_text, json_text
 from engine.document.project import Project
 from engine.export.weights import weights_mismatch
 from engine.errors import UserError
+from engine.training.status import RunStatus
 
 if TYPE_CHECKING:
     from torch import nn
@@ -40,7 +41,8 @@ RUN_FILE = "run.json"
 CHECKPOINT_FILE = "checkpoint.pt"
 WEIGHTS_FILE = "weights.safetensors"
 RUN_NAME = re.compile(r"run-(\d+)")
-RESUMABLE = ("stopped", "failed")  # early_stopped ended early by design: nothing to continue
+# early_stopped ended early by design: nothing to continue
+RESUMABLE = (RunStatus.STOPPED, RunStatus.FAILED)
 SCORES = ("accuracy", "r2")  # the headline metric of an output: classification, regression
 
 # run.json's fields besides version and id, with the types a reader accepts.
@@ -197,7 +199,7 @@ def _final_row(result: TrainResult) -> dict[str, Any]:
     weights when early stopping watched a run that was not stopped by the user."""
     if not result.history:
         return {}
-    if result.best_epoch is not None and result.status in ("completed", "early_stopped"):
+    if result.best_epoch is not None and result.status.kept_best:
         return next(row for row in result.history if row["epoch"] == result.best_epoch)
     return result.history[-1]
 

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:
+    from engine.training.status import RunStatus
     from engine.training.trainer import Trainer, TrainResult
 
 
@@ -49,7 +50,7 @@ class Callback:
     def on_failed(self, trainer: Trainer, message: str) -> None:
         pass
 
-    def on_train_end(self, trainer: Trainer, status: str) -> None:
+    def on_train_end(self, trainer: Trainer, status: RunStatus) -> None:
         """Training is over (any status, failed included), before the result is made:
         the last moment to change the model."""
 
@@ -70,8 +71,8 @@ class EarlyStopping(Callback):
         if val_loss is not None and self.update(epoch, val_loss, trainer.model):
             trainer.request_early_stop()
 
-    def on_train_end(self, trainer: Trainer, status: str) -> None:
-        if status in ("completed", "early_stopped") and self.best_weights is not None:
+    def on_train_end(self, trainer: Trainer, status: RunStatus) -> None:
+        if status.kept_best and self.best_weights is not None:
             trainer.model.load_state_dict(self.best_weights)
 
     def update(self, epoch: int, val_loss: float, model: nn.Module) -> bool:

@@ -46,6 +46,7 @@ from engine.training.callbacks import Callback, copy_state
 from engine.training.checkpoint import load_checkpoint, restore_run, run_state, save_checkpoint
 from engine.training.metrics import SplitMeter
 from engine.training.setup import Run, all_finite, checked_settings, prepare_run
+from engine.training.status import RunStatus
 
 __all__ = [
     "Callback",
@@ -77,7 +78,7 @@ class TrainResult:
     (a partial, stopped epoch is not counted); seconds exclude time spent paused.
     """
 
-    status: str
+    status: RunStatus
     message: str
     history: list[dict[str, Any]]
     best_epoch: int | None
@@ -186,18 +187,19 @@ class Trainer:
             state = load_checkpoint(resume_from)
             restore_run(run, self.model, state, self.settings, self.output_labels, str(resume_from))
         self._run = run
-        status, message, error = "completed", "", None
+        status, message, error = RunStatus.COMPLETED, "", None
         try:
             self._notify("on_train_start", self._plan(run))
             status = self._run_epochs(run)
         except _Diverged as exc:
-            status, message = "failed", str(exc)
+            status, message = RunStatus.FAILED, str(exc)
         except _Failed as exc:
-            status, message, error = "failed", str(exc), exc.__cause__
+            status, message, error = RunStatus.FAILED, str(exc), exc.__cause__
         except Exception as exc:
-            status, message, error = "failed", f"training failed: {type(exc).__name__}: {exc}", exc
+            message = f"training failed: {type(exc).__name__}: {exc}"
+            status, error = RunStatus.FAILED, exc
         result = self._finish(run, status, message, error)
-        if status == "failed":
+        if status == RunStatus.FAILED:
             self._notify("on_failed", message)
         else:
             self._notify("on_finished", result)
@@ -213,20 +215,20 @@ class Trainer:
             "device": str(run.device),
         }
 
-    def _run_epochs(self, run: Run) -> str:
+    def _run_epochs(self, run: Run) -> RunStatus:
         for epoch in range(run.epochs_done + 1, self.settings["epochs"] + 1):
             if self._stop.is_set():
-                return "stopped"
+                return RunStatus.STOPPED
             started, run.paused_seconds = time.perf_counter(), 0.0
             lr = run.schedule.lr
             self._notify("on_epoch_start", epoch)
             if not self._train_epoch(run, epoch):
-                return "stopped"
+                return RunStatus.STOPPED
             row = self._end_epoch(run, epoch, lr, started)
             self._notify("on_epoch_end", epoch, row)
             if self._stop_early:
-                return "early_stopped"
-        return "completed"
+                return RunStatus.EARLY_STOPPED
+        return RunStatus.COMPLETED
 
     def _end_epoch(self, run: Run, epoch: int, lr: float, started: float) -> dict[str, Any]:
         train_metrics = run.train_meter.result()
@@ -346,7 +348,7 @@ class Trainer:
         return message
 
     def _finish(
-        self, run: Run, status: str, message: str, error: BaseException | None
+        self, run: Run, status: RunStatus, message: str, error: BaseException | None
     ) -> TrainResult:
         run.epoch_start_weights = None
         run.train_meter = None

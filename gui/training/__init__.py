@@ -8,24 +8,16 @@ package does not import torch (the window appears before torch has loaded).
 
 from gui.training.controller import (
     DRAIN_HZ,
-    IDLE,
-    PAUSED,
-    PREPARING,
-    RUNNING,
-    STOPPING,
     TrainingBusyError,
     TrainingController,
+    TrainingState,
 )
 from gui.training.worker import TrainingWorker
 
 __all__ = [
     "DRAIN_HZ",
-    "IDLE",
-    "PAUSED",
-    "PREPARING",
-    "RUNNING",
-    "STOPPING",
     "TrainingBusyError",
     "TrainingController",
+    "TrainingState",
     "TrainingWorker",
 ]

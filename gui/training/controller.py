@@ -14,6 +14,7 @@ before a row. A pause, a stop and the end of a run empty the feed at once.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,11 +38,23 @@ if TYPE_CHECKING:
 DRAIN_HZ = 25
 KILL_WAIT_MS = 10_000  # for a killed training process to be noticed
 
-IDLE = "idle"
-PREPARING = "preparing"  # building the model and loading the data
-RUNNING = "running"
-PAUSED = "paused"
-STOPPING = "stopping"
+
+class TrainingState(StrEnum):
+    IDLE = "idle"
+    PREPARING = "preparing"  # building the model and loading the data
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+
+    @property
+    def can_pause(self) -> bool:
+        """A pause may still be taken: the run is being prepared or runs."""
+        return self in (TrainingState.PREPARING, TrainingState.RUNNING)
+
+    @property
+    def can_resume(self) -> bool:
+        """The run is paused, or a pause not yet taken may be withdrawn."""
+        return self.can_pause or self == TrainingState.PAUSED
 
 
 class TrainingBusyError(RuntimeError):
@@ -58,11 +71,11 @@ class TrainingController(QObject):
     epoch_finished = Signal(object)  # the epoch's history row
     finished = Signal(object)  # TrainResult.summary(): status, epochs, final row...
     failed = Signal(str)  # one line for the user
-    state_changed = Signal(str)  # idle, preparing, running, paused, stopping
+    state_changed = Signal(object)  # a TrainingState
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._state = IDLE
+        self._state = TrainingState.IDLE
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
         self._rows: list[dict[str, Any]] = []
@@ -74,12 +87,12 @@ class TrainingController(QObject):
         self._timer.timeout.connect(self._drain)
 
     @property
-    def state(self) -> str:
+    def state(self) -> TrainingState:
         return self._state
 
     @property
     def is_running(self) -> bool:
-        return self._state != IDLE
+        return self._state != TrainingState.IDLE
 
     # --- commands ---------------------------------------------------------------------
 
@@ -103,18 +116,18 @@ class TrainingController(QObject):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self._worker, self._thread = worker, thread
-        self._set_state(PREPARING)
+        self._set_state(TrainingState.PREPARING)
         self._timer.start()
         thread.start()
 
     def pause(self) -> None:
         """Pause after the current batch; the state turns "paused" once it has."""
-        if self._worker is not None and self._state in (PREPARING, RUNNING):
+        if self._worker is not None and self._state.can_pause:
             self._worker.request_pause()
 
     def resume(self) -> None:
         """Continue a paused run (or withdraw a pause not yet taken)."""
-        if self._worker is not None and self._state in (PREPARING, RUNNING, PAUSED):
+        if self._worker is not None and self._state.can_resume:
             self._worker.request_resume()
 
     def stop(self) -> None:
@@ -123,11 +136,11 @@ class TrainingController(QObject):
 
         The losses gathered so far are delivered now: at most one more batch follows.
         """
-        if self._worker is None or self._state == STOPPING:
+        if self._worker is None or self._state == TrainingState.STOPPING:
             return
         self._worker.request_stop()  # wakes a paused trainer too
         self._drain()
-        self._set_state(STOPPING)
+        self._set_state(TrainingState.STOPPING)
 
     def shutdown(self, timeout_ms: int = -1) -> bool:
         """Stop any run and join its thread, for closing the window or opening another
@@ -157,8 +170,8 @@ class TrainingController(QObject):
 
     @Slot(object)
     def _on_started(self, plan: dict[str, Any]) -> None:
-        if self._state == PREPARING:
-            self._set_state(RUNNING)
+        if self._state == TrainingState.PREPARING:
+            self._set_state(TrainingState.RUNNING)
         self.started.emit(plan)
 
     @Slot(object)
@@ -168,13 +181,13 @@ class TrainingController(QObject):
     @Slot()
     def _on_paused(self) -> None:
         self._drain()
-        if self._state in (PREPARING, RUNNING):
-            self._set_state(PAUSED)
+        if self._state.can_pause:
+            self._set_state(TrainingState.PAUSED)
 
     @Slot()
     def _on_resumed(self) -> None:
-        if self._state == PAUSED:
-            self._set_state(RUNNING)
+        if self._state == TrainingState.PAUSED:
+            self._set_state(TrainingState.RUNNING)
 
     @Slot(object)
     def _on_finished(self, summary: dict[str, Any]) -> None:
@@ -201,7 +214,7 @@ class TrainingController(QObject):
         self._worker = self._thread = None
         self.last_record = worker.record
         self.last_evaluation = (worker.trained, worker.evaluation)
-        self._set_state(IDLE)
+        self._set_state(TrainingState.IDLE)
 
     @Slot()
     def _drain(self) -> None:
@@ -216,7 +229,7 @@ class TrainingController(QObject):
         if losses:
             self.progress.emit(progress)
 
-    def _set_state(self, state: str) -> None:
+    def _set_state(self, state: TrainingState) -> None:
         if state != self._state:
             self._state = state
             self.state_changed.emit(state)

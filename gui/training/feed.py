@@ -9,9 +9,10 @@ fires. Plain Python, no Qt, no torch.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
-BatchLoss = tuple[int, int, float]  # (epoch, batch, loss), both numbers counted from 1
+from engine.process.protocol import BatchLoss
 
 
 class BatchFeed:
@@ -22,7 +23,7 @@ class BatchFeed:
         self._losses: list[BatchLoss] = []
         self._progress: dict[str, Any] | None = None
 
-    def put(self, losses: list[BatchLoss], progress: dict[str, Any]) -> None:
+    def put(self, losses: Iterable[BatchLoss], progress: dict[str, Any]) -> None:
         with self._lock:
             self._losses.extend(losses)
             self._progress = progress

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.inspector.form import ERROR_COLOR
-from gui.training.controller import IDLE, PAUSED, PREPARING, RUNNING, STOPPING
+from gui.training.controller import TrainingState
 
 if TYPE_CHECKING:
     from engine.training.preflight import Fix
@@ -92,7 +92,7 @@ class RunBar(QWidget):
         self.pause.clicked.connect(self._pause_or_resume)
         self.engine_ready = False
         self._start_epoch = 1
-        self.show_state(IDLE)
+        self.show_state(TrainingState.IDLE)
 
     def _pause_or_resume(self) -> None:
         (self.resume_clicked if self.pause.text() == "Resume" else self.pause_clicked).emit()
@@ -114,19 +114,19 @@ class RunBar(QWidget):
                 index = self.device.count() - 1
             self.device.setCurrentIndex(index)
 
-    def show_state(self, state: str) -> None:
-        idle = state == IDLE
+    def show_state(self, state: TrainingState) -> None:
+        idle = state == TrainingState.IDLE
         self.train.setEnabled(idle and self.engine_ready)
         self.device.setEnabled(idle)
-        self.pause.setEnabled(state in (PREPARING, RUNNING, PAUSED))
-        self.pause.setText("Resume" if state == PAUSED else "Pause")
-        self.stop.setEnabled(not idle and state != STOPPING)
-        if state == PREPARING:
+        self.pause.setEnabled(state.can_resume)  # one button: Pause, or Resume when paused
+        self.pause.setText("Resume" if state == TrainingState.PAUSED else "Pause")
+        self.stop.setEnabled(not idle and state != TrainingState.STOPPING)
+        if state == TrainingState.PREPARING:
             self.show_status("Preparing: building the model and loading the data...")
             self.progress.setRange(0, 0)  # busy until the plan is known
-        elif state == PAUSED:
+        elif state == TrainingState.PAUSED:
             self.show_status("Paused. Resume to go on, or Stop to keep the run as it is.")
-        elif state == STOPPING:
+        elif state == TrainingState.STOPPING:
             self.show_status("Stopping after the current batch...")
         self.state_shown.emit()
 

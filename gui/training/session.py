@@ -17,8 +17,9 @@ from PySide6.QtCore import QObject, Signal
 
 from engine.document.commands import SetParams
 from engine.runs.store import RunRecord, new_run_folder, runs_folder
+from engine.training.status import RunStatus
 from gui.document import Document
-from gui.training.controller import IDLE, TrainingController
+from gui.training.controller import TrainingController, TrainingState
 from gui.training.data_check import DataCheck
 from gui.training.plots import TrainingPlots
 from gui.training.run_bar import RunBar, clock
@@ -29,9 +30,9 @@ if TYPE_CHECKING:
 STOP_WAIT_MS = 10_000  # for a run to stop before its process is killed
 LOCKED = "The graph is read-only while it trains: stop the run to edit it."
 END_TEXT = {
-    "completed": "Finished",
-    "early_stopped": "Stopped early (no better validation loss)",
-    "stopped": "Stopped",
+    RunStatus.COMPLETED: "Finished",
+    RunStatus.EARLY_STOPPED: "Stopped early (no better validation loss)",
+    RunStatus.STOPPED: "Stopped",
 }
 
 
@@ -110,7 +111,7 @@ class TrainingSession(QObject):
     def train(self, resume: RunRecord | None = None) -> bool:
         """Start a run of the project as it is now (continuing `resume`, a stopped run,
         when given); False (and the reason shown) if it cannot work or one is going."""
-        if self.controller.state != IDLE or self.document.inference is None:
+        if self.controller.state != TrainingState.IDLE or self.document.inference is None:
             return False
         problems = self.problems()
         if problems:

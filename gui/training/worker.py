@@ -8,7 +8,8 @@ they come far too often for a signal each, so they go into `feed` and the GUI th
 collects them on a timer (see `TrainingController`).
 
 Stop, pause and resume may be asked for from any thread, even before the child is
-there: the wish is kept under a lock and sent as soon as it can be.
+there: the wish is kept (engine.process.protocol.PendingControls) under a lock and sent
+as soon as it can be.
 """
 
 from __future__ import annotations
@@ -24,7 +25,22 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.document.project import Project, from_dict, to_dict
 from engine.errors import one_line, one_line_text, speaks_for_itself
+from engine.process.protocol import (
+    Batches,
+    Epoch,
+    Handlers,
+    Pause,
+    Paused,
+    PendingControls,
+    Resume,
+    Resumed,
+    Started,
+    Steer,
+    Stop,
+    Train,
+)
 from engine.runs.store import RunRecord
+from engine.training.status import RunStatus
 from gui.training.feed import BatchFeed
 
 if TYPE_CHECKING:
@@ -69,20 +85,20 @@ class TrainingWorker(QObject):
         self.evaluation: list | None = None  # engine.runs.evaluation.evaluate of `trained`
         self._lock = threading.Lock()
         self._process: TrainingProcess | None = None
-        self._wishes: list[str] = []
+        self._pending = PendingControls()
         self._killed = False
 
     # --- control, from any thread -----------------------------------------------------
 
     def request_stop(self) -> None:
         """End after the current batch; a paused run wakes up to end."""
-        self._control("stop")
+        self._steer(Stop())
 
     def request_pause(self) -> None:
-        self._control("pause")
+        self._steer(Pause())
 
     def request_resume(self) -> None:
-        self._control("resume")
+        self._steer(Resume())
 
     def kill(self) -> None:
         """End the training process at once: for a run that does not stop when asked
@@ -92,12 +108,12 @@ class TrainingWorker(QObject):
             if self._process is not None:
                 self._process.kill()
 
-    def _control(self, command: str) -> None:
+    def _steer(self, control: Steer) -> None:
         with self._lock:
             if self._process is None:
-                self._wishes.append(command)
+                self._pending.add(control)
             else:
-                self._process.control(command)
+                self._process.send(control)
 
     # --- the run, in the training thread ----------------------------------------------
 
@@ -112,7 +128,7 @@ class TrainingWorker(QObject):
             self.failed.emit(one_line(exc))
             return
         self._drop_unsaved_folder()
-        if summary["status"] == "failed":
+        if summary["status"] == RunStatus.FAILED:
             self.failed.emit(one_line_text(summary["message"]))
         else:
             self.finished.emit(summary)
@@ -121,32 +137,32 @@ class TrainingWorker(QObject):
         from engine.process import parent
 
         process = parent.take()
-        process.begin(parent.RunRequest(self._document, self._path, self._run_folder, self._resume))
+        process.send(Train(self._document, self._path, self._run_folder, self._resume))
         self._attach(process)
         try:
-            outcome = process.follow(self)  # raises if the run failed or the process ended
+            done = process.follow(self._handlers())  # raises if the run failed or the process ended
         finally:
             parent.give_back(process)  # a process that has ended is let go
-        self.record = outcome.record
-        self.evaluation = outcome.evaluation
-        if outcome.trained is not None:
+        self.record = done.record
+        self.evaluation = done.evaluation
+        if done.trained is not None:
             project = from_dict(self._document)
             try:
-                self.trained = parent.trained_model(outcome, project)
+                self.trained = parent.trained_model(done, project)
             except Exception:  # the run went well: report it, show no evaluation
                 log.exception("the trained model could not be rebuilt")
                 self.evaluation = None
-        return outcome.summary
+        return done.summary
 
     def _attach(self, process: TrainingProcess) -> None:
-        """Send the child any stop or pause asked for before it was there."""
+        """Send the child what was asked for before it was there."""
         with self._lock:
             self._process = process
             if self._killed:
                 process.kill()
-            for command in self._wishes:
-                process.control(command)
-            self._wishes = []
+            wish = self._pending.take()
+            if wish is not None:
+                process.send(wish)
 
     def _drop_unsaved_folder(self) -> None:
         """A new run that kept nothing (it failed or stopped before its first epoch)
@@ -155,19 +171,13 @@ class TrainingWorker(QObject):
         if folder is not None and self._resume is None and self.record is None:
             shutil.rmtree(folder, ignore_errors=True)
 
-    # --- what the child reports (engine.process.parent.RunListener), in this thread -------
+    # --- what the child reports, in this thread ------------------------------------------
 
-    def on_started(self, plan: dict[str, Any]) -> None:
-        self.started.emit(plan)
-
-    def on_batches(self, losses: list, progress: dict[str, Any]) -> None:
-        self.feed.put(losses, progress)
-
-    def on_epoch(self, row: dict[str, Any]) -> None:
-        self.epoch_finished.emit(row)
-
-    def on_paused(self) -> None:
-        self.paused.emit()
-
-    def on_resumed(self) -> None:
-        self.resumed.emit()
+    def _handlers(self) -> Handlers:
+        return {
+            Started: lambda event: self.started.emit(event.plan),
+            Batches: lambda event: self.feed.put(event.losses, event.progress),
+            Epoch: lambda event: self.epoch_finished.emit(event.row),
+            Paused: lambda event: self.paused.emit(),
+            Resumed: lambda event: self.resumed.emit(),
+        }

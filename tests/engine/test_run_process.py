@@ -1,4 +1,5 @@
-"""The app's training process, without Qt: a run's reports, its outcome, its failures."""
+"""The app's training process, without Qt: a run's reports, its outcome, its failures,
+and the controls it answers however early they come."""
 
 import pytest
 from safetensors.torch import load_file
@@ -6,28 +7,50 @@ from safetensors.torch import load_file
 from engine.document.project import to_dict
 from engine.errors import TrainingError
 from engine.process import parent
+from engine.process.protocol import (
+    Batches,
+    Epoch,
+    Pause,
+    Paused,
+    ProtocolError,
+    Resume,
+    Resumed,
+    Started,
+    Stop,
+    Train,
+)
 from engine.runs.store import WEIGHTS_FILE, new_run_folder
+from engine.training.status import RunStatus
 from tests.run_helpers import preset
 
 
 class Listener:
-    def __init__(self):
+    """Records what a run reports; `then` maps an event type to a control sent back
+    when that event comes."""
+
+    def __init__(self, process=None, then=None):
         self.events = []
+        self.process = process
+        self.then = then or {}
 
-    def on_started(self, plan):
-        self.events.append(("started", plan["epochs"]))
+    @property
+    def handlers(self):
+        return {kind: self._hear for kind in (Started, Batches, Epoch, Paused, Resumed)}
 
-    def on_batches(self, losses, progress):
-        self.events.extend(("batch", epoch, batch) for epoch, batch, _ in losses)
-
-    def on_epoch(self, row):
-        self.events.append(("epoch", row["epoch"]))
-
-    def on_paused(self):
-        self.events.append(("paused",))
-
-    def on_resumed(self):
-        self.events.append(("resumed",))
+    def _hear(self, event):
+        match event:
+            case Started(plan):
+                self.events.append(("started", plan["epochs"]))
+            case Batches(losses):
+                self.events.extend(("batch", epoch, batch) for epoch, batch, _ in losses)
+            case Epoch(row):
+                self.events.append(("epoch", row["epoch"]))
+            case Paused():
+                self.events.append(("paused",))
+            case Resumed():
+                self.events.append(("resumed",))
+        if type(event) in self.then:
+            self.process.send(self.then[type(event)])
 
 
 @pytest.fixture(scope="module")
@@ -41,33 +64,84 @@ def test_a_run_reports_in_order_and_sends_back_its_model(process, tmp_path):
     project = preset("digits_mlp", 2)
     folder = new_run_folder(tmp_path)
     listener = Listener()
-    process.begin(parent.RunRequest(to_dict(project), None, folder))
-    outcome = process.follow(listener)
+    process.send(Train(to_dict(project), None, folder))
+    done = process.follow(listener.handlers)
     batches = [e for e in listener.events if e[0] == "batch"]
     per_epoch = len(batches) // 2
     assert listener.events[0] == ("started", 2)
     assert listener.events[per_epoch + 1] == ("epoch", 1)
     assert listener.events[-1] == ("epoch", 2)
     assert batches == [("batch", e, b) for e in (1, 2) for b in range(1, per_epoch + 1)]
-    assert outcome.summary["status"] == "completed" and outcome.record.epochs == 2
-    trained = parent.trained_model(outcome, project)
+    assert done.summary["status"] is RunStatus.COMPLETED and done.record.epochs == 2
+    trained = parent.trained_model(done, project)
     saved = load_file(folder / WEIGHTS_FILE)
     for name, tensor in trained.module.state_dict().items():
         assert tensor.equal(saved[name]), name
-    assert outcome.evaluation[0].label == "out" and trained.split == "validation"
+    assert done.evaluation[0].label == "out" and trained.split == "validation"
 
 
 def test_a_failed_run_says_why_and_the_process_trains_the_next(process):
     broken = preset("digits_mlp", 1)
     broken.data.update(kind="csv", path="/nowhere/data.csv")
-    process.begin(parent.RunRequest(to_dict(broken)))
+    process.send(Train(to_dict(broken)))
     with pytest.raises(TrainingError, match=r"data\.csv"):
-        process.follow(Listener())
+        process.follow(Listener().handlers)
     assert process.alive
     listener = Listener()
-    process.control("pause")  # before the run: void, the run has not begun
-    process.begin(parent.RunRequest(to_dict(preset("digits_mlp", 1))))
-    process.control("stop")  # asked while the run is prepared: it trains nothing
-    outcome = process.follow(listener)
-    assert (outcome.summary["status"], outcome.summary["epochs"]) == ("stopped", 0)
+    process.send(Pause())  # before the run: void, the run has not begun
+    process.send(Train(to_dict(preset("digits_mlp", 1))))
+    process.send(Stop())  # asked while the run is prepared: it trains nothing
+    done = process.follow(listener.handlers)
+    assert (done.summary["status"], done.summary["epochs"]) == ("stopped", 0)
     assert listener.events == [("started", 1)]
+
+
+def test_a_pause_asked_before_the_run_is_ready_holds_it_after_one_batch(process):
+    listener = Listener(process, then={Paused: Resume()})
+    process.send(Train(to_dict(preset("digits_mlp", 1))))
+    process.send(Pause())
+    done = process.follow(listener.handlers)
+    assert listener.events[:4] == [("started", 1), ("batch", 1, 1), ("paused",), ("resumed",)]
+    assert done.summary["status"] == RunStatus.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("after_pause", "status", "epochs", "last"),
+    [
+        (Resume(), "completed", 1, ("epoch", 1)),  # the pause is withdrawn
+        (Stop(), "stopped", 0, ("started", 1)),  # a stop wins: nothing is trained
+    ],
+    ids=["resume", "stop"],
+)
+def test_a_pause_followed_before_the_run_is_ready_is_never_taken(
+    process, after_pause, status, epochs, last
+):
+    listener = Listener()
+    process.send(Train(to_dict(preset("digits_mlp", 1))))
+    process.send(Pause())
+    process.send(after_pause)
+    done = process.follow(listener.handlers)
+    assert ("paused",) not in listener.events
+    assert (done.summary["status"], done.summary["epochs"]) == (status, epochs)
+    assert listener.events[-1] == last
+
+
+def test_what_is_not_a_control_is_refused_before_it_is_sent(process):
+    with pytest.raises(ProtocolError, match="Started is not a control"):
+        process.send(Started({}))
+    assert process.alive
+
+
+def test_an_event_without_a_handler_is_a_clear_error_and_ends_the_child():
+    process = parent.TrainingProcess()
+    try:
+        process.send(Train(to_dict(preset("digits_mlp", 1))))
+        handlers = {Started: lambda event: None}
+        with pytest.raises(
+            ProtocolError, match=r"no handler for Batches \(this end handles Started\)"
+        ):
+            process.follow(handlers)
+        process._process.join(10)
+        assert not process.alive  # not to be given back with the run still going
+    finally:
+        process.close()

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from engine.document.commands import SetParams
-from gui.training import IDLE
+from gui.training import TrainingState
 from tests.data_files import write_mnist
 
 RUN_MS = 30_000
@@ -103,7 +103,7 @@ def test_labels_beyond_the_output_are_explained_before_the_run(qtbot, window):
     assert expected in view.problems.text() and view.problems.isVisibleTo(window)
     session = window.training.session
     assert not session.train()
-    assert session.controller.state == IDLE
+    assert session.controller.state == TrainingState.IDLE
     assert expected in window.training.bar.status.text()
     window.document.undo_stack.undo()
     assert not view.problems.isVisibleTo(window)

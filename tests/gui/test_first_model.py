@@ -5,6 +5,7 @@ line with its fix as a button; two clicks later the model trains."""
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QPushButton
 
+from gui.training.controller import TrainingState
 from tests.gui.canvas_helpers import drag, drop_layer, input_of, output_of
 
 RUN_MS = 60_000
@@ -36,7 +37,7 @@ def test_three_layers_wired_by_hand_train_after_the_offered_fixes(window, qtbot)
     fix = window.findChild(QPushButton, "fixButton")
     assert window.tabs.currentWidget() is window.training  # where it is explained
     assert "(64,)" in window.statusBar().currentMessage()
-    assert session.controller.state == "idle"
+    assert session.controller.state is TrainingState.IDLE
     assert fix.text() == "Set the Input to [64]"
     click(qtbot, fix)
     assert document.graph.nodes[x].params["shape"] == [64]

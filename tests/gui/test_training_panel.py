@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 
 from engine.document.commands import SetParams
 from engine.model.build import load_class
-from gui.training import IDLE, PAUSED
+from gui.training import TrainingState
 from tests.paths import PRESETS
 
 RUN_MS = 30_000
@@ -39,7 +39,7 @@ def plotted(window, plot_name: str) -> dict[str, int]:
     plot = window.findChild(pg.PlotWidget, plot_name)
     counts = {}
     for item in plot.getPlotItem().listDataItems():
-        x, _ = item.getData()
+        x, _ = item.getOriginalDataset()
         counts[item.name()] = 0 if x is None else len(x)
     return counts
 
@@ -98,7 +98,9 @@ def test_pause_resume_and_stop_from_the_buttons_with_the_graph_read_only(window,
     with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
         click(qtbot, button(window, "trainButton"))
     pause = button(window, "pauseButton")
-    with qtbot.waitSignal(controller.state_changed, check_params_cb=lambda s: s == PAUSED):
+    with qtbot.waitSignal(
+        controller.state_changed, check_params_cb=lambda s: s == TrainingState.PAUSED
+    ):
         click(qtbot, pause)
     assert pause.text() == "Resume"
     assert not window.canvas.isInteractive() and not window.layer_palette.isEnabled()
@@ -126,7 +128,7 @@ def test_closing_the_window_mid_run_stops_and_joins_the_worker(window, qtbot):
     thread = controller._thread
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
         assert window.close()
-    assert controller.state == IDLE and thread.isFinished()
+    assert controller.state == TrainingState.IDLE and thread.isFinished()
     assert not any(isinstance(t, QThread) and t.isRunning() for t in window.findChildren(QThread))
 
 
@@ -137,7 +139,7 @@ def test_opening_another_project_mid_run_ends_the_run_first(window, qtbot):
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
         assert window.open_project(PRESETS / "linear_regression.json")
     assert done.args[0]["status"] == "stopped"
-    assert controller.state == IDLE and not window.document.lock_reason
+    assert controller.state == TrainingState.IDLE and not window.document.lock_reason
     assert window.canvas.isInteractive()
 
 
@@ -162,7 +164,7 @@ def test_choices_that_cannot_work_are_explained_before_any_run(window, qtbot):
     label = document.project.output_labels()[0]
     assert document.set_setting(("losses", label, "loss"), "CrossEntropyLoss")
     click(qtbot, button(window, "trainButton"))
-    assert controller.state == IDLE
+    assert controller.state == TrainingState.IDLE
     status = window.training.bar.status.text()
     assert "CrossEntropyLoss needs one score per class" in status and label in status
     document.undo_stack.undo()
@@ -171,7 +173,7 @@ def test_choices_that_cannot_work_are_explained_before_any_run(window, qtbot):
     combo = window.findChild(QComboBox, "deviceCombo")
     assert combo.currentText() == "cuda:7 (not on this machine)"
     click(qtbot, button(window, "trainButton"))
-    assert controller.state == IDLE
+    assert controller.state == TrainingState.IDLE
     assert "'cuda:7' is not on this machine" in window.training.bar.status.text()
 
 

@@ -14,7 +14,7 @@ from engine.errors import one_line
 from engine.process.child import torch_threads, training_threads
 from engine.training.job import prepare_job
 from engine.training.progress import ProgressMeter
-from gui.training import PAUSED, STOPPING, TrainingBusyError, TrainingController
+from gui.training import TrainingBusyError, TrainingController, TrainingState
 from gui.training.feed import BatchFeed
 from tests.paths import ROOT
 
@@ -94,16 +94,27 @@ def test_pause_holds_the_run_until_resumed(qtbot, controller):
     seen = Recorder(controller)
     controller.start(digits(epochs=3))
     controller.pause()  # asked while preparing: taken after the first batch
-    qtbot.waitUntil(lambda: controller.state == PAUSED, timeout=RUN_MS)
+    qtbot.waitUntil(lambda: controller.state == TrainingState.PAUSED, timeout=RUN_MS)
     delivered = len(seen.losses)
     wait_for_ticks(qtbot, controller, 3)
     assert len(seen.losses) == delivered == 1
-    assert controller.state == PAUSED
+    assert controller.state == TrainingState.PAUSED
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as finished:
         controller.resume()
     assert finished.args[0]["status"] == "completed"
     assert len(seen.losses) == 3 * seen.plans[0]["batches_per_epoch"]
     assert seen.states == ["preparing", "running", "paused", "running", "idle"]
+
+
+def test_a_stop_asked_while_preparing_wins_over_a_pause(qtbot, controller):
+    seen = Recorder(controller)
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as finished:
+        controller.start(digits(epochs=3))
+        controller.pause()  # both wished before the run has a trainer, maybe before
+        controller.stop()  # it has a training process
+    assert (finished.args[0]["status"], finished.args[0]["epochs"]) == ("stopped", 0)
+    assert seen.losses == [] and seen.rows == []
+    assert seen.states == ["preparing", "stopping", "idle"]
 
 
 def test_stop_ends_the_run_and_keeps_what_it_trained(qtbot, controller):
@@ -114,7 +125,7 @@ def test_stop_ends_the_run_and_keeps_what_it_trained(qtbot, controller):
         controller.start(digits(epochs=500))
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as finished:
         controller.stop()
-        assert controller.state == STOPPING
+        assert controller.state == TrainingState.STOPPING
     assert finished.args[0]["status"] == "stopped"
     epochs, batches = finished.args[0]["epochs"], seen.plans[0]["batches_per_epoch"]
     assert epochs * batches <= len(seen.losses) <= (epochs + 1) * batches
@@ -139,7 +150,7 @@ def test_shutdown_while_paused_wakes_and_joins_the_thread(qtbot, controller):
     seen = Recorder(controller)
     controller.start(digits(epochs=3))
     controller.pause()
-    qtbot.waitUntil(lambda: controller.state == PAUSED, timeout=RUN_MS)
+    qtbot.waitUntil(lambda: controller.state == TrainingState.PAUSED, timeout=RUN_MS)
     thread = controller._thread
     with qtbot.waitSignal(controller.finished, timeout=1000) as finished:
         assert controller.shutdown(timeout_ms=RUN_MS)
