@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from engine.document.project import from_dict
-from engine.errors import one_line, speaks_for_itself
+from engine.errors import node_of, one_line, speaks_for_itself
 from engine.process.parent import RunOutcome, RunRequest
 from engine.runs.store import CHECKPOINT_FILE, save_run
 from engine.training.job import TrainingJob, prepare_job
@@ -129,7 +129,7 @@ class Child(Callback):
         except Exception as exc:
             if not speaks_for_itself(exc):
                 log.exception("training could not run")
-            self._send(("failed", one_line(exc)), flush=True)
+            self._send(("failed", one_line(exc), node_of(exc)), flush=True)
         else:
             self._send(("done", outcome), flush=True)
         finally:

@@ -107,13 +107,15 @@ class TrainingProcess:
 
     def follow(self, listener: RunListener) -> RunOutcome:
         """Report the run begun to `listener` until it ends. Raises TrainingError with
-        the run's one-line message when it could not train, or when the child ended."""
+        the run's one-line message (and the node it is on, if any) when it could not
+        train, or when the child ended."""
         while True:
             kind, *args = self._receive()
             if kind == "done":
                 return args[0]
             if kind == "failed":
-                raise TrainingError(args[0])
+                message, node_id = args
+                raise TrainingError(message, node_id=node_id)
             getattr(listener, f"on_{kind}")(*args)
 
     def control(self, command: str) -> None:

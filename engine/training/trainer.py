@@ -42,6 +42,7 @@ from torch import nn
 
 from engine.data.dataset import TensorData
 from engine.errors import TrainingError
+from engine.model.failures import failing_layer, failure
 from engine.training.checkpoint import load_checkpoint, restore_run, run_state, save_checkpoint
 from engine.training.metrics import SplitMeter
 from engine.training.setup import Run, all_finite, checked_settings, copy_state, prepare_run
@@ -116,6 +117,7 @@ class TrainResult:
     device: str
     mixed_precision: bool
     error: BaseException | None = None
+    node_id: str | None = None  # of the layer whose line raised `error`, when one did
 
     @property
     def samples_per_second(self) -> float:
@@ -123,10 +125,13 @@ class TrainResult:
 
     def summary(self) -> dict[str, Any]:
         """status, message, epochs, best_epoch, train_samples, seconds, samples_per_second,
-        device, mixed_precision, and the last epoch's row as `final`."""
+        device, mixed_precision, and the last epoch's row as `final`; for a failure a
+        layer's line raised, its `node_id` too."""
+        where = {"node_id": self.node_id} if self.node_id is not None else {}
         return {
             "status": self.status,
             "message": self.message,
+            **where,
             "epochs": len(self.history),
             "best_epoch": self.best_epoch,
             "train_samples": self.train_samples,
@@ -219,7 +224,7 @@ class Trainer:
         except _Failed as exc:
             status, message, error = "failed", str(exc), exc.__cause__
         except Exception as exc:
-            status, message, error = "failed", f"training failed: {type(exc).__name__}: {exc}", exc
+            status, message, error = "failed", f"training failed: {failure(exc).text}", exc
         result = self._finish(run, status, message, error)
         if status == "failed":
             self._notify("on_failed", message)
@@ -299,7 +304,7 @@ class Trainer:
             raise
         except Exception as exc:
             raise _Failed(
-                f"training failed at epoch {epoch}, batch {batch}: {type(exc).__name__}: {exc}"
+                f"training failed at epoch {epoch}, batch {batch}: {failure(exc).text}"
             ) from exc
         return True
 
@@ -381,6 +386,7 @@ class Trainer:
             self.model.load_state_dict(run.early.best_weights)
         self._stop.clear()
         self._resume.set()
+        layer = failing_layer(error)
         return TrainResult(
             status=status,
             message=message,
@@ -391,6 +397,7 @@ class Trainer:
             device=str(run.device),
             mixed_precision=run.precision.enabled,
             error=error,
+            node_id=layer.node_id if layer is not None else None,
         )
 
     # --- checkpoints ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from engine.document.project import to_dict
 from engine.errors import TrainingError
 from engine.process import parent
 from engine.runs.store import WEIGHTS_FILE, new_run_folder
-from tests.run_helpers import preset
+from tests.run_helpers import custom_layer_failing, preset
 
 
 class Listener:
@@ -71,3 +71,16 @@ def test_a_failed_run_says_why_and_the_process_trains_the_next(process):
     outcome = process.follow(listener)
     assert (outcome.summary["status"], outcome.summary["epochs"]) == ("stopped", 0)
     assert listener.events == [("started", 1)]
+
+
+def test_a_layer_that_fails_names_its_node_across_the_pipe(process):
+    project, custom = custom_layer_failing("not x.is_meta")  # at the first forward pass
+    process.begin(parent.RunRequest(to_dict(project)))
+    with pytest.raises(TrainingError, match="in layer 'affine' \\(Custom\\)") as raised:
+        process.follow(Listener())
+    assert raised.value.node_id == custom
+    project, custom = custom_layer_failing("self.training and not x.is_meta")  # in a batch
+    process.begin(parent.RunRequest(to_dict(project)))
+    outcome = process.follow(Listener())
+    assert outcome.summary["status"] == "failed" and outcome.summary["node_id"] == custom
+    assert "in layer 'affine' (Custom): ValueError: boom" in outcome.summary["message"]
