@@ -12,12 +12,24 @@ from __future__ import annotations
 class UserError(ValueError):
     """A problem explained to the user; the message is written for them.
 
+    `node_id`: the graph node the problem is on, when it is on one, for the app to show
+    it there (the layer whose line raised an error inside the model, say).
+
     A ValueError too, so that code which caught ValueError before keeps working.
     """
+
+    def __init__(self, *args: object, node_id: str | None = None):
+        super().__init__(*args)
+        self.node_id = node_id
 
 
 class TrainingError(UserError):
     """A problem found before (or while) training; the message is one sentence for the user."""
+
+
+def node_of(exc: BaseException) -> str | None:
+    """The node a user error is on, when it is on one."""
+    return exc.node_id if isinstance(exc, UserError) else None
 
 
 def one_line(exc: BaseException) -> str:

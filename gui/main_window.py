@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.training.session.run_started.connect(lambda: self.tabs.setCurrentWidget(self.training))
         self.training.session.problem_found.connect(self._show_problem)
+        self.training.session.failed_at.connect(self.canvas.center_on_node)
         self.docks: dict[str, QDockWidget] = {}
         self._add_docks()
         self.files = FileController(self, self.document, self.settings)

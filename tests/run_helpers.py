@@ -20,6 +20,26 @@ def preset(name: str, epochs: int) -> Project:
     return project
 
 
+BOOM = "raise ValueError('boom')"
+METHOD_STARTS = {"forward": "        return x * self.scale", "__init__": "        self.scale ="}
+
+
+def custom_layer_failing(
+    when: str, epochs: int = 1, line: str = BOOM, method: str = "forward"
+) -> tuple[Project, str]:
+    """The custom_layer preset whose Custom layer ('affine') runs `line` first in its
+    `method` whenever `when` holds, and that layer's node id. Shape inference runs the
+    layer on meta tensors (built under the meta device), so `when` must not hold there
+    for the project to train at all: `not x.is_meta and ...` in forward, say."""
+    project = preset("custom_layer", epochs)
+    custom = next(n for n in project.graph.nodes.values() if n.type == "Custom")
+    start = METHOD_STARTS[method]
+    custom.params["source"] = custom.params["source"].replace(
+        start, f"        if {when}:\n            {line}\n{start}", 1
+    )
+    return project, custom.id
+
+
 class StopAfter(Callback):
     """Asks the trainer to stop once epoch `epoch` has ended."""
 

@@ -11,8 +11,9 @@ from engine.document.files import atomic_write_text
 from engine.document.project import Project
 from engine.errors import TrainingError
 from engine.export.script import training_script
-from engine.model.build import BuildError, load_class
+from engine.model.build import BuildError, load_generated
 from engine.model.codegen import GeneratedCode, generate
+from engine.model.failures import failure
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ def export_code(project: Project, folder: str | Path) -> Exported:
     """
     code = generate(project.graph, project.name)
     try:
-        load_class(code.source)()
+        load_generated(code, project.graph)()
     except Exception as exc:
-        raise BuildError(f"the model's code fails to run: {type(exc).__name__}: {exc}") from exc
+        raise failure(exc).error(BuildError, "the model's code fails to run") from exc
     return write_code(folder, project, code)
 
 

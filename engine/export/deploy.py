@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from engine.document.files import atomic_write
 from engine.export.weights import DeployError, save_safetensors, save_state_dict
+from engine.model.failures import failure
 
 TOLERANCE = 1e-4  # the largest absolute difference from the PyTorch model that passes
 EXPORT_BATCH = 2
@@ -101,7 +102,9 @@ def export_torchscript(
             buffer = io.BytesIO()
             torch.jit.save(torch.jit.trace(model, inputs, check_trace=False), buffer)
     except Exception as exc:
-        raise DeployError(f"the model cannot be traced to TorchScript: {_brief(exc)}") from exc
+        raise failure(exc, _brief).error(
+            DeployError, "the model cannot be traced to TorchScript"
+        ) from exc
     data = buffer.getvalue()
 
     def run(batch: tuple[Tensor, ...]) -> Outputs:
@@ -128,8 +131,7 @@ def export_onnx(
     onnxruntime = _onnx_runtime()
     model, inputs = _cpu_copy(module, example_inputs)
     input_names = list(inspect.signature(model.forward).parameters)
-    with torch.no_grad():
-        count = len(_as_tuple(model(*inputs)))
+    count = len(_outputs(model, inputs))
     default = ["output"] if count == 1 else [f"output_{i}" for i in range(count)]
     names = list(output_names or default)
     if len(names) != count:
@@ -148,7 +150,9 @@ def export_onnx(
             )
             data = program.model_proto.SerializeToString()
     except Exception as exc:
-        raise DeployError(f"the model cannot be exported to ONNX: {_brief(exc)}") from exc
+        raise failure(exc, _brief).error(
+            DeployError, "the model cannot be exported to ONNX"
+        ) from exc
 
     def run(batch: tuple[Tensor, ...]) -> Outputs:
         session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
@@ -222,8 +226,8 @@ def _write_if_equal(
 ) -> Verification:
     batch = _another_batch(inputs)
     size = batch[0].shape[0]
+    expected = _outputs(model, batch)
     with torch.no_grad():
-        expected = _as_tuple(model(*batch))
         try:
             actual = run(batch)
         except Exception as exc:
@@ -245,6 +249,17 @@ def _write_if_equal(
         )
     atomic_write(path, lambda handle: handle.write(data))
     return Verification(kind, path, difference, size)
+
+
+def _outputs(model: nn.Module, inputs: tuple[Tensor, ...]) -> Outputs:
+    """The PyTorch model's own outputs, to export and compare against."""
+    try:
+        with torch.no_grad():
+            return _as_tuple(model(*inputs))
+    except Exception as exc:
+        size = inputs[0].shape[0] if inputs else 0
+        context = f"the model fails on an example batch of {size}"
+        raise failure(exc, _brief).error(DeployError, context) from exc
 
 
 def _another_batch(inputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
@@ -277,7 +292,7 @@ def _as_tuple(outputs: Tensor | Outputs) -> Outputs:
     return tuple(outputs) if isinstance(outputs, tuple | list) else (outputs,)
 
 
-def _brief(exc: Exception) -> str:
+def _brief(exc: BaseException) -> str:
     """The exception's type and first line: the exporters' messages run to pages."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -22,6 +22,7 @@ def _activation(name: str, summary: str, call: str, params=()) -> LayerSpec:
         forward=forward,
         shape=float_same_shape(name),
         label=name.lower(),
+        uses=(_package(call),),
     )
 
 
@@ -39,7 +40,13 @@ def _softmax(name: str, call: str, summary: str) -> LayerSpec:
         forward=lambda target, args, values: f"{call}({args[0]}, dim={values['dim']})",
         shape=rule,
         label=name.lower(),
+        uses=(_package(call),),
     )
+
+
+def _package(call: str) -> str:
+    """The import a function is called through: "torch" for torch.relu, "F" for F.gelu."""
+    return call.partition(".")[0]
 
 
 SPECS = (

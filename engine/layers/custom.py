@@ -72,6 +72,7 @@ CUSTOM = LayerSpec(
     check=source_problem,
     label="custom",
     runs_user_code=True,
+    uses=tuple(sorted(RESERVED)),  # the source was written against all of them
 )
 
 SPECS = (CUSTOM,)

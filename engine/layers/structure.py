@@ -31,6 +31,7 @@ FLATTEN = LayerSpec(
     forward=_flatten_forward,
     shape=_flatten_rule,
     label="flatten",
+    uses=("torch",),
 )
 
 
@@ -144,6 +145,7 @@ CONCAT = LayerSpec(
     forward=lambda target, args, values: f"torch.cat([{', '.join(args)}], dim={values['dim']})",
     shape=_concat_rule,
     label="concat",
+    uses=("torch",),
 )
 
 SPECS = (

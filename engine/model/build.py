@@ -12,6 +12,7 @@ from torch import nn
 from engine.document.graph import Graph
 from engine.errors import UserError
 from engine.model.codegen import GeneratedCode, generate
+from engine.model.failures import Layer, failure, model_filename, remember
 from engine.model.shapes import ShapeInference
 
 
@@ -25,15 +26,13 @@ class BuiltModel:
     code: GeneratedCode
 
 
-_counter = iter(range(1, 1 << 62))
-
-
 def load_class(source: str, filename: str | None = None) -> type[nn.Module]:
     """Execute model source and return the class named by its `__all__`.
 
-    The source is registered with linecache so tracebacks show the generated lines.
+    The source is registered with linecache so tracebacks show the generated lines; it
+    runs under `model_filename(source)` unless `filename` is given.
     """
-    filename = filename or f"<torchwright model {next(_counter)}>"
+    filename = filename or model_filename(source)
     module = types.ModuleType("torchwright_model")
     module.__file__ = filename
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -42,6 +41,14 @@ def load_class(source: str, filename: str | None = None) -> type[nn.Module]:
     if len(names) != 1 or not isinstance(module.__dict__.get(names[0]), type):
         raise BuildError('model source must set __all__ = ["<ModelClass>"]')
     return module.__dict__[names[0]]
+
+
+def load_generated(code: GeneratedCode, graph: Graph) -> type[nn.Module]:
+    """`load_class` of the code generated from `graph`, remembering the layer of each of
+    its lines: an error one of them raises then names its layer (engine.model.failures)."""
+    layers = {node_id: Layer(node_id, n.label, n.type) for node_id, n in graph.nodes.items()}
+    remember(code.source, {line: layers[node_id] for line, node_id in code.lines.items()})
+    return load_class(code.source)
 
 
 def build_model(
@@ -53,10 +60,10 @@ def build_model(
     """Generate the model's source and instantiate it (seeded, when `seed` is given)."""
     code = generate(graph, title, inference)
     try:
-        cls = load_class(code.source)
+        cls = load_generated(code, graph)
         if seed is not None:
             torch.manual_seed(seed)
         model = cls()
     except Exception as exc:
-        raise BuildError(f"the model could not be built: {type(exc).__name__}: {exc}") from exc
+        raise failure(exc).error(BuildError, "the model could not be built") from exc
     return BuiltModel(model, code)

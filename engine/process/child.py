@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from engine.document.project import from_dict
-from engine.errors import one_line, speaks_for_itself
+from engine.errors import node_of, one_line, speaks_for_itself
 from engine.process.protocol import (
     Batches,
     BatchLoss,
@@ -155,7 +155,7 @@ class Child(Callback):
         except Exception as exc:
             if not speaks_for_itself(exc):
                 log.exception("training could not run")
-            last = Failed(one_line(exc))
+            last = Failed(one_line(exc), node_of(exc))
         with self._lock:
             self._trainer = None  # controls from now on wait for the next run's trainer
             self._flush()

@@ -92,8 +92,9 @@ class TrainingProcess:
 
     def follow(self, handlers: Handlers) -> Done:
         """Hand each event of the run begun to its handler in `handlers`, until the run
-        ends. Raises TrainingError with the run's one-line message when it could not
-        train, or when the child ended; ProtocolError for an event with no handler.
+        ends. Raises TrainingError with the run's one-line message (and the node it is
+        on, if any) when it could not train, or when the child ended; ProtocolError for
+        an event with no handler.
 
         A handler that raises leaves the rest of the run unheard, so the child is killed
         then: it must not be given back with a run still going.
@@ -103,7 +104,7 @@ class TrainingProcess:
             if isinstance(event, Done):
                 return event
             if isinstance(event, Failed):
-                raise TrainingError(event.message)
+                raise TrainingError(event.message, node_id=event.node_id)
             try:
                 dispatch(event, handlers)
             except BaseException:

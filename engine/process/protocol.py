@@ -132,9 +132,11 @@ class Done:
 
 @dataclass(frozen=True)
 class Failed:
-    """The run could not train; message: one line for the user. The last event of it."""
+    """The run could not train; message: one line for the user; node_id: the layer the
+    error was raised in, when it was raised in the model. The last event of a run."""
 
     message: str
+    node_id: str | None = None
 
 
 Event = Started | Batches | Epoch | Paused | Resumed | Done | Failed

@@ -29,8 +29,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.data.dataset import Splits, TensorData
-from engine.data.pictures import ImageLayout, image_layout
 from engine.data.normalize import apply_normalization
+from engine.data.pictures import ImageLayout, image_layout
+from engine.model.failures import ModelRuntimeError, failure
 from engine.runs.evaluation_results import (
     MISCLASSIFIED_LIMIT,
     ClassificationEvaluation,
@@ -57,6 +58,7 @@ def predict(module: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> tuple
 
     Runs in eval mode without gradients, `batch_size` samples at a time, on the device the
     module's parameters are on; the module's train/eval mode is restored afterwards.
+    Raises ModelRuntimeError, naming the layer, when the module fails on them.
     """
     device = _device_of(module)
     was_training = module.training
@@ -68,6 +70,9 @@ def predict(module: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> tuple
                 _as_tuple(module(x[start : start + batch_size].to(device)))
                 for start in range(0, max(len(x), 1), batch_size)
             ]
+    except Exception as exc:
+        samples = "this sample" if len(x) == 1 else f"these {len(x)} samples"
+        raise failure(exc).error(ModelRuntimeError, f"the model fails on {samples}") from exc
     finally:
         module.train(was_training)
     return tuple(torch.cat([part[i].cpu() for part in parts]) for i in range(len(parts[0])))

@@ -19,6 +19,7 @@ from torch import nn
 from engine.data.dataset import TensorData
 from engine.document.settings import validate_training
 from engine.errors import TrainingError
+from engine.model.failures import failure
 from engine.training.callbacks import EarlyStopping
 from engine.training.devices import Precision, resolve_device
 from engine.training.losses import LossPlan, OutputLoss, plan_losses
@@ -136,10 +137,9 @@ def probe_outputs(
         with torch.no_grad():
             out = model(x)
     except Exception as exc:
-        raise TrainingError(
-            f"the model cannot run on the data (one sample has shape {list(x.shape[1:])}): "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
+        shape = list(x.shape[1:])
+        context = f"the model cannot run on the data (one sample has shape {shape})"
+        raise failure(exc).error(TrainingError, context) from exc
     finally:
         model.train(was_training)
     several = isinstance(out, tuple | list)

@@ -42,6 +42,7 @@ from torch import nn
 
 from engine.data.dataset import TensorData
 from engine.errors import TrainingError
+from engine.model.failures import failing_layer, failure
 from engine.training.callbacks import Callback, copy_state
 from engine.training.checkpoint import load_checkpoint, restore_run, run_state, save_checkpoint
 from engine.training.metrics import SplitMeter
@@ -87,6 +88,7 @@ class TrainResult:
     device: str
     mixed_precision: bool
     error: BaseException | None = None
+    node_id: str | None = None  # of the layer whose line raised `error`, when one did
 
     @property
     def samples_per_second(self) -> float:
@@ -94,10 +96,13 @@ class TrainResult:
 
     def summary(self) -> dict[str, Any]:
         """status, message, epochs, best_epoch, train_samples, seconds, samples_per_second,
-        device, mixed_precision, and the last epoch's row as `final`."""
+        device, mixed_precision, and the last epoch's row as `final`; for a failure a
+        layer's line raised, its `node_id` too."""
+        where = {"node_id": self.node_id} if self.node_id is not None else {}
         return {
             "status": self.status,
             "message": self.message,
+            **where,
             "epochs": len(self.history),
             "best_epoch": self.best_epoch,
             "train_samples": self.train_samples,
@@ -196,7 +201,7 @@ class Trainer:
         except _Failed as exc:
             status, message, error = RunStatus.FAILED, str(exc), exc.__cause__
         except Exception as exc:
-            message = f"training failed: {type(exc).__name__}: {exc}"
+            message = f"training failed: {failure(exc).text}"
             status, error = RunStatus.FAILED, exc
         result = self._finish(run, status, message, error)
         if status == RunStatus.FAILED:
@@ -274,7 +279,7 @@ class Trainer:
             raise
         except Exception as exc:
             raise _Failed(
-                f"training failed at epoch {epoch}, batch {batch}: {type(exc).__name__}: {exc}"
+                f"training failed at epoch {epoch}, batch {batch}: {failure(exc).text}"
             ) from exc
         return True
 
@@ -356,6 +361,7 @@ class Trainer:
         self._stop.clear()
         self._stop_early = False
         self._resume.set()
+        layer = failing_layer(error)
         return TrainResult(
             status=status,
             message=message,
@@ -366,6 +372,7 @@ class Trainer:
             device=str(run.device),
             mixed_precision=run.precision.enabled,
             error=error,
+            node_id=layer.node_id if layer is not None else None,
         )
 
     # --- checkpoints ------------------------------------------------------------------

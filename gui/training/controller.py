@@ -70,7 +70,7 @@ class TrainingController(QObject):
     progress = Signal(object)  # epoch, epochs, batch, batches_per_epoch, samples_per_second...
     epoch_finished = Signal(object)  # the epoch's history row
     finished = Signal(object)  # TrainResult.summary(): status, epochs, final row...
-    failed = Signal(str)  # one line for the user
+    failed = Signal(str)  # one line for the user; `failed_node` is set first
     state_changed = Signal(object)  # a TrainingState
 
     def __init__(self, parent: QObject | None = None):
@@ -82,6 +82,7 @@ class TrainingController(QObject):
         self.last_record: RunRecord | None = None  # the saved run, when it was kept
         # (engine.runs.evaluation.TrainedModel, its evaluation) of the last run, or Nones
         self.last_evaluation: tuple[Any, Any] = (None, None)
+        self.failed_node: str | None = None  # the node the last failed run's error is on
         self._timer = QTimer(self)
         self._timer.setInterval(1000 // DRAIN_HZ)
         self._timer.timeout.connect(self._drain)
@@ -214,6 +215,7 @@ class TrainingController(QObject):
         self._worker = self._thread = None
         self.last_record = worker.record
         self.last_evaluation = (worker.trained, worker.evaluation)
+        self.failed_node = worker.failed_node
         self._set_state(TrainingState.IDLE)
 
     @Slot()

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.document.project import Project, from_dict, to_dict
-from engine.errors import one_line
+from engine.errors import node_of, one_line
 from engine.runs.store import (
     RunError,
     RunRecord,
@@ -108,7 +108,7 @@ class RunHistory(QObject):
         try:
             written = export_run(record, folder, formats)
         except (RunError, OSError, ValueError) as exc:
-            self.session.bar.show_status(f"Cannot export {record.name}: {one_line(exc)}", True)
+            self.session.show_failure(f"Cannot export {record.name}: {one_line(exc)}", node_of(exc))
             return
         finally:
             QApplication.restoreOverrideCursor()

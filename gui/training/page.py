@@ -42,6 +42,7 @@ class TrainingPage(QWidget):
         self.tabs.addTab(self.evaluation, "Evaluation")
         self.tabs.addTab(self.try_it, "Try It")
         self.evaluation.sample_activated.connect(self._try_sample)
+        self.try_it.failed.connect(self._try_failed)
         self.session.run_started.connect(self._forget_model)
         self.session.run_ended.connect(self._show_run)
         self.history.weights_loaded.connect(self._show_loaded)
@@ -68,6 +69,9 @@ class TrainingPage(QWidget):
         """Show a trained model's evaluation and let the user try it."""
         self.evaluation.show_evaluation(evaluation, trained.sample_image if trained.image else None)
         self.try_it.set_model(trained)
+
+    def _try_failed(self, message: str, node_id: str | None) -> None:
+        self.session.show_failure(f"Try It failed: {message}", node_id)
 
     def _try_sample(self, index: int) -> None:
         self.try_it.show_sample(index)

@@ -40,6 +40,7 @@ class TrainingSession(QObject):
     run_ended = Signal(object)  # the controller's summary, or None when the run failed
     run_started = Signal()
     problem_found = Signal(object)  # the Problem that kept Train from starting a run
+    failed_at = Signal(str)  # the node a failed run, try or export is on (now selected)
 
     def __init__(self, document: Document, bar: RunBar, plots: TrainingPlots, parent=None):
         super().__init__(parent)
@@ -196,7 +197,18 @@ class TrainingSession(QObject):
     def _failed(self, message: str) -> None:
         self.document.set_locked("")
         self.bar.show_end(f"Training failed: {message}", error=True)
+        self._show_node(self.controller.failed_node)
         self.run_ended.emit(None)
+
+    def show_failure(self, text: str, node_id: str | None = None) -> None:
+        """Say in the status line what failed, and show the node it failed in, if any."""
+        self.bar.show_status(text, error=True)
+        self._show_node(node_id)
+
+    def _show_node(self, node_id: str | None) -> None:
+        if node_id in self.document.graph.nodes:
+            self.document.select([node_id])
+            self.failed_at.emit(node_id)
 
     def shutdown(self) -> None:
         """Stop any run and wait for its thread (closing, or opening another project).

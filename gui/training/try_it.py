@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.errors import UserError, one_line
 from gui.training.evaluation_view import dark_axes, picture_pixmap
 
 if TYPE_CHECKING:  # torch loads in the background; this module is imported before
@@ -123,7 +124,10 @@ class TryItPanel(QWidget):
 
     `set_model(TrainedModel.from_job(job))` after a run, `set_model(None)` when there is
     none; `show_sample(index)` selects a sample of `model.data` (the validation split).
+    A model that fails on the sample says why in the panel and emits `failed`.
     """
+
+    failed = Signal(str, object)  # one line for the user, the node it failed in (or None)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -208,6 +212,7 @@ class TryItPanel(QWidget):
         self.error = QLabel()
         self.error.setObjectName("predictionError")
         self.error.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.error.setWordWrap(True)
         self.details = QStackedWidget()
         self.details.addWidget(self.chart)
         self.details.addWidget(self.error)
@@ -286,9 +291,17 @@ class TryItPanel(QWidget):
         self.sample_picture.setText(_features_text(model, index))
 
     def _predict(self, x: torch.Tensor, source: str) -> None:
-        self._outputs = self.model.predict_one(x)
         self._from_sample = source != DRAWING
         self.source.setText(f"for {source}")
+        try:
+            self._outputs = self.model.predict_one(x)
+        except UserError as exc:
+            self._outputs = ()
+            self.prediction.setText("No prediction")
+            self.error.setText(one_line(exc))
+            self.details.setCurrentWidget(self.error)
+            self.failed.emit(one_line(exc), exc.node_id)
+            return
         self._show_prediction(self.output_picker.currentIndex())
 
     # --- showing ----------------------------------------------------------------------

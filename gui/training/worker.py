@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.document.project import Project, from_dict, to_dict
-from engine.errors import one_line, one_line_text, speaks_for_itself
+from engine.errors import node_of, one_line, one_line_text, speaks_for_itself
 from engine.process.protocol import (
     Batches,
     Epoch,
@@ -62,7 +62,7 @@ class TrainingWorker(QObject):
     paused = Signal()  # the run is now held until resumed or stopped
     resumed = Signal()
     finished = Signal(object)  # TrainResult.summary()
-    failed = Signal(str)  # one line for the user
+    failed = Signal(str)  # one line for the user; `failed_node` is set first
 
     def __init__(
         self,
@@ -83,6 +83,7 @@ class TrainingWorker(QObject):
         self.record: RunRecord | None = None
         self.trained: TrainedModel | None = None  # the run's model with its validation data
         self.evaluation: list | None = None  # engine.runs.evaluation.evaluate of `trained`
+        self.failed_node: str | None = None  # the node a failure is on, when it is on one
         self._lock = threading.Lock()
         self._process: TrainingProcess | None = None
         self._pending = PendingControls()
@@ -125,10 +126,12 @@ class TrainingWorker(QObject):
             if not speaks_for_itself(exc):
                 log.exception("training could not run")
             self._drop_unsaved_folder()
+            self.failed_node = node_of(exc)
             self.failed.emit(one_line(exc))
             return
         self._drop_unsaved_folder()
         if summary["status"] == RunStatus.FAILED:
+            self.failed_node = summary.get("node_id")
             self.failed.emit(one_line_text(summary["message"]))
         else:
             self.finished.emit(summary)

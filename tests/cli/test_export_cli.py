@@ -5,11 +5,12 @@ import onnxruntime
 import pytest
 import torch
 
+from engine.document.project import save
 from engine.export.weights import load_weights, save_safetensors
 from engine.model.build import load_class
 from engine.training.job import prepare_job
 from main import main
-from tests.run_helpers import PRESETS, preset
+from tests.run_helpers import PRESETS, custom_layer_failing, preset
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")
@@ -54,3 +55,15 @@ def test_weights_that_do_not_fit_the_project_are_refused(tmp_path, capsys):
     error = capsys.readouterr().err
     assert error.startswith("error: the weights in") and "do not fit the model" in error
     assert not (tmp_path / "out" / "weights.pt").exists()
+
+
+def test_a_layer_that_cannot_be_traced_is_named(tmp_path, capsys):
+    project, _ = custom_layer_failing("torch.jit.is_tracing()")
+    save(project, tmp_path / "failing.json")
+    argv = ["export", str(tmp_path / "failing.json"), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--torchscript"]) == 1
+    assert capsys.readouterr().err == (
+        "error: the model cannot be traced to TorchScript: in layer 'affine' (Custom): "
+        "ValueError: boom\n"
+    )
+    assert not (tmp_path / "out" / "model.torchscript.pt").exists()

@@ -16,9 +16,10 @@ from sklearn.datasets import load_digits
 
 import main
 from engine.data import load_data
-from engine.document.project import load
+from engine.document.project import load, save
 from engine.model.build import load_class
 from tests.paths import PRESETS, ROOT
+from tests.run_helpers import custom_layer_failing
 
 TARGETS = {
     "digits_mlp": ("val_accuracy", 0.95),
@@ -206,3 +207,18 @@ def test_bad_input_is_one_clear_line(case, tmp_path, capsys):
     assert err.startswith("error: ") and err.count("\n") == 1, err
     assert expected in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("when", "doing"),
+    [
+        ("not x.is_meta", "the model cannot run on the data (one sample has shape [4])"),
+        ("self.training and not x.is_meta", "training failed at epoch 1, batch 1"),
+    ],
+)
+def test_a_layer_that_fails_is_named_in_the_one_line(when, doing, tmp_path, capsys):
+    project, _ = custom_layer_failing(when)
+    save(project, tmp_path / "failing.json")
+    assert train(str(tmp_path / "failing.json"), "--out", str(tmp_path / "out")) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {doing}: in layer 'affine' (Custom): ValueError: boom\n"

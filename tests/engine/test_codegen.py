@@ -12,6 +12,10 @@ from engine.document.graph import Graph
 from engine.model.build import build_model, load_class
 from engine.model.codegen import CodegenError, generate
 from engine.model.shapes import infer_all
+from tests.engine.code_checks import (
+    assert_imports_are_what_the_code_uses,
+    assert_lines_belong_to_their_nodes,
+)
 from tests.engine.graph_builders import add, chain, lenet, wire
 
 SCALE = """class Scale(nn.Module):
@@ -215,6 +219,8 @@ def test_exported_class_loads_the_engines_weights_strictly_and_matches_bit_for_b
     for a, b in zip(ours, theirs, strict=True):
         assert torch.equal(a, b)
     assert generate(graph, "random").source == code.source  # pure: same graph, same text
+    assert_lines_belong_to_their_nodes(graph, code)
+    assert_imports_are_what_the_code_uses(graph, code.source)
 
 
 def test_custom_layers_can_use_every_name_the_editor_promises():

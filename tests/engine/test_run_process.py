@@ -21,7 +21,7 @@ from engine.process.protocol import (
 )
 from engine.runs.store import WEIGHTS_FILE, new_run_folder
 from engine.training.status import RunStatus
-from tests.run_helpers import preset
+from tests.run_helpers import custom_layer_failing, preset
 
 
 class Listener:
@@ -145,3 +145,16 @@ def test_an_event_without_a_handler_is_a_clear_error_and_ends_the_child():
         assert not process.alive  # not to be given back with the run still going
     finally:
         process.close()
+
+
+def test_a_layer_that_fails_names_its_node_across_the_pipe(process):
+    project, custom = custom_layer_failing("not x.is_meta")  # at the first forward pass
+    process.send(Train(to_dict(project)))
+    with pytest.raises(TrainingError, match="in layer 'affine' \\(Custom\\)") as raised:
+        process.follow(Listener().handlers)
+    assert raised.value.node_id == custom
+    project, custom = custom_layer_failing("self.training and not x.is_meta")  # in a batch
+    process.send(Train(to_dict(project)))
+    outcome = process.follow(Listener().handlers)
+    assert outcome.summary["status"] == RunStatus.FAILED and outcome.summary["node_id"] == custom
+    assert "in layer 'affine' (Custom): ValueError: boom" in outcome.summary["message"]

@@ -4,6 +4,7 @@ resume, stop, closing or opening a project mid-run, and errors. Waits on signals
 from pathlib import Path
 
 import pyqtgraph as pg
+import pytest
 from PySide6.QtCore import Qt, QThread
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,9 +17,12 @@ from PySide6.QtWidgets import (
 from safetensors.torch import load_file
 
 from engine.document.commands import SetParams
+from engine.document.project import save
 from engine.model.build import load_class
 from gui.training import TrainingState
+from tests.gui.test_try_it import type_index
 from tests.paths import PRESETS
+from tests.run_helpers import custom_layer_failing
 
 RUN_MS = 30_000
 
@@ -362,3 +366,64 @@ def test_runs_of_an_unsaved_project_move_beside_it_when_saved(window, qtbot, tmp
     assert (tmp_path / "mine.runs" / "run-001" / "run.json").is_file()
     assert not scratch.exists()
     assert window.training.runs_table.table.rowCount() == 1
+
+
+BOOM = "in layer 'affine' (Custom): ValueError: boom"
+
+
+def open_failing(window, tmp_path, when: str):
+    """The custom_layer preset, its Custom layer failing when `when` holds, opened from a
+    file with its code allowed to run; the controller and the Custom layer's node id."""
+    project, custom = custom_layer_failing(when)
+    save(project, tmp_path / "failing.json")
+    assert window.open_project(tmp_path / "failing.json")
+    window.menu_actions["custom_code"].trigger()  # the user has read the code
+    return window.training.session.controller, custom
+
+
+def shows_failure_on(window, node_id: str) -> bool:
+    item = window.canvas.scene().node_item(node_id)
+    return window.document.selected == [node_id] and item.isSelected()
+
+
+@pytest.mark.parametrize(
+    "when", ["not x.is_meta", "self.training and not x.is_meta"], ids=["at once", "in a batch"]
+)
+def test_a_run_that_fails_in_a_layer_selects_it_and_names_it(window, qtbot, tmp_path, when):
+    controller, custom = open_failing(window, tmp_path, when)
+    with qtbot.waitSignal(controller.failed, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    status = window.training.bar.status.text()
+    assert status.startswith("Training failed: ") and status.endswith(BOOM)
+    assert shows_failure_on(window, custom)
+
+
+def test_a_sample_the_model_fails_on_in_try_it_selects_the_layer(window, qtbot, tmp_path):
+    controller, custom = open_failing(window, tmp_path, "not x.is_meta and x.shape[0] == 1")
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    page = window.training
+    page.tabs.setCurrentWidget(page.try_it)
+    window.document.select([])
+    with qtbot.waitSignal(page.try_it.failed) as failed:
+        type_index(qtbot, page.try_it, 3)
+    assert failed.args == [f"the model fails on this sample: {BOOM}", custom]
+    assert page.try_it.findChild(QLabel, "prediction").text() == "No prediction"
+    assert page.try_it.error.text() == failed.args[0] and page.try_it.error.isVisible()
+    assert page.bar.status.text() == f"Try It failed: {failed.args[0]}"
+    assert shows_failure_on(window, custom)
+
+
+def test_an_export_that_fails_in_a_layer_selects_it(window, qtbot, tmp_path):
+    controller, custom = open_failing(window, tmp_path, "torch.jit.is_tracing()")
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    history, runs = window.training.history, window.training.runs_table
+    history.ask_export_folder = lambda record: str(tmp_path / "export")
+    runs.table.selectRow(0)
+    click(qtbot, runs.export_button)
+    assert window.training.bar.status.text() == (
+        f"Cannot export Run 1: the model cannot be traced to TorchScript: {BOOM}"
+    )
+    assert shows_failure_on(window, custom)
+    assert not (tmp_path / "export" / "model.torchscript.pt").exists()
