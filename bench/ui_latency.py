@@ -77,11 +77,12 @@ def in_app(preset: str, epochs: int) -> tuple[list[float], dict]:
 
 
 def headless(preset: str, epochs: int, threads: int) -> dict:
+    from engine.document.presets import preset_path
     from engine.document.project import load
     from engine.process.child import torch_threads
     from engine.training.job import prepare_job
 
-    project = load(ROOT / "presets" / f"{preset}.json")
+    project = load(preset_path(preset))
     project.training["epochs"] = epochs
     with torch_threads(threads):
         return prepare_job(project).run().summary()

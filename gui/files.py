@@ -1,8 +1,10 @@
 """Opening, saving, recent files, presets and crash recovery for the main window.
 
 A file that cannot be opened opens nothing: the current document stays, and a message
-says what is wrong and where. Unsaved work is written every 30 s to a recovery file,
-which the next start offers back when the app did not close normally.
+says what is wrong and where. Presets are templates: one opened (from the gallery, or a
+file in the presets' folder) becomes an unsaved copy, and nothing is ever saved there.
+Unsaved work is written every 30 s to a recovery file, which the next start offers back
+when the app did not close normally.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine.document.layout import lay_out, unplaced
+from engine.document.presets import in_presets_folder, preset_path
 from engine.document.project import Project, ProjectError, load, save
 
 if TYPE_CHECKING:
@@ -22,7 +25,6 @@ if TYPE_CHECKING:
 FILTER = "Torchwright projects (*.json);;All files (*)"
 MAX_RECENT = 8
 AUTOSAVE_MS = 30_000
-PRESETS = Path(__file__).resolve().parents[1] / "presets"
 
 
 def recovery_path() -> Path:
@@ -32,6 +34,7 @@ def recovery_path() -> Path:
 
 class FileController(QObject):
     recent_changed = Signal(list)
+    notice = Signal(str)  # something the status bar should say
 
     def __init__(self, window: QWidget, document: Document, settings: QSettings):
         super().__init__(window)
@@ -88,7 +91,7 @@ class FileController(QObject):
 
     def open(self, path: str | Path | None = None) -> bool:
         """Open a project file (laid out if written without positions); on any problem
-        keep the current document and say why."""
+        keep the current document and say why. A preset's file opens as an unsaved copy."""
         path = path or self.ask_open_path()
         if not path or not self.maybe_save():
             return False
@@ -102,6 +105,11 @@ class FileController(QObject):
             return False
         if unplaced(project.graph):
             lay_out(project.graph)
+        if in_presets_folder(path):
+            # said first: a more pressing word on the project (Custom code) replaces it
+            self.notice.emit(f"{Path(path).name} is a preset: this is an unsaved copy of it")
+            self._open_copy(project)
+            return True
         self.document.set_project(project)
         self.add_recent(Path(path))
         return True
@@ -110,10 +118,14 @@ class FileController(QObject):
         """Start a new, unsaved project from a preset."""
         if not self.maybe_save():
             return False
-        project = load(PRESETS / f"{name}.json")
+        self._open_copy(load(preset_path(name)))
+        return True
+
+    def _open_copy(self, project: Project) -> None:
+        """Show `project` as unsaved work of its own: until it is saved elsewhere its runs
+        stay in a temporary folder, and Save asks where."""
         project.path = None
         self.document.set_project(project)
-        return True
 
     def save(self) -> bool:
         path = self.document.path
@@ -124,7 +136,15 @@ class FileController(QObject):
         if not path:
             return False
         path = Path(path)
-        return self._write(path if path.suffix else path.with_suffix(".json"))
+        path = path if path.suffix else path.with_suffix(".json")
+        if in_presets_folder(path):
+            self.show_error(
+                "Cannot save project",
+                f"{path.parent} holds Torchwright's presets, which stay as they are: "
+                "save the project in another folder.",
+            )
+            return False
+        return self._write(path)
 
     def maybe_save(self) -> bool:
         """True when it is fine to replace the current document."""

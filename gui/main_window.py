@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 from engine.document.commands import remove_nodes
 from engine.document.fragments import copy_fragment, paste_command
 from engine.document.graph import GraphError
+from engine.document.presets import presets_folder
 from engine.errors import UserError
 from gui.actions import build_actions, build_menus
 from gui.canvas import CanvasView
 from gui.code_preview import CodePreview
 from gui.document import Document
 from gui.engine_loader import EngineLoader
-from gui.files import PRESETS, FileController, recovery_path
+from gui.files import FileController, recovery_path
 from gui.import_dialog import ImportDialog
 from gui.inspector import Inspector
 from gui.mime import NODES_MIME
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.menu_actions = build_actions(self)
         self.recent_menu = build_menus(self, self.menu_actions)
         self.files.recent_changed.connect(self._fill_recent)
+        self.files.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self._fill_recent(self.files.recent())
         self._status = QLabel()
         self.statusBar().addPermanentWidget(self._status)
@@ -160,7 +162,7 @@ class MainWindow(QMainWindow):
         return self.files.open(path)
 
     def new_from_preset(self) -> None:
-        gallery = PresetGallery(PRESETS, self)
+        gallery = PresetGallery(presets_folder(), self)
         if gallery.exec() == PresetGallery.DialogCode.Accepted and gallery.chosen():
             self.files.open_preset(gallery.chosen())
 

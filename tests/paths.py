@@ -2,5 +2,7 @@
 
 from pathlib import Path
 
+from engine.document.presets import presets_folder
+
 ROOT = Path(__file__).resolve().parents[1]
-PRESETS = ROOT / "presets"
+PRESETS = presets_folder()  # the one place that finds them, as the app does

@@ -1,1 +1,3 @@
-"""Headless sub-commands of `python main.py`."""
+"""Headless sub-commands of the `torchwright` command (parsed in main.py)."""
+
+COMMANDS = ("check", "export", "train", "import", "presets")

@@ -11,9 +11,10 @@ import torch
 import main
 from engine.document.project import load
 from engine.model.build import build_model, load_class
+from tests.paths import PRESETS as PRESET_FOLDER
 from tests.paths import ROOT
 
-PRESETS = sorted((ROOT / "presets").glob("*.json"))
+PRESETS = sorted(PRESET_FOLDER.glob("*.json"))
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -116,7 +117,7 @@ def test_export_errors_are_one_line(tmp_path):
     assert "cannot read" in result.stderr and "Traceback" not in result.stderr
     broken = tmp_path / "broken.json"
     broken.write_text(
-        (ROOT / "presets" / "custom_layer.json")
+        (PRESET_FOLDER / "custom_layer.json")
         .read_text()
         .replace("return x * self.scale + self.shift", "return x @ self.nothing")
     )

@@ -27,7 +27,7 @@ from engine.export.deploy import (
 from engine.export.weights import load_weights, save_state_dict
 from engine.model.build import build_model
 from tests.engine.graph_builders import add, chain, wire
-from tests.paths import ROOT
+from tests.paths import PRESETS, ROOT
 
 JIT_DEPRECATED = "ignore:`torch.jit:DeprecationWarning"
 
@@ -69,7 +69,7 @@ def two_inputs() -> Graph:
 
 
 def preset(name: str) -> tuple[Graph, str, list[str]]:
-    project = load(ROOT / "presets" / f"{name}.json")
+    project = load(PRESETS / f"{name}.json")
     return project.graph, project.name, project.output_labels()
 
 

@@ -209,7 +209,7 @@ def test_lay_out_moves_the_nodes_of_a_file_written_without_positions():
 
 @pytest.mark.parametrize("name", ["digits_cnn", "mnist_cnn", "digits_mlp", "multitask"])
 def test_presets_are_stored_laid_out_in_readable_rows(name):
-    graph = load(f"presets/{name}.json").graph
+    graph = load(PRESETS / f"{name}.json").graph
     stored = {n: node.pos for n, node in graph.nodes.items()}
     assert stored == layered_positions(graph)
 

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from engine.document.graph import Graph
 from engine.document.project import Project, ProjectError, load, save, to_dict
 from tests.engine.graph_builders import chain
+from tests.paths import PRESETS as PRESET_FOLDER
 
-PRESETS = sorted((__import__("pathlib").Path(__file__).parents[2] / "presets").glob("*.json"))
+PRESETS = sorted(PRESET_FOLDER.glob("*.json"))
 
 
 def small_project() -> Project:

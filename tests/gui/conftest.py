@@ -1,8 +1,12 @@
 """GUI test fixtures: a document with live shape inference, built as the app builds it."""
 
+import shutil
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths
 
+from engine.document.presets import preset_path
 from engine.model.shapes import ShapeInference
 from gui import MainWindow
 from gui.document import Document
@@ -14,6 +18,19 @@ def document(qtbot):
     doc = Document()
     doc.attach_inference(ShapeInference(doc.graph))
     return doc
+
+
+@pytest.fixture
+def own_preset(tmp_path):
+    """`own_preset(name)`: a preset copied into the test's folder, a project file of the
+    user's own (a preset's own file opens as an unsaved copy)."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / f"{name}.json"
+        shutil.copyfile(preset_path(name), target)
+        return target
+
+    return copy
 
 
 @pytest.fixture

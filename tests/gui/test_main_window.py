@@ -21,16 +21,16 @@ def test_the_automation_names_are_there(window):
         assert window.findChild(QWidget, name) is not None, name
 
 
-def test_opening_a_preset_file_shows_it_and_names_the_window(window):
-    assert window.open_project(PRESETS / "digits_cnn.json")
+def test_opening_a_project_file_shows_it_and_names_the_window(window, own_preset):
+    assert window.open_project(own_preset("digits_cnn"))
     assert len(window.document.graph.nodes) == 12
     assert window.windowTitle() == "digits_cnn.json[*] - Torchwright"
     assert not window.isWindowModified()
     assert window.files.recent()[0].endswith("digits_cnn.json")
 
 
-def test_a_bad_file_opens_nothing_and_keeps_the_current_document(window, tmp_path):
-    window.open_project(PRESETS / "digits_mlp.json")
+def test_a_bad_file_opens_nothing_and_keeps_the_current_document(window, tmp_path, own_preset):
+    window.open_project(own_preset("digits_mlp"))
     before = set(window.document.graph.nodes)
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema_version": 1, "nodes": [{"id": "a", "type": "Dense"}]}')
@@ -93,8 +93,8 @@ def test_closing_with_unsaved_changes_asks(window, answer, closes):
     assert asked and window.isVisible() is not closes
 
 
-def test_unsaved_work_is_recovered_after_a_crash(window, qtbot, tmp_path):
-    window.open_project(PRESETS / "digits_mlp.json")
+def test_unsaved_work_is_recovered_after_a_crash(window, qtbot, tmp_path, own_preset):
+    window.open_project(own_preset("digits_mlp"))
     window.document.add_layer("Dropout", (500, 300))
     window.files.write_recovery()
     assert recovery_path().exists()
@@ -143,8 +143,30 @@ def test_the_preset_gallery_lists_every_preset_with_its_description(window, qtbo
     assert window.document.path is None and len(window.document.graph.nodes) == 12
 
 
-def test_layout_and_recent_files_are_remembered(window, qtbot, tmp_path):
-    window.open_project(PRESETS / "digits_mlp.json")
+def test_a_preset_opened_by_path_is_an_unsaved_copy_saved_only_elsewhere(window, tmp_path):
+    preset = PRESETS / "digits_mlp.json"
+    original = preset.read_bytes()
+    assert window.open_project(preset)
+    assert window.document.path is None
+    assert window.windowTitle() == "digits_mlp (unsaved)[*] - Torchwright"
+    assert "is a preset" in window.statusBar().currentMessage()
+    assert window.files.recent() == []
+    asked = []
+    window.files.ask_save_path = lambda: asked.append("where?") or str(preset)
+    QTest.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert asked == ["where?"]  # Save asks for a path: the copy has no file of its own
+    assert "holds Torchwright's presets" in window.errors[0]
+    window.files.ask_save_path = lambda: str(PRESETS / "another")
+    assert not window.files.save_as()
+    assert not (PRESETS / "another.json").exists() and preset.read_bytes() == original
+    window.files.ask_save_path = lambda: str(tmp_path / "mine.json")
+    assert window.files.save()
+    assert window.document.path == tmp_path / "mine.json"
+    assert load(tmp_path / "mine.json").graph.nodes.keys() == window.document.graph.nodes.keys()
+
+
+def test_layout_and_recent_files_are_remembered(window, qtbot, own_preset):
+    window.open_project(own_preset("digits_mlp"))
     assert [a.text() for a in window.recent_menu.actions()] == ["digits_mlp.json"]
     window.docks["history"].close()
     window.close()

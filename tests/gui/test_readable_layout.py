@@ -16,7 +16,7 @@ from engine.document.project import from_dict, load, to_dict
 from engine.importing import import_model
 from gui.canvas import style
 from gui.canvas.view import READABLE_ZOOM
-from tests.paths import ROOT
+from tests.paths import PRESETS, ROOT
 
 RESNET = ROOT / "tests/engine/import_corpus/resnet34.py"
 MIN_WIDTH = 100  # on-screen pixels
@@ -76,7 +76,7 @@ def assert_wires_clear(scene) -> None:
 
 
 def test_the_digits_cnn_opens_whole_and_readable(big_window):
-    assert big_window.open_project(ROOT / "presets/digits_cnn.json")
+    assert big_window.open_project(PRESETS / "digits_cnn.json")
     graph, scene = big_window.document.graph, big_window.canvas.scene()
     assert {n: (i.x(), i.y()) for n, i in ((i.node_id, i) for i in scene.node_items())} == {
         n: node.pos for n, node in graph.nodes.items()
@@ -106,7 +106,7 @@ def test_a_resnet34_of_blocks_opens_readable(big_window):
 
 
 def test_a_file_laid_out_in_one_long_row_opens_readable_and_ctrl_l_wraps_it(big_window, tmp_path):
-    doc = json.loads((ROOT / "presets/digits_cnn.json").read_text())
+    doc = json.loads((PRESETS / "digits_cnn.json").read_text())
     for i, node in enumerate(doc["nodes"]):
         node["pos"] = [290.0 * i, 0.0]
     path = tmp_path / "one_row.json"
@@ -126,7 +126,7 @@ def test_a_file_laid_out_in_one_long_row_opens_readable_and_ctrl_l_wraps_it(big_
 
 
 def test_a_file_without_positions_opens_laid_out(big_window, tmp_path):
-    doc = json.loads((ROOT / "presets/mnist_cnn.json").read_text())
+    doc = json.loads((PRESETS / "mnist_cnn.json").read_text())
     for node in doc["nodes"]:
         del node["pos"]
     path = tmp_path / "no_positions.json"
@@ -164,5 +164,5 @@ def test_the_overview_of_a_big_graph_moves_the_canvas_where_it_is_clicked(
     QTest.mouseRelease(overview, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at_x)
     assert overview.shown_rect().contains(x.box().center())
     assert big_window.document.undo_stack.count() == 0  # looking around is no edit
-    assert big_window.open_project(ROOT / "presets/digits_cnn.json")
+    assert big_window.open_project(PRESETS / "digits_cnn.json")
     qtbot.waitUntil(lambda: not overview.isVisible())  # it fits: no overview

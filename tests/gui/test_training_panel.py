@@ -427,3 +427,25 @@ def test_an_export_that_fails_in_a_layer_selects_it(window, qtbot, tmp_path):
     )
     assert shows_failure_on(window, custom)
     assert not (tmp_path / "export" / "model.torchscript.pt").exists()
+
+
+def test_a_preset_opened_by_path_trains_without_writing_into_the_presets_folder(
+    window, qtbot, tmp_path
+):
+    def listing() -> dict[str, bytes]:
+        return {str(p.relative_to(PRESETS)): p.read_bytes() for p in PRESETS.rglob("*")}
+
+    before = listing()
+    assert window.open_project(PRESETS / "digits_mlp.json")
+    window.document.project.training["epochs"] = 1
+    controller = window.training.session.controller
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
+        click(qtbot, button(window, "trainButton"))
+    assert done.args[0]["status"] == "completed"
+    scratch = window.training.session.runs_root()
+    assert (scratch / "run-001" / "weights.safetensors").is_file()
+    assert not scratch.resolve().is_relative_to(PRESETS.resolve())
+    assert listing() == before
+    save_as(window, tmp_path / "digits.json")  # saved elsewhere, its runs go along
+    assert (tmp_path / "digits.runs" / "run-001" / "run.json").is_file()
+    assert listing() == before

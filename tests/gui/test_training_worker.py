@@ -16,9 +16,9 @@ from engine.training.job import prepare_job
 from engine.training.progress import ProgressMeter
 from gui.training import TrainingBusyError, TrainingController, TrainingState
 from gui.training.feed import BatchFeed
-from tests.paths import ROOT
+from tests.paths import PRESETS, ROOT
 
-PRESET = ROOT / "presets" / "digits_mlp.json"
+PRESET = PRESETS / "digits_mlp.json"
 RUN_MS = 30_000  # the longest wait for a run: a new training process imports torch
 
 
@@ -287,7 +287,7 @@ def test_messages_are_one_line_and_name_unexpected_errors():
 def custom_layer_that(line: str):
     """The custom_layer preset with `line` run first in its Custom layer's forward, while
     it trains (not while shapes are inferred)."""
-    project = load(ROOT / "presets" / "custom_layer.json")
+    project = load(PRESETS / "custom_layer.json")
     custom = next(n for n in project.graph.nodes.values() if n.type == "Custom")
     custom.params["source"] = custom.params["source"].replace(
         "        return x * self.scale",
