@@ -22,6 +22,7 @@ from engine.document.commands import AddNode, Command, Connect, Macro, SetParams
 from engine.document.events import NodeChanged
 from engine.document.graph import Edge, Graph, GraphError
 from engine.document.project import Project
+from engine.document.trust import NOT_ALLOWED, Trust
 
 if TYPE_CHECKING:
     from engine.model.shapes import ShapeInference
@@ -35,7 +36,7 @@ class Document(QObject):
     modified_changed = Signal(bool)
     path_changed = Signal(object)  # Path or None
     edit_refused = Signal(str)  # why an edit was refused, for the status bar
-    custom_code_changed = Signal(bool)  # whether Custom layers' code may run for shapes
+    custom_code_changed = Signal(bool)  # whether the file's Custom layer code may run
     settings_changed = Signal(object)  # the path of the data/training setting that changed
     lock_changed = Signal(str)  # why edits are refused now ("" when they are allowed)
 
@@ -46,8 +47,8 @@ class Document(QObject):
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.inference: ShapeInference | None = None
         self.selected: list[str] = []
-        self.custom_allowed = False
-        self.trusted: set[str] = set()  # Custom nodes whose code the user wrote in this session
+        # Which Custom layers' code may run: handed to everything that would run it.
+        self.trust: Trust = NOT_ALLOWED
         self.lock_reason = ""
         self._unsubscribe = self.graph.subscribe(self._follow_output_renames)
         self._output_labels = self._current_output_labels()
@@ -82,8 +83,7 @@ class Document(QObject):
         self._output_labels = self._current_output_labels()
         self.undo_stack.clear()
         self.selected = []
-        self.custom_allowed = False
-        self.trusted = set()
+        self.trust = NOT_ALLOWED  # the new inference starts with it too
         self.project_replaced.emit()
         self.path_changed.emit(project.path)
         self.selection_changed.emit([])
@@ -108,19 +108,25 @@ class Document(QObject):
     def has_custom_code(self) -> bool:
         return any(node.runs_user_code for node in self.graph.nodes.values())
 
-    def trust(self, node_id: str) -> None:
-        """Let one Custom node's code run: the user added it or typed its source here."""
-        self.trusted.add(node_id)
-        if self.inference is not None:
-            self.inference.trust(node_id)
+    def refused_custom_layers(self) -> list[str]:
+        """The labels of the model's Custom layers whose code may not run now."""
+        return self.trust.refused(self.graph)
+
+    def trust_source(self, source: str) -> None:
+        """Let this Custom layer code run: the user added it or typed it here."""
+        self._set_trust(self.trust.with_source(source))
 
     def allow_custom_code(self, allowed: bool = True) -> None:
-        """Let Custom layers' code run on meta tensors so shapes flow through them."""
-        self.custom_allowed = allowed
-        if self.inference is not None:
-            self.inference.allow_custom(allowed)
+        """Let (or stop) the file's Custom layer code run: for shapes on meta tensors, and
+        for everything that builds the model."""
+        self._set_trust(self.trust.allowing(allowed))
         self.custom_code_changed.emit(allowed)
         self.refresh()
+
+    def _set_trust(self, trust: Trust) -> None:
+        self.trust = trust
+        if self.inference is not None:
+            self.inference.set_trust(trust)
 
     def mark_modified(self) -> None:
         """Unsaved work that is not on the undo stack (e.g. recovered after a crash)."""
@@ -137,9 +143,7 @@ class Document(QObject):
     def attach_inference(self, inference: ShapeInference, emit: bool = True) -> None:
         """Start live shape inference (once torch is imported)."""
         self.inference = inference
-        inference.run_custom = self.custom_allowed
-        for node_id in self.trusted:
-            inference.trust(node_id)
+        inference.set_trust(self.trust)
         if emit:
             self.refresh()
 
@@ -172,7 +176,8 @@ class Document(QObject):
             self.edit_refused.emit(str(exc))
             return False
         if isinstance(command, SetParams) and "source" in command.params:
-            self.trust(command.node_id)  # the user has read and typed this code
+            # the user has read and typed this code
+            self.trust_source(self.graph.nodes[command.node_id].params["source"])
         self.refresh()
         self.undo_stack.push(UndoCommand(self, command))
         return True
@@ -225,7 +230,7 @@ class Document(QObject):
             self.edit_refused.emit(str(exc))
             return None
         if node.runs_user_code:
-            self.trust(node.id)  # code written in this session is the user's own
+            self.trust_source(node.params["source"])  # code written here is the user's own
         commands: list[Command] = [AddNode(node)]
         source = self.graph.nodes.get(wire_from) if wire_from else None
         if source is not None and source.spec.has_output and node.spec.max_inputs != 0:

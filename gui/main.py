@@ -4,6 +4,7 @@ torchwright [PROJECT]            start the desktop app (on a project file)
 torchwright check FILE...        validate project files
 torchwright export PROJECT --out DIR [--weights FILE] [--torchscript] [--onnx]
 torchwright train PROJECT [--data FILE|DIR] [--epochs N] ... [--out DIR]
+                                 (export, train: --allow-custom-code runs Custom layers' code)
 torchwright import FILE.py:CLASS --input-shape 1,784 [--input-shape ...] --out PROJECT.json
 torchwright presets [NAME]       the bundled presets' files, one path a line
 

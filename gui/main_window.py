@@ -29,6 +29,7 @@ from engine.errors import UserError
 from gui.actions import build_actions, build_menus
 from gui.canvas import CanvasView
 from gui.code_preview import CodePreview
+from gui.custom_code import allowed_to_run
 from gui.document import Document
 from gui.engine_loader import EngineLoader
 from gui.files import FileController, recovery_path
@@ -212,15 +213,21 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.training)
 
     def export_code(self) -> None:
+        if not self._custom_code_may_run():
+            return
         folder = QFileDialog.getExistingDirectory(self, "Export model.py and train.py to folder")
         if folder:
             self.export_to(Path(folder))
 
     def export_to(self, folder: Path) -> Path | None:
+        """Write model.py and train.py into `folder`; the shapes after a Custom layer and
+        the check that the model builds run its code, so that may be asked first."""
         from engine.export.code import export_code
 
+        if not self._custom_code_may_run():
+            return None
         try:
-            exported = export_code(self.document.project, folder)
+            exported = export_code(self.document.project, folder, self.document.trust)
         except UserError as exc:
             self.files.show_error("Cannot export", str(exc))
             return None
@@ -231,6 +238,12 @@ class MainWindow(QMainWindow):
         note = f"; {exported.no_script}" if exported.no_script else ""
         self.statusBar().showMessage(f"Wrote {names} to {folder}{note}", 8000)
         return exported.written[0]
+
+    def _custom_code_may_run(self) -> bool:
+        if allowed_to_run(self.document, self):
+            return True
+        self.statusBar().showMessage("Not exported: the Custom layers' code was not run.", 8000)
+        return False
 
     def _fill_recent(self, paths: list[str]) -> None:
         self.recent_menu.clear()

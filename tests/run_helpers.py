@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.document.project import Project, load
+from engine.document.trust import ALLOWED
+from engine.model.codegen import GeneratedCode, generate
+from engine.model.shapes import infer_all
 from engine.runs.store import RunRecord, new_run_folder, save_run
 from engine.training.job import prepare_job
 from engine.training.trainer import Callback, Checkpointer
@@ -18,6 +21,11 @@ def preset(name: str, epochs: int) -> Project:
     project = load(PRESETS / f"{name}.json")
     project.training.update(epochs=epochs, device="cpu")
     return project
+
+
+def allowed_code(project: Project) -> GeneratedCode:
+    """The project's model source, its Custom layers' code allowed to run for shapes."""
+    return generate(project.graph, project.name, infer_all(project.graph, ALLOWED))
 
 
 BOOM = "raise ValueError('boom')"
@@ -54,5 +62,5 @@ class StopAfter(Callback):
 def train_run(root: Path, project: Project, *callbacks: Callback) -> RunRecord:
     """Train `project` into a new run folder under `root`, checkpointed, and save it."""
     folder = new_run_folder(root)
-    job = prepare_job(project, [Checkpointer(folder / "checkpoint.pt"), *callbacks])
+    job = prepare_job(project, [Checkpointer(folder / "checkpoint.pt"), *callbacks], trust=ALLOWED)
     return save_run(folder, job, job.run(), STARTED)

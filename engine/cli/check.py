@@ -19,7 +19,7 @@ def model_problems(project: Project) -> list[str]:
     graph = project.graph
     order = list(graph.nodes)
     problems = []
-    for problem in graph_problems(project, infer_all(graph, run_custom=False)):
+    for problem in graph_problems(project, infer_all(graph)):
         if problem.reason is Reason.CUSTOM_NOT_ALLOWED:
             continue  # check never runs Custom code: not running it is no fault
         if problem.node_id is None:

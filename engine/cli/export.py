@@ -9,7 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.cli import trust
 from engine.document.project import Project, ProjectError, load
+from engine.document.trust import CustomCodeNotAllowed
 from engine.export.code import export_code
 from engine.export.weights import DeployError
 from engine.model.build import BuildError, build_model
@@ -24,12 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--torchscript", action="store_true", help="also model.torchscript.pt")
     parser.add_argument("--onnx", action="store_true", help="also model.onnx (needs [onnx])")
+    trust.add_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         project = load(args.project)
-        exported = export_code(project, args.out)
+        exported = export_code(project, args.out, trust.trust_of(args))
         names = " and ".join(str(path) for path in exported.written)
         print(f"wrote {names} (class {exported.code.class_name})")
         if exported.no_script:
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         formats = [f for f in ("torchscript", "onnx") if getattr(args, f)]
         if args.weights or formats:
             _deploy(project, args, formats)
-    except ProjectError as exc:
+    except (ProjectError, CustomCodeNotAllowed) as exc:
         return _fail(f"{args.project}: {exc}")
     except (CodegenError, BuildError) as exc:
         return _fail(f"{args.project}: the model cannot be exported: {exc}")
@@ -53,7 +56,7 @@ def _deploy(project: Project, args: argparse.Namespace, formats: list[str]) -> N
     from engine.export.weights import load_weights
 
     seed = project.training.get("seed", 0)
-    module = build_model(project.graph, project.name, seed=seed).module
+    module = build_model(project.graph, project.name, seed, trust.trust_of(args)).module
     if args.weights:
         load_weights(args.weights, module)
         formats = ["safetensors", "state_dict", *formats]

@@ -1,5 +1,7 @@
 """`python main.py train PROJECT ...`: train headless, as the app would, and write the
-run's files (model.py, weights.safetensors, summary.json, history.csv, checkpoint.pt)."""
+run's files (model.py, weights.safetensors, summary.json, history.csv, checkpoint.pt).
+A project with Custom layers is refused without --allow-custom-code: training runs
+their code."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from engine.cli import trust
 from engine.data import kind_of_path
 from engine.document.graph import clean_label
 from engine.document.project import Project, load
@@ -40,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, metavar="N")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run")
+    trust.add_argument(parser)
 
 
 def settings_for(project: Project, args: argparse.Namespace) -> tuple[dict, dict]:
@@ -124,7 +128,9 @@ def _train(args: argparse.Namespace) -> int:
     data, training = settings_for(project, args)
     out = Path(args.out) if args.out else Path("runs") / clean_label(project.name)
     callbacks = [Progress(), Checkpointer(out / "checkpoint.pt")]
-    job = prepare_job(project, callbacks, data, training, batch_report_every=10)
+    job = prepare_job(
+        project, callbacks, data, training, batch_report_every=10, trust=trust.trust_of(args)
+    )
     trainer = job.trainer
     previous = signal.signal(signal.SIGINT, lambda *_: _stop(trainer))
     try:

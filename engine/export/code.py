@@ -9,11 +9,13 @@ from pathlib import Path
 from engine.data import DataError
 from engine.document.files import atomic_write_text
 from engine.document.project import Project
+from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import TrainingError
 from engine.export.script import training_script
 from engine.model.build import BuildError, load_generated
 from engine.model.codegen import GeneratedCode, generate
 from engine.model.failures import failure
+from engine.model.shapes import infer_all
 
 
 @dataclass(frozen=True)
@@ -23,14 +25,17 @@ class Exported:
     no_script: str | None = None  # why train.py was not written, when it was not
 
 
-def export_code(project: Project, folder: str | Path) -> Exported:
+def export_code(project: Project, folder: str | Path, trust: Trust = NOT_ALLOWED) -> Exported:
     """Write `folder/model.py` once its source has been run to make sure it builds, and
     `folder/train.py` when the project can train (one Input, valid data settings).
 
-    Raises CodegenError (the graph is not a model), BuildError (the source, e.g. a Custom
+    Raises CustomCodeNotAllowed (before anything runs, when `trust` does not let a Custom
+    layer's code run: the shapes after it and the check that the model builds need it),
+    CodegenError (the graph is not a model), BuildError (the source, e.g. a Custom
     layer's, fails to run) or OSError (the folder cannot be written).
     """
-    code = generate(project.graph, project.name)
+    trust.require(project.graph)
+    code = generate(project.graph, project.name, infer_all(project.graph, trust))
     try:
         load_generated(code, project.graph)()
     except Exception as exc:

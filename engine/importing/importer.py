@@ -19,6 +19,7 @@ from torch import nn
 
 from engine.document.layout import lay_out
 from engine.document.project import Project
+from engine.document.trust import ALLOWED
 from engine.importing.builder import BuiltGraph, GraphBuilder, TracedModel
 from engine.importing.custom import CustomLayers
 from engine.importing.loading import build_model, model_class, user_module
@@ -162,8 +163,9 @@ def _optional_arguments(model: nn.Module, count: int, source: SourceFile) -> dic
 
 def _generate(built: BuiltGraph, class_name: str, source: SourceFile) -> GeneratedCode:
     """The model's code, or every problem found: the operations that could not be
-    imported and the shape problems of those that could, by line."""
-    inference = infer_all(built.graph, run_custom=True)
+    imported and the shape problems of those that could, by line. The Custom layers'
+    code is the user's file, which the import has just run: it may run again here."""
+    inference = infer_all(built.graph, ALLOWED)
     problems = built.problems + [
         (built.lines.get(node_id) or 0, message.rstrip("."))
         for node_id, message in inference.problems()

@@ -10,10 +10,11 @@ import torch
 from torch import nn
 
 from engine.document.graph import Graph
+from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import UserError
 from engine.model.codegen import GeneratedCode, generate
 from engine.model.failures import Layer, failure, model_filename, remember
-from engine.model.shapes import ShapeInference
+from engine.model.shapes import infer_all
 
 
 class BuildError(UserError):
@@ -55,10 +56,14 @@ def build_model(
     graph: Graph,
     title: str = "Net",
     seed: int | None = None,
-    inference: ShapeInference | None = None,
+    trust: Trust = NOT_ALLOWED,
 ) -> BuiltModel:
-    """Generate the model's source and instantiate it (seeded, when `seed` is given)."""
-    code = generate(graph, title, inference)
+    """Generate the model's source and instantiate it (seeded, when `seed` is given).
+
+    Raises CustomCodeNotAllowed, before anything runs, when `trust` does not let each
+    of the model's Custom layers run."""
+    trust.require(graph)
+    code = generate(graph, title, infer_all(graph, trust))
     try:
         cls = load_generated(code, graph)
         if seed is not None:

@@ -97,9 +97,11 @@ def generate(
     title: str = "Net",
     inference: ShapeInference | None = None,
 ) -> GeneratedCode:
-    """The model's source. Runs Custom layers' code on meta tensors if `inference` is not
-    given (that is what building a model means)."""
-    inference = inference or infer_all(graph, run_custom=True)
+    """The model's source, as text: nothing is executed here. Shapes come from
+    `inference`; without one, from an inference that runs no Custom layer's code, so a
+    graph with Custom layers then needs an inference made with the user's permission
+    (`infer_all(graph, trust)`)."""
+    inference = inference or infer_all(graph)
     problems = check_model(graph, inference)
     if problems:
         raise CodegenError(problems, graph)

@@ -21,6 +21,7 @@ import torch
 
 from engine.document.events import GraphEvent, NodeMoved, NodeRemoved
 from engine.document.graph import Edge, Graph, Node
+from engine.document.trust import NOT_ALLOWED, Trust
 from engine.layers import ShapeError, TensorInfo
 from engine.layers.params import ParamError
 from engine.model.runtime import CUSTOM_FILENAME, base_namespace, run_custom_source
@@ -54,14 +55,13 @@ class NodeResult:
 class ShapeInference:
     """Keeps a NodeResult for every node of `graph`, up to date after `update()`.
 
-    run_custom: whether Custom layers' source may run (on meta tensors) to find shapes.
-    Loading a project never runs it; the app asks the user first.
+    trust: which Custom layers' source may run (on meta tensors) to find shapes; the
+    others wait. Loading a project never runs it; the app asks the user first.
     """
 
-    def __init__(self, graph: Graph, run_custom: bool = False):
+    def __init__(self, graph: Graph, trust: Trust = NOT_ALLOWED):
         self.graph = graph
-        self.run_custom = run_custom
-        self.trusted: set[str] = set()  # Custom nodes allowed to run even when run_custom is off
+        self.trust = trust
         self.results: dict[str, NodeResult] = {}
         self._dirty: set[str] = set(graph.nodes)
         self.recomputed: int = 0
@@ -70,19 +70,15 @@ class ShapeInference:
     def close(self) -> None:
         self._unsubscribe()
 
-    def allow_custom(self, allowed: bool = True) -> None:
-        self.run_custom = allowed
+    def set_trust(self, trust: Trust) -> None:
+        """Follow a new decision: the Custom layers it lets run, or stops, are inferred again."""
         for node in self.graph.nodes.values():
-            if node.runs_user_code:
+            if node.runs_user_code and trust.may_run(node) != self.trust.may_run(node):
                 self._mark(node.id)
-
-    def trust(self, node_id: str) -> None:
-        """Let one Custom node's code run (one the user wrote in this session)."""
-        self.trusted.add(node_id)
-        self._mark(node_id)
+        self.trust = trust
 
     def may_run(self, node_id: str) -> bool:
-        return self.run_custom or node_id in self.trusted
+        return self.trust.may_run(self.graph.nodes[node_id])
 
     def _mark(self, node_id: str) -> None:
         self._dirty.add(node_id)
@@ -116,8 +112,8 @@ class ShapeInference:
         return [(n, r.message) for n, r in self.results.items() if r.status == "error"]
 
 
-def infer_all(graph: Graph, run_custom: bool = False) -> ShapeInference:
-    inference = ShapeInference(graph, run_custom)
+def infer_all(graph: Graph, trust: Trust = NOT_ALLOWED) -> ShapeInference:
+    inference = ShapeInference(graph, trust)
     inference.update()
     inference.close()
     return inference
@@ -155,13 +151,13 @@ def infer_node(graph: Graph, node: Node, inference: ShapeInference) -> NodeResul
 
 
 def _infer_layer(
-    node: Node, inputs: list[TensorInfo], edges: list[Edge], run_custom: bool
+    node: Node, inputs: list[TensorInfo], edges: list[Edge], may_run: bool
 ) -> NodeResult:
     spec = node.spec
     if spec.check is not None and (problem := spec.check(node.params)):
         raise ShapeError(problem[0].upper() + problem[1:])
     params, inferred = resolve_params(node, inputs)
-    if node.runs_user_code and not run_custom:
+    if node.runs_user_code and not may_run:
         return NodeResult(
             "waiting",
             params=params,

@@ -171,7 +171,13 @@ class Child(Callback):
         started = resume.started if resume else datetime.now().isoformat(timespec="seconds")
         settings = resume.settings if resume else {}
         with torch_threads(training_threads()):
-            job = prepare_job(project, callbacks, settings.get("data"), settings.get("training"))
+            job = prepare_job(
+                project,
+                callbacks,
+                settings.get("data"),
+                settings.get("training"),
+                trust=request.trust,
+            )
             self._attach(job.trainer)
             result = job.run(resume.checkpoint_path if resume else None)
             done = Done(result.summary())

@@ -31,6 +31,7 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
+from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import TrainingError
 from engine.process.protocol import (
     Control,
@@ -178,13 +179,13 @@ def warm() -> None:
             _idle.append(TrainingProcess())
 
 
-def trained_model(done: Done, project: Project) -> TrainedModel | None:
+def trained_model(done: Done, project: Project, trust: Trust = NOT_ALLOWED) -> TrainedModel | None:
     """The run's trained model in this process: `project`'s graph (the one the run
-    trained) built here, with the run's weights."""
+    trained) built here, under the run's `trust`, with the run's weights."""
     if done.trained is None or done.weights is None:
         return None
     from engine.model.build import build_model
 
-    module = build_model(project.graph, project.name).module
+    module = build_model(project.graph, project.name, trust=trust).module
     module.load_state_dict(done.weights)
     return replace(done.trained, module=module)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.document.trust import NOT_ALLOWED, Trust
+
 if TYPE_CHECKING:
     from engine.runs.evaluation import TrainedModel
     from engine.runs.evaluation_results import OutputEvaluation
@@ -43,13 +45,15 @@ class ProtocolError(RuntimeError):
 @dataclass(frozen=True)
 class Train:
     """Train one run: the project as a dict (engine.document.project.to_dict), its file
-    (for relative data paths), the folder that keeps the run (engine.runs.store), and the
-    stopped run it continues, with that run's own settings."""
+    (for relative data paths), the folder that keeps the run (engine.runs.store), the
+    stopped run it continues, with that run's own settings, and which Custom layers'
+    code may run (engine.document.trust)."""
 
     document: dict[str, Any]
     path: Path | None = None
     run_folder: Path | None = None
     resume: RunRecord | None = None
+    trust: Trust = NOT_ALLOWED
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from torch import nn
 from engine.data.dataset import Splits, TensorData
 from engine.data.normalize import apply_normalization
 from engine.data.pictures import ImageLayout, image_layout
+from engine.document.trust import custom_sources, model_custom_layers
 from engine.model.failures import ModelRuntimeError, failure
 from engine.runs.evaluation_results import (
     MISCLASSIFIED_LIMIT,
@@ -225,7 +226,9 @@ class TrainedModel:
     outputs: one `OutputLoss` per model output, in the order the model returns them.
     class_names: per output, the names of its classes ([] for a regression output).
     data: the samples to look at, model-ready; split: "validation" or "training" (used
-    when the validation split is empty).
+    when the validation split is empty). custom_layers: label -> source of the Custom
+    layers in the module, whose code runs with every prediction (see
+    `engine.document.trust`).
     """
 
     module: nn.Module
@@ -234,12 +237,15 @@ class TrainedModel:
     data: TensorData
     split: str
     normalization: dict[str, Any]
+    custom_layers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_job(cls, job: TrainingJob) -> TrainedModel:
         """From a prepared (usually finished) `engine.training.job.TrainingJob`."""
         losses = job.trainer.settings["losses"]
-        return cls.from_parts(job.built.module, job.splits, job.output_labels, losses)
+        trained = cls.from_parts(job.built.module, job.splits, job.output_labels, losses)
+        trained.custom_layers = custom_sources(model_custom_layers(job.project.graph))
+        return trained
 
     @classmethod
     def from_parts(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.document.files import atomic_write, atomic_write_text, json_text
 from engine.document.project import Project
+from engine.document.trust import NOT_ALLOWED, CustomCodeNotAllowed, Trust, joined
 from engine.export.weights import weights_mismatch
 from engine.errors import UserError
 from engine.training.status import RunStatus
@@ -305,11 +306,19 @@ EXPORTED = ("model.py", "train.py", WEIGHTS_FILE, "summary.json", "history.csv")
 OPTIONAL = ("train.py",)  # runs saved before the training script existed have none
 
 
-def export_run(record: RunRecord, folder: str | Path, formats: Iterable[str] = ()) -> list[Path]:
+def export_run(
+    record: RunRecord,
+    folder: str | Path,
+    formats: Iterable[str] = (),
+    trust: Trust = NOT_ALLOWED,
+) -> list[Path]:
     """Copy the run's model code, training script, weights, summary and history into
     `folder` (made if missing), each file written atomically, then write the run's model
     in `formats` (see `engine.export.deploy.FILES`: torchscript, onnx, state_dict), each file
-    checked against the model; returns the paths written. Raises RunError, DeployError."""
+    checked against the model; returns the paths written. Making those runs the run's
+    model.py: when it holds Custom layer code that `trust` does not let run, nothing is
+    written and CustomCodeNotAllowed says so. Raises RunError, DeployError."""
+    model_source = allowed_model_source(record, trust) if formats else ""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -326,15 +335,40 @@ def export_run(record: RunRecord, folder: str | Path, formats: Iterable[str] = (
         atomic_write(folder / name, lambda handle, data=data: handle.write(data))
         written.append(folder / name)
     if formats:
-        written += _deploy(record, folder, formats)
+        written += _deploy(record, model_source, folder, formats)
     return written
 
 
-def _deploy(record: RunRecord, folder: Path, formats: Iterable[str]) -> list[Path]:
+def _model_source(record: RunRecord) -> str:
+    path = record.folder / "model.py"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunError(f"cannot read the model of {record.name} ({str(path)!r}): {exc}") from None
+
+
+def refused_run_code(record: RunRecord, trust: Trust) -> list[str]:
+    """The definitions in the run's model.py (besides the model class) that `trust` does
+    not let run, found by parsing it: its Custom layers' classes, e.g. "class Scale"."""
+    return trust.refused_in_source(_model_source(record))
+
+
+def allowed_model_source(record: RunRecord, trust: Trust) -> str:
+    """The run's model.py, read once; CustomCodeNotAllowed when `trust` does not let
+    all of it run."""
+    source = _model_source(record)
+    refused = trust.refused_in_source(source)
+    if refused:
+        subject = f"{record.name}'s model.py holds Custom layer code ({joined(refused)})"
+        raise CustomCodeNotAllowed(refused, subject)
+    return source
+
+
+def _deploy(record: RunRecord, source: str, folder: Path, formats: Iterable[str]) -> list[Path]:
     from engine.model.build import load_class
     from engine.export.deploy import Verification, export_formats
 
-    module = load_class((record.folder / "model.py").read_text(encoding="utf-8"))()
+    module = load_class(source)()
     load_run_weights(record, module)
     done = export_formats(module, folder, formats, record.outputs)
     return [item.path if isinstance(item, Verification) else item for item in done.values()]

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.data import Splits, load_data
 from engine.document.project import Project
+from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import TrainingError
 from engine.model.build import BuiltModel, build_model
 from engine.model.codegen import model_nodes
@@ -45,15 +46,17 @@ def prepare_job(
     data: dict[str, Any] | None = None,
     training: dict[str, Any] | None = None,
     batch_report_every: int = 1,
+    trust: Trust = NOT_ALLOWED,
 ) -> TrainingJob:
     """The run for `project`, with `data` / `training` settings replacing the project's
-    when given. Relative data paths start at the project file's folder.
+    when given. Relative data paths start at the project file's folder. `trust`: whether
+    the project's Custom layers may run (building the model runs them).
 
-    Raises the engine's errors (TrainingError, DataError, CodegenError, BuildError...),
-    whose messages name what is wrong.
+    Raises the engine's errors (CustomCodeNotAllowed, TrainingError, DataError,
+    CodegenError, BuildError...), whose messages name what is wrong.
     """
     training = checked_settings(training or project.training, project.output_labels())
-    built = build_model(project.graph, project.name, seed=training["seed"])
+    built = build_model(project.graph, project.name, seed=training["seed"], trust=trust)
     labels = [project.graph.nodes[node_id].label for node_id in built.code.outputs]
     base_dir = project.path.parent if project.path is not None else None
     data = data or project.data

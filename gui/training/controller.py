@@ -30,6 +30,7 @@ from PySide6.QtCore import (
 )
 
 from engine.document.project import Project
+from engine.document.trust import NOT_ALLOWED, Trust
 from gui.training.worker import TrainingWorker
 
 if TYPE_CHECKING:
@@ -98,14 +99,18 @@ class TrainingController(QObject):
     # --- commands ---------------------------------------------------------------------
 
     def start(
-        self, project: Project, run_folder: Path | None = None, resume: RunRecord | None = None
+        self,
+        project: Project,
+        run_folder: Path | None = None,
+        resume: RunRecord | None = None,
+        trust: Trust = NOT_ALLOWED,
     ) -> None:
         """Train a copy of `project` as it is now, keeping the run in `run_folder` when
-        given, continuing the stopped run `resume` when given. Raises TrainingBusyError
-        during a run."""
+        given, continuing the stopped run `resume` when given, running the Custom layers
+        `trust` allows (a model with others fails). Raises TrainingBusyError during a run."""
         if self.is_running:
             raise TrainingBusyError("a training run is already active; stop it first")
-        worker = TrainingWorker(project, run_folder, resume)
+        worker = TrainingWorker(project, run_folder, resume, trust)
         thread = QThread()
         thread.setObjectName("training")
         worker.moveToThread(thread)

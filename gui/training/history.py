@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.document.project import Project, from_dict, to_dict
+from engine.document.trust import Trust
 from engine.errors import node_of, one_line
 from engine.runs.store import (
     RunError,
@@ -20,8 +21,10 @@ from engine.runs.store import (
     graph_fingerprint,
     list_runs,
     load_run_weights,
+    refused_run_code,
 )
 from gui.background import in_background
+from gui.custom_code import allowed_to_run
 from gui.training.plots import TrainingPlots
 from gui.training.runs_table import RunsTable
 from gui.training.session import TrainingSession
@@ -100,13 +103,21 @@ class RunHistory(QObject):
         installed) ONNX, each checked against the model, to a folder the user picks."""
         from engine.export.deploy import ONNX_INSTALL, onnx_installed
 
+        try:
+            refused = refused_run_code(record, self.document.trust)
+        except RunError as exc:
+            self.session.bar.show_status(f"Cannot export {record.name}: {exc}", True)
+            return
+        if not allowed_to_run(self.document, self.table, refused):
+            self.session.bar.show_status("Not exported: the Custom layers' code was not run.")
+            return
         folder = self.ask_export_folder(record)
         if not folder:
             return
         formats = ["state_dict", "torchscript", *(["onnx"] if onnx_installed() else [])]
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # ONNX takes a second or two
         try:
-            written = export_run(record, folder, formats)
+            written = export_run(record, folder, formats, self.document.trust)
         except (RunError, OSError, ValueError) as exc:
             self.session.show_failure(f"Cannot export {record.name}: {one_line(exc)}", node_of(exc))
             return
@@ -126,11 +137,17 @@ class RunHistory(QObject):
         if self.session.controller.is_running:
             self.session.bar.show_status("Stop the run first: it is training the model.", True)
             return
+        if not allowed_to_run(self.document, self.table):
+            self.session.bar.show_status("Not loaded: the Custom layers' code was not run.")
+            return
         project = from_dict(to_dict(self.document.project))  # as it is now
         project.path = self.document.path
+        trust = self.document.trust
         self._loading += 1
         self.session.bar.show_status(f"Loading the weights of {record.name}...")
-        in_background(lambda: _evaluated(project, record), self._loaded, (self._loading, record))
+        in_background(
+            lambda: _evaluated(project, record, trust), self._loaded, (self._loading, record)
+        )
 
     def _loaded(self, tag, result, error: Exception | None) -> None:
         number, record = tag
@@ -145,13 +162,13 @@ class RunHistory(QObject):
         self.weights_loaded.emit(trained, evaluation, record)
 
 
-def _evaluated(project: Project, record: RunRecord):
+def _evaluated(project: Project, record: RunRecord, trust: Trust):
     """(TrainedModel, its evaluation) of `project` with `record`'s weights; in a
     background thread."""
     from engine.runs.evaluation import TrainedModel, evaluate
     from engine.training.job import prepare_job
 
-    job = prepare_job(project)
+    job = prepare_job(project, trust=trust)
     load_run_weights(record, job.built.module, graph_fingerprint(project))
     trained = TrainedModel.from_job(job)
     return trained, evaluate(trained)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.custom_code import allowed_to_run
 from gui.document import Document
 from gui.training.evaluation_view import EvaluationView
 from gui.training.history import RunHistory
@@ -38,7 +39,7 @@ class TrainingPage(QWidget):
         self.history = RunHistory(self.session, self.runs_table, self.plots)
         self.tabs.addTab(self.runs_table, "Runs")
         self.evaluation = EvaluationView()
-        self.try_it = TryItPanel()
+        self.try_it = TryItPanel(allowed=self._may_run)
         self.tabs.addTab(self.evaluation, "Evaluation")
         self.tabs.addTab(self.try_it, "Try It")
         self.evaluation.sample_activated.connect(self._try_sample)
@@ -52,6 +53,12 @@ class TrainingPage(QWidget):
         layout.addWidget(self.tabs, 1)
 
     # --- the trained model ------------------------------------------------------------
+
+    def _may_run(self, custom_layers: dict[str, str]) -> bool:
+        """Whether a prediction may run the model's Custom layers: asks when the file's
+        code is not allowed (any more)."""
+        refused = self.document.trust.refused_among(custom_layers)
+        return allowed_to_run(self.document, self, refused)
 
     def _forget_model(self) -> None:
         self.evaluation.clear()

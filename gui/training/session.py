@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from engine.document.commands import SetParams
 from engine.runs.store import RunRecord, new_run_folder, runs_folder
 from engine.training.status import RunStatus
+from gui.custom_code import allowed_to_run
 from gui.document import Document
 from gui.training.controller import TrainingController, TrainingState
 from gui.training.data_check import DataCheck
@@ -114,6 +115,7 @@ class TrainingSession(QObject):
         when given); False (and the reason shown) if it cannot work or one is going."""
         if self.controller.state != TrainingState.IDLE or self.document.inference is None:
             return False
+        allowed_to_run(self.document, self.bar)  # on No, problems() says why it cannot run
         problems = self.problems()
         if problems:
             self._show_problem(problems[0])
@@ -126,7 +128,7 @@ class TrainingSession(QObject):
             return False
         self._earlier_rows = list(resume.history) if resume else []
         self.document.set_locked(LOCKED)
-        self.controller.start(self.document.project, folder, resume)
+        self.controller.start(self.document.project, folder, resume, self.document.trust)
         self.run_started.emit()
         return True
 

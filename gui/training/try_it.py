@@ -9,6 +9,7 @@ draws its own (size, placement, ink and background values, normalisation).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,6 +43,7 @@ TOP_BARS = 10  # above this many classes the chart shows the most likely ones on
 MIN_ROWS = 5  # the chart has room for this many bars, so that two are not fat slabs
 FEATURES_SHOWN = 12
 DRAWING = "your drawing"
+NOT_RUN = "Not run: the Custom layers' code was not allowed to run."
 BAR_COLOR, TOP_COLOR = "#1f77b4", "#ff7f0e"
 
 
@@ -125,13 +127,22 @@ class TryItPanel(QWidget):
     `set_model(TrainedModel.from_job(job))` after a run, `set_model(None)` when there is
     none; `show_sample(index)` selects a sample of `model.data` (the validation split).
     A model that fails on the sample says why in the panel and emits `failed`.
+
+    A prediction runs the model's Custom layers' code: `allowed(model.custom_layers)`
+    says whether it may (it may ask the user); without it, only models with no Custom
+    layers are run.
     """
 
     failed = Signal(str, object)  # one line for the user, the node it failed in (or None)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        allowed: Callable[[dict[str, str]], bool] | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("tryIt")
+        self.allowed = allowed or (lambda custom_layers: not custom_layers)
         self.model: TrainedModel | None = None
         self._outputs: tuple[torch.Tensor, ...] = ()
         self._truth: list[torch.Tensor] = []  # the shown sample's target per output
@@ -293,6 +304,12 @@ class TryItPanel(QWidget):
     def _predict(self, x: torch.Tensor, source: str) -> None:
         self._from_sample = source != DRAWING
         self.source.setText(f"for {source}")
+        if not self.allowed(self.model.custom_layers):
+            self._outputs = ()
+            self.prediction.setText(NOT_RUN)
+            self.error.setText("")
+            self.details.setCurrentWidget(self.error)
+            return
         try:
             self._outputs = self.model.predict_one(x)
         except UserError as exc:

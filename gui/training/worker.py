@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.document.project import Project, from_dict, to_dict
+from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import node_of, one_line, one_line_text, speaks_for_itself
 from engine.process.protocol import (
     Batches,
@@ -69,11 +70,14 @@ class TrainingWorker(QObject):
         project: Project,
         run_folder: Path | None = None,
         resume: RunRecord | None = None,
+        trust: Trust = NOT_ALLOWED,
         parent: QObject | None = None,
     ):
         """`run_folder`: where the run keeps its checkpoint and, at the end, its files
-        (engine.runs.store); `resume`: a stopped run to continue, with its own settings."""
+        (engine.runs.store); `resume`: a stopped run to continue, with its own settings;
+        `trust`: which Custom layers' code may run (the document's decision)."""
         super().__init__(parent)
+        self._trust = trust
         # A copy taken now, in the GUI thread: the user may edit the graph while it trains.
         self._document = copy.deepcopy(to_dict(project))
         self._path: Path | None = project.path
@@ -140,7 +144,7 @@ class TrainingWorker(QObject):
         from engine.process import parent
 
         process = parent.take()
-        process.send(Train(self._document, self._path, self._run_folder, self._resume))
+        process.send(Train(self._document, self._path, self._run_folder, self._resume, self._trust))
         self._attach(process)
         try:
             done = process.follow(self._handlers())  # raises if the run failed or the process ended
@@ -151,7 +155,7 @@ class TrainingWorker(QObject):
         if done.trained is not None:
             project = from_dict(self._document)
             try:
-                self.trained = parent.trained_model(done, project)
+                self.trained = parent.trained_model(done, project, self._trust)
             except Exception:  # the run went well: report it, show no evaluation
                 log.exception("the trained model could not be rebuilt")
                 self.evaluation = None

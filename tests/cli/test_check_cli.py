@@ -10,6 +10,7 @@ import torch
 
 import main
 from engine.document.project import load
+from engine.document.trust import ALLOWED
 from engine.model.build import build_model, load_class
 from tests.paths import PRESETS as PRESET_FOLDER
 from tests.paths import ROOT
@@ -90,11 +91,11 @@ def test_check_survives_random_bytes_and_mangled_presets(tmp_path, capsys):
 
 @pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
 def test_export_writes_the_model_the_engine_trains(preset, tmp_path):
-    result = cli("export", str(preset), "--out", str(tmp_path / "out"))
+    result = cli("export", str(preset), "--out", str(tmp_path / "out"), "--allow-custom-code")
     assert result.returncode == 0, result.stderr
     source = (tmp_path / "out" / "model.py").read_text()
     project = load(preset)
-    built = build_model(project.graph, project.name, seed=0)
+    built = build_model(project.graph, project.name, seed=0, trust=ALLOWED)
     assert source == built.code.source
     exported = load_class(source, "model.py")()
     exported.load_state_dict(built.module.state_dict(), strict=True)
@@ -121,7 +122,7 @@ def test_export_errors_are_one_line(tmp_path):
         .read_text()
         .replace("return x * self.scale + self.shift", "return x @ self.nothing")
     )
-    result = cli("export", str(broken), "--out", str(tmp_path / "o"))
+    result = cli("export", str(broken), "--out", str(tmp_path / "o"), "--allow-custom-code")
     assert result.returncode == 1
     assert "'Affine' object has no attribute 'nothing' (custom code, line 10)" in result.stderr
     assert not (tmp_path / "o" / "model.py").exists()

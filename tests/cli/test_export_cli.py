@@ -61,7 +61,7 @@ def test_a_layer_that_cannot_be_traced_is_named(tmp_path, capsys):
     project, _ = custom_layer_failing("torch.jit.is_tracing()")
     save(project, tmp_path / "failing.json")
     argv = ["export", str(tmp_path / "failing.json"), "--out", str(tmp_path / "out")]
-    assert main([*argv, "--torchscript"]) == 1
+    assert main([*argv, "--torchscript", "--allow-custom-code"]) == 1
     assert capsys.readouterr().err == (
         "error: the model cannot be traced to TorchScript: in layer 'affine' (Custom): "
         "ValueError: boom\n"

@@ -61,7 +61,7 @@ def test_presets_reach_real_results_with_their_defaults(name, tmp_path):
 
 @pytest.mark.parametrize("name", ["multitask", "custom_layer"])
 def test_multitask_and_custom_layer_losses_fall(name, tmp_path):
-    assert train(str(PRESETS / f"{name}.json"), "--out", str(tmp_path)) == 0
+    assert train(str(PRESETS / f"{name}.json"), "--out", str(tmp_path), "--allow-custom-code") == 0
     rows = history(tmp_path)
     assert float(rows[-1]["train_loss"]) < 0.5 * float(rows[0]["train_loss"])
     assert float(rows[-1]["val_loss"]) < 0.5 * float(rows[0]["val_loss"])
@@ -219,6 +219,7 @@ def test_bad_input_is_one_clear_line(case, tmp_path, capsys):
 def test_a_layer_that_fails_is_named_in_the_one_line(when, doing, tmp_path, capsys):
     project, _ = custom_layer_failing(when)
     save(project, tmp_path / "failing.json")
-    assert train(str(tmp_path / "failing.json"), "--out", str(tmp_path / "out")) == 1
+    argv = ["--out", str(tmp_path / "out"), "--allow-custom-code"]
+    assert train(str(tmp_path / "failing.json"), *argv) == 1
     err = capsys.readouterr().err
     assert err == f"error: {doing}: in layer 'affine' (Custom): ValueError: boom\n"

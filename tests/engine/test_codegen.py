@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from engine.document.commands import RemoveNode, SetParams
 from engine.document.graph import Graph
+from engine.document.trust import ALLOWED
 from engine.model.build import build_model, load_class
 from engine.model.codegen import CodegenError, generate
 from engine.model.shapes import infer_all
@@ -93,14 +94,14 @@ def test_custom_classes_are_emitted_once_above_the_model():
     wire(graph, one, two)
     out = add(graph, "Output")
     wire(graph, two, out)
-    source = generate(graph, "scaled").source
+    source = generate(graph, "scaled", infer_all(graph, ALLOWED)).source
     assert source.count("class Scale(nn.Module):") == 1
     assert source.index("class Scale") < source.index("class Scaled")
     model = load_class(source)()
     assert torch.allclose(model(torch.ones(1, 4)), torch.full((1, 4), 0.25))
     SetParams(two, {"source": SCALE.replace("0.5", "2.0")}).do(graph)
     with pytest.raises(CodegenError, match="defines a different class Scale"):
-        generate(graph)
+        generate(graph, "scaled", infer_all(graph, ALLOWED))
 
 
 def test_a_graph_that_is_not_a_model_says_why():
@@ -182,7 +183,7 @@ def random_graph(draw):
             params = {name: draw(strategy) for name, strategy in strategies.items()}
             new = add(graph, layer_type, **params)
             wire(graph, draw(st.sampled_from(tensors)), new)
-        if infer_all(graph, run_custom=True).results[new].ok:
+        if infer_all(graph, ALLOWED).results[new].ok:
             tensors.append(new)
         else:
             RemoveNode(new).do(graph)
@@ -196,7 +197,7 @@ def random_graph(draw):
 @settings(max_examples=40)
 @given(graph=random_graph(), seed=st.integers(0, 2**16))
 def test_exported_class_loads_the_engines_weights_strictly_and_matches_bit_for_bit(graph, seed):
-    built = build_model(graph, "random", seed=seed)
+    built = build_model(graph, "random", seed=seed, trust=ALLOWED)
     code = built.code
     compile(code.source, "model.py", "exec")
     exported = load_class(code.source, "model.py")()  # as a user running the exported file
@@ -218,7 +219,8 @@ def test_exported_class_loads_the_engines_weights_strictly_and_matches_bit_for_b
     assert len(ours) == len(code.outputs)
     for a, b in zip(ours, theirs, strict=True):
         assert torch.equal(a, b)
-    assert generate(graph, "random").source == code.source  # pure: same graph, same text
+    again = generate(graph, "random", infer_all(graph, ALLOWED))
+    assert again.source == code.source  # pure: same graph, same text
     assert_lines_belong_to_their_nodes(graph, code)
     assert_imports_are_what_the_code_uses(graph, code.source)
 
@@ -236,7 +238,7 @@ def test_custom_layers_can_use_every_name_the_editor_promises():
         ("Custom", {"class_name": "Gelu2", "source": source}),
         "Output",
     )
-    model = load_class(generate(graph).source)()
+    model = load_class(generate(graph, inference=infer_all(graph, ALLOWED)).source)()
     assert torch.allclose(model(torch.ones(2, 4)), torch.full((2, 4), 2.0**0.5))
 
 

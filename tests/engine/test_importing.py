@@ -11,6 +11,7 @@ import torch
 
 from engine.document.layout import layered_positions
 from engine.document.project import from_dict, to_dict
+from engine.document.trust import ALLOWED
 from engine.importing import ModelImportError, import_model
 from engine.model.build import load_class
 from engine.model.codegen import generate
@@ -71,9 +72,9 @@ def as_tuple(value):
 def test_corpus_round_trips(file, class_name, shapes, dtypes, plain):
     result = import_model(CORPUS / file, class_name, shapes, dtypes)
     graph = result.project.graph
-    inference = infer_all(graph, run_custom=True)
+    inference = infer_all(graph, ALLOWED)
     assert inference.problems() == []
-    rebuilt = load_class(generate(graph, class_name).source)().eval()
+    rebuilt = load_class(generate(graph, class_name, inference).source)().eval()
     model = original(file, class_name)
     count = sum(p.numel() for p in model.parameters())
     assert sum(p.numel() for p in rebuilt.parameters()) == count == result.num_params

@@ -10,6 +10,7 @@ import torch
 
 from engine.document.graph import Graph
 from engine.document.project import load
+from engine.document.trust import ALLOWED
 from engine.errors import TrainingError
 from engine.export.code import export_code
 from engine.export.deploy import export_formats
@@ -26,7 +27,7 @@ from tests.engine.code_checks import (
 )
 from tests.engine.graph_builders import chain
 from tests.paths import PRESETS
-from tests.run_helpers import custom_layer_failing
+from tests.run_helpers import allowed_code, custom_layer_failing
 
 BOOM = "in layer 'affine' (Custom): ValueError: boom"
 
@@ -35,7 +36,7 @@ BOOM = "in layer 'affine' (Custom): ValueError: boom"
 def test_the_line_map_covers_every_node_of_every_preset(path):
     project = load(path)
     graph = project.graph
-    code = generate(graph, project.name)
+    code = allowed_code(project)
     _, _, order = model_nodes(graph)
     layers = {n for n in order if graph.nodes[n].spec.role is Role.LAYER}
     assert set(code.lines.values()) == layers  # Inputs and Outputs write no line of their own
@@ -75,7 +76,7 @@ def test_a_class_several_custom_nodes_share_maps_to_none_and_the_call_names_each
         ("Custom", custom),
         "Output",
     )
-    built = build_model(graph)
+    built = build_model(graph, trust=ALLOWED)
     assert set(built.code.lines.values()) == {first, fc, second}
     assert_lines_belong_to_their_nodes(graph, built.code)
     with pytest.raises(ValueError) as raised:
@@ -87,7 +88,7 @@ def test_a_class_several_custom_nodes_share_maps_to_none_and_the_call_names_each
 
 def test_a_layer_that_fails_on_the_data_is_named_before_training():
     project, custom = custom_layer_failing("not x.is_meta")
-    job = prepare_job(project)
+    job = prepare_job(project, trust=ALLOWED)
     with pytest.raises(TrainingError) as raised:
         job.run()
     assert str(raised.value) == (
@@ -98,7 +99,7 @@ def test_a_layer_that_fails_on_the_data_is_named_before_training():
 
 def test_a_layer_that_fails_in_a_training_batch_fails_the_run_on_its_node():
     project, custom = custom_layer_failing("self.training and not x.is_meta")
-    result = prepare_job(project).run()
+    result = prepare_job(project, trust=ALLOWED).run()
     assert result.status == "failed"
     assert result.message == f"training failed at epoch 1, batch 1: {BOOM}"
     assert result.node_id == custom and result.summary()["node_id"] == custom
@@ -109,7 +110,7 @@ def test_a_wrong_shape_is_pinned_on_the_layer_it_reaches():
     project, _ = custom_layer_failing("not x.is_meta", line="return x[:, :3]")
     fc2 = next(n.id for n in project.graph.nodes.values() if n.label == "fc2")
     with pytest.raises(TrainingError) as raised:
-        prepare_job(project).run()
+        prepare_job(project, trust=ALLOWED).run()
     assert "in layer 'fc2' (Linear): RuntimeError: mat1 and mat2 shapes cannot be multiplied" in (
         str(raised.value)
     )
@@ -120,18 +121,18 @@ def test_a_layer_that_cannot_be_built_is_named(tmp_path):
     when = "not torch.empty(0).is_meta"  # shapes are found with the layer built on meta
     project, custom = custom_layer_failing(when, method="__init__")
     with pytest.raises(BuildError) as raised:
-        prepare_job(project)
+        prepare_job(project, trust=ALLOWED)
     assert str(raised.value) == f"the model could not be built: {BOOM}"
     assert raised.value.node_id == custom
     with pytest.raises(BuildError) as raised:
-        export_code(project, tmp_path)
+        export_code(project, tmp_path, ALLOWED)
     assert str(raised.value) == f"the model's code fails to run: {BOOM}"
     assert raised.value.node_id == custom and not any(tmp_path.iterdir())
 
 
 def test_a_sample_the_model_fails_on_names_the_layer():
     project, custom = custom_layer_failing("not x.is_meta and x.shape[0] == 1")
-    job = prepare_job(project)
+    job = prepare_job(project, trust=ALLOWED)
     assert job.run().status == "completed"
     trained = TrainedModel.from_job(job)
     with pytest.raises(ModelRuntimeError) as raised:
@@ -151,7 +152,7 @@ def test_an_export_that_fails_in_a_layer_names_it(tmp_path, fmt, when, doing):
     if fmt == "onnx":
         pytest.importorskip("onnxscript")
     project, custom = custom_layer_failing(when)
-    module = build_model(project.graph, project.name).module
+    module = build_model(project.graph, project.name, trust=ALLOWED).module
     with pytest.raises(DeployError) as raised:
         export_formats(module, tmp_path, [fmt])
     assert str(raised.value) == f"the model cannot be {doing}: {BOOM}"
@@ -160,7 +161,7 @@ def test_an_export_that_fails_in_a_layer_names_it(tmp_path, fmt, when, doing):
 
 def test_the_same_source_loaded_again_still_names_its_layers_and_shows_its_lines():
     project, custom = custom_layer_failing("not x.is_meta")
-    code = build_model(project.graph, project.name).code
+    code = build_model(project.graph, project.name, trust=ALLOWED).code
     model = load_class(code.source)()  # as a run's model.py is loaded for export
     with pytest.raises(ValueError) as raised:
         model(torch.randn(2, 4))

@@ -2,6 +2,7 @@
 
 from engine.data.preview import preview_data
 from engine.document.project import Project, load
+from engine.document.trust import ALLOWED
 from engine.model.shapes import infer_all
 from engine.training.preflight import DataState, Reason, preflight
 from tests.engine.graph_builders import chain
@@ -40,17 +41,17 @@ def test_a_graph_without_an_output_is_a_problem_of_no_node():
 def test_custom_code_from_a_file_waits_for_permission():
     project = load(PRESETS / "custom_layer.json")
     affine = node_id(project, "affine")
-    waiting = preflight(project, infer_all(project.graph, run_custom=False))
+    waiting = preflight(project, infer_all(project.graph))
     assert reasons(waiting) == [(Reason.CUSTOM_NOT_ALLOWED, affine)]
     assert "Edit > Run Custom Layer Code" in waiting[0].message
-    assert preflight(project, infer_all(project.graph, run_custom=True)) == []
+    assert preflight(project, infer_all(project.graph, ALLOWED)) == []
 
 
 def test_a_broken_custom_layer_is_a_graph_problem_even_before_permission():
     project = load(PRESETS / "custom_layer.json")
     affine = node_id(project, "affine")
     project.graph.update_node(affine, params={"class_name": "Missing"})
-    problems = preflight(project, infer_all(project.graph, run_custom=False))
+    problems = preflight(project, infer_all(project.graph))
     assert (Reason.GRAPH, affine) in reasons(problems)
 
 

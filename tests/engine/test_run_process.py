@@ -5,6 +5,7 @@ import pytest
 from safetensors.torch import load_file
 
 from engine.document.project import to_dict
+from engine.document.trust import ALLOWED
 from engine.errors import TrainingError
 from engine.process import parent
 from engine.process.protocol import (
@@ -149,12 +150,12 @@ def test_an_event_without_a_handler_is_a_clear_error_and_ends_the_child():
 
 def test_a_layer_that_fails_names_its_node_across_the_pipe(process):
     project, custom = custom_layer_failing("not x.is_meta")  # at the first forward pass
-    process.send(Train(to_dict(project)))
+    process.send(Train(to_dict(project), trust=ALLOWED))
     with pytest.raises(TrainingError, match="in layer 'affine' \\(Custom\\)") as raised:
         process.follow(Listener().handlers)
     assert raised.value.node_id == custom
     project, custom = custom_layer_failing("self.training and not x.is_meta")  # in a batch
-    process.send(Train(to_dict(project)))
+    process.send(Train(to_dict(project), trust=ALLOWED))
     outcome = process.follow(Listener().handlers)
     assert outcome.summary["status"] == RunStatus.FAILED and outcome.summary["node_id"] == custom
     assert "in layer 'affine' (Custom): ValueError: boom" in outcome.summary["message"]

@@ -2,6 +2,7 @@
 
 from engine.document.commands import Connect, Disconnect, SetParams
 from engine.document.graph import Edge, Graph
+from engine.document.trust import ALLOWED, Trust
 from engine.layers.custom import TEMPLATE
 from engine.model.shapes import ShapeInference, infer_all
 from tests.engine.graph_builders import add, chain, lenet, wire
@@ -142,21 +143,34 @@ def test_custom_code_runs_only_when_allowed():
     inference.update()
     assert inference.results[custom].status == "waiting"
     assert inference.results[out].status == "waiting"
-    inference.allow_custom()
+    inference.set_trust(ALLOWED)
     assert inference.update() == {custom, out}
     assert inference.results[out].output.describe() == "[N, 16]"
     assert inference.results[custom].num_params == 32
+    inference.set_trust(Trust())
+    assert inference.update() == {custom, out}
+    assert inference.results[out].status == "waiting"
+
+
+def test_a_custom_layers_source_the_user_wrote_runs_without_the_files_permission():
+    graph = Graph()
+    changed = ("Custom", {"source": TEMPLATE + "\n"})  # not the text the user wrote
+    _, custom, other, _ = chain(graph, ("Input", {"shape": [16]}), "Custom", changed, "Output")
+    inference = ShapeInference(graph, Trust(sources=frozenset({TEMPLATE})))
+    inference.update()
+    assert inference.results[custom].ok
+    assert inference.results[other].status == "waiting"
 
 
 def test_custom_code_errors_name_the_line():
     graph = Graph()
     broken = TEMPLATE.replace("return x * self.scale + self.shift", "return x @ self.missing")
     _, custom = chain(graph, ("Input", {"shape": [16]}), ("Custom", {"source": broken}))
-    result = infer_all(graph, run_custom=True).results[custom]
+    result = infer_all(graph, ALLOWED).results[custom]
     assert result.status == "error"
     assert "'Affine' object has no attribute 'missing' (custom code, line 10)" in result.message
     SetParams(custom, {"source": "class Affine(nn.Module):\n    def forward(self x):\n"}).do(graph)
-    message = infer_all(graph, run_custom=True).results[custom].message
+    message = infer_all(graph, ALLOWED).results[custom].message
     assert message.startswith("The source has a syntax error on line 2")
 
 

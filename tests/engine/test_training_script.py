@@ -14,6 +14,7 @@ import torch
 
 from engine.data import load_data, load_raw
 from engine.document.project import Project, load, save
+from engine.document.trust import ALLOWED
 from engine.errors import TrainingError
 from engine.export.code import export_code
 from engine.export.script import training_script
@@ -21,7 +22,7 @@ from engine.training.job import prepare_job
 from main import main
 from tests.data_files import save_image, write_mnist
 from tests.engine.graph_builders import add, chain, wire
-from tests.run_helpers import PRESETS, preset
+from tests.run_helpers import PRESETS, allowed_code, preset
 
 
 def script_module(project: Project, folder, name="train"):
@@ -132,7 +133,8 @@ def test_the_script_loads_splits_and_scales_data_exactly_as_the_engine(tmp_path)
 @pytest.mark.parametrize("name", sorted(p.stem for p in PRESETS.glob("*.json")))
 def test_every_presets_script_passes_the_linter(tmp_path, name):
     path = tmp_path / "train.py"
-    path.write_text(training_script(load(PRESETS / f"{name}.json")))
+    project = load(PRESETS / f"{name}.json")
+    path.write_text(training_script(project, allowed_code(project)))
     lint = subprocess.run(
         [
             *(sys.executable, "-m", "ruff", "check", "--no-cache", "--line-length", "100"),
@@ -154,12 +156,12 @@ def test_the_script_holds_only_what_its_data_needs():
 def test_a_custom_layer_name_the_script_uses_is_refused_by_name(tmp_path):
     project = load(PRESETS / "custom_layer.json")
     project.name = 'back\\slash """ name'
-    ast.parse(training_script(project))  # the name is safe in the docstring
+    ast.parse(training_script(project, allowed_code(project)))  # the name is safe in the docstring
     custom = next(n for n in project.graph.nodes.values() if n.type == "Custom")
     custom.params["source"] += "\n\ndef split(x):\n    return x\n"
     with pytest.raises(TrainingError, match="defines 'split', a name the training script"):
-        training_script(project)
-    exported = export_code(project, tmp_path)
+        training_script(project, allowed_code(project))
+    exported = export_code(project, tmp_path, ALLOWED)
     assert "train.py was not written" in exported.no_script
     assert [p.name for p in exported.written] == ["model.py"]
 
@@ -217,9 +219,9 @@ def test_the_script_repeats_the_engines_run_epoch_for_epoch(tmp_path, name):
     project = preset(name, 1)
     project.training.update(VARIANTS[name])
     project.path = tmp_path / f"{name}.json"
-    engine = prepare_job(project).run()
+    engine = prepare_job(project, trust=ALLOWED).run()
     script = tmp_path / "train.py"
-    script.write_text(training_script(project))
+    script.write_text(training_script(project, allowed_code(project)))
     run_script(script, "--device", "cpu", "--out", str(tmp_path / "out"))
     assert_same_epochs(read_history(tmp_path / "out" / "history.csv"), engine.history)
 
@@ -267,7 +269,7 @@ def test_a_schedule_of_another_length_is_not_resumed(tmp_path):
     project = preset("custom_layer", 1)
     project.training.update(scheduler="one_cycle")
     script = tmp_path / "train.py"
-    script.write_text(training_script(project))
+    script.write_text(training_script(project, allowed_code(project)))
     run_script(script, "--out", "a", cwd=tmp_path)
     done = subprocess.run(
         [sys.executable, str(script), "--resume", "a/checkpoint.pt", "--epochs", "3"],

@@ -32,7 +32,7 @@ def test_an_imported_model_opens_as_a_new_project_with_its_custom_code_allowed(w
     window.open_import(dialog.result)
     types = [node.type for node in window.document.graph.nodes.values()]
     assert types.count("Custom") >= 2 and "Linear" in types
-    assert window.document.custom_allowed and window.document.path is None
+    assert window.document.trust.custom_code and window.document.path is None
     qtbot.waitUntil(lambda: inference_ready(window.document))
     assert collect_problems(window.document) == []  # the Custom layers' shapes are known
     assert "Imported WithCustom" in window.statusBar().currentMessage()

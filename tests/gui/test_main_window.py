@@ -8,7 +8,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
 from engine.document.commands import SetParams
-from engine.document.project import load
+from engine.document.project import load, save
 from engine.model.build import load_class
 from gui import MainWindow
 from gui.files import recovery_path
@@ -110,6 +110,7 @@ def test_unsaved_work_is_recovered_after_a_crash(window, qtbot, tmp_path, own_pr
 
 def test_export_writes_a_model_that_runs(window, tmp_path):
     window.open_project(PRESETS / "custom_layer.json")
+    window.menu_actions["custom_code"].trigger()  # exporting runs its Custom layer's code
     target = window.export_to(tmp_path / "export")
     model = load_class(target.read_text())()
     assert sum(p.numel() for p in model.parameters()) == 163
@@ -204,14 +205,18 @@ def test_a_custom_layer_added_in_the_app_runs_at_once(window):
     assert window.document.inference.results[custom].output.describe() == "[N, 16]"
 
 
-def test_adding_a_custom_layer_does_not_run_the_files_custom_code(window):
-    window.open_project(PRESETS / "custom_layer.json")
-    graph = window.document.graph
-    from_file = next(n.id for n in graph.nodes.values() if n.type == "Custom")
+def test_adding_a_custom_layer_does_not_run_the_files_custom_code(window, tmp_path):
+    project = load(PRESETS / "custom_layer.json")
+    from_file = next(n.id for n in project.graph.nodes.values() if n.type == "Custom")
+    # the preset's code is the palette's template, which is ours: make it the file's own
+    project.graph.nodes[from_file].params["source"] += "# from the file\n"
+    save(project, tmp_path / "theirs.json")
+    window.open_project(tmp_path / "theirs.json")
     mine = window.document.add_layer("Custom", (0.0, 300.0))
     assert window.document.inference.results[from_file].status == "waiting"
     assert not window.menu_actions["custom_code"].isChecked()
-    assert mine in window.document.inference.trusted
+    assert window.document.inference.may_run(mine)
+    assert not window.document.inference.may_run(from_file)
 
 
 def test_renaming_an_output_keeps_its_loss(window):

@@ -10,6 +10,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from engine.document.project import load
+from engine.document.trust import ALLOWED
 from engine.errors import one_line
 from engine.process.child import torch_threads, training_threads
 from engine.training.job import prepare_job
@@ -300,7 +301,7 @@ def test_a_crashed_training_process_fails_the_run_and_the_next_run_starts(qtbot,
     project = custom_layer_that("__import__('os')._exit(3)  # as a crash would")
     seen = Recorder(controller)
     with qtbot.waitSignal(controller.failed, timeout=RUN_MS) as failed:
-        controller.start(project)
+        controller.start(project, trust=ALLOWED)
     assert "training process ended unexpectedly (exit code 3)" in failed.args[0]
     assert seen.states[-1] == "idle" and controller._thread is None
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as finished:
@@ -312,7 +313,7 @@ def test_a_run_that_will_not_stop_is_killed_on_shutdown(qtbot, controller):
     project = custom_layer_that("__import__('time').sleep(3600)  # hung, as I/O can be")
     seen = Recorder(controller)
     with qtbot.waitSignal(controller.started, timeout=RUN_MS):
-        controller.start(project)
+        controller.start(project, trust=ALLOWED)
     assert controller.shutdown(timeout_ms=200)
     assert "training process ended unexpectedly" in seen.messages[0]
     assert controller.state == "idle"
