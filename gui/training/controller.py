@@ -80,6 +80,7 @@ class TrainingController(QObject):
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
         self._rows: list[dict[str, Any]] = []
+        self._plan_sent = False  # `started` has gone out: the views may hear of batches
         self.last_record: RunRecord | None = None  # the saved run, when it was kept
         # (engine.runs.evaluation.TrainedModel, its evaluation) of the last run, or Nones
         self.last_evaluation: tuple[Any, Any] = (None, None)
@@ -122,6 +123,7 @@ class TrainingController(QObject):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self._worker, self._thread = worker, thread
+        self._plan_sent = False
         self._set_state(TrainingState.PREPARING)
         self._timer.start()
         thread.start()
@@ -178,6 +180,7 @@ class TrainingController(QObject):
     def _on_started(self, plan: dict[str, Any]) -> None:
         if self._state == TrainingState.PREPARING:
             self._set_state(TrainingState.RUNNING)
+        self._plan_sent = True
         self.started.emit(plan)
 
     @Slot(object)
@@ -225,7 +228,11 @@ class TrainingController(QObject):
 
     @Slot()
     def _drain(self) -> None:
-        if self._worker is None:
+        """Hand the views the batch losses and epoch rows gathered since the last time.
+        Not before the run's plan has gone out: the worker feeds losses from its own
+        thread, and the queued `started` may still be on its way, and a view that
+        starts a run afresh on `started` would lose what came before it."""
+        if self._worker is None or not self._plan_sent:
             return
         losses, progress = self._worker.feed.take()
         rows, self._rows = self._rows, []

@@ -3,6 +3,7 @@ steered from the GUI thread, waiting on signals only."""
 
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -89,6 +90,28 @@ def test_a_run_reports_batches_in_bursts_epochs_and_the_result(qtbot, controller
     trained, evaluation = controller.last_evaluation
     assert trained.split == "validation" and evaluation
     assert controller._thread is None and not controller.is_running
+
+
+def test_no_batch_reaches_the_views_before_the_plan_even_when_the_timer_fires_first(
+    qtbot, controller
+):
+    """The worker feeds losses from its thread while `started` is still queued: a tick
+    that comes first must keep them (a view starts its run afresh on `started`)."""
+    seen = Recorder(controller)
+    order = []
+    controller.started.connect(lambda plan: order.append("plan"))
+    controller.batch_losses.connect(lambda losses: order.append("batches"))
+    controller.start(digits(epochs=2))
+    deadline = time.monotonic() + RUN_MS / 1000
+    while not controller._worker.feed._losses and time.monotonic() < deadline:
+        time.sleep(0.01)  # the GUI thread waits without delivering the queued `started`
+    controller._drain()  # the timer's tick, before `started` has been delivered
+    assert order == []
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        pass
+    plan = seen.plans[0]
+    assert order[0] == "plan"
+    assert len(seen.losses) == plan["epochs"] * plan["batches_per_epoch"]
 
 
 def test_pause_holds_the_run_until_resumed(qtbot, controller):
