@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
@@ -29,6 +28,7 @@ from engine.errors import UserError
 from gui.actions import build_actions, build_menus
 from gui.canvas import CanvasView
 from gui.code_preview import CodePreview
+from gui.collector import Collector
 from gui.custom_code import allowed_to_run
 from gui.document import Document
 from gui.engine_loader import EngineLoader
@@ -50,9 +50,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        # Python's cycle collector must never run in the training thread: there it would
-        # destroy Qt objects, which deadlocks with the GUI thread. Collect here instead.
-        self._collector = GarbageCollector(interval=0.5)
+        self._collector = Collector()
         self.settings = settings or QSettings("Torchwright", "Torchwright")
         self.document = Document(parent=self)
         self.canvas = CanvasView(self.document)
@@ -336,6 +334,7 @@ class MainWindow(QMainWindow):
         self.training.session.shutdown()
         self.files.discard_recovery()
         self.loader.stop()
+        self._collector.release()
         event.accept()
 
 

@@ -22,7 +22,7 @@ from engine.errors import UserError, one_line
 from engine.export.run_files import write_outputs
 from engine.training.job import prepare_job
 from engine.training.status import RunStatus
-from engine.training.trainer import Callback, Checkpointer, Trainer
+from engine.training.trainer import CHECKPOINT_SECONDS, Callback, Checkpointer, Trainer
 
 OVERRIDES = ("epochs", "batch_size", "lr", "device")
 SHOWN = ("_loss", "_accuracy", "_r2")  # metrics printed per epoch; history.csv has them all
@@ -127,7 +127,7 @@ def _train(args: argparse.Namespace) -> int:
     project = load(args.project)
     data, training = settings_for(project, args)
     out = Path(args.out) if args.out else Path("runs") / clean_label(project.name)
-    callbacks = [Progress(), Checkpointer(out / "checkpoint.pt")]
+    callbacks = [Progress(), Checkpointer(out / "checkpoint.pt", min_seconds=CHECKPOINT_SECONDS)]
     job = prepare_job(
         project, callbacks, data, training, batch_report_every=10, trust=trust.trust_of(args)
     )

@@ -48,7 +48,7 @@ from engine.process.protocol import (
 from engine.runs.store import CHECKPOINT_FILE, save_run
 from engine.training.job import TrainingJob, prepare_job
 from engine.training.progress import ProgressMeter
-from engine.training.trainer import Callback, Checkpointer, Trainer
+from engine.training.trainer import CHECKPOINT_SECONDS, Callback, Checkpointer, Trainer
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,8 @@ class Child(Callback):
         project.path = request.path
         callbacks: list[Callback] = [self]
         if request.run_folder is not None:
-            callbacks.append(Checkpointer(request.run_folder / CHECKPOINT_FILE))
+            path = request.run_folder / CHECKPOINT_FILE
+            callbacks.append(Checkpointer(path, min_seconds=CHECKPOINT_SECONDS))
         resume = request.resume
         started = resume.started if resume else datetime.now().isoformat(timespec="seconds")
         settings = resume.settings if resume else {}

@@ -29,6 +29,7 @@ Design decisions (the why behind the code):
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import threading
@@ -50,6 +51,7 @@ from engine.training.setup import Run, all_finite, checked_settings, prepare_run
 from engine.training.status import RunStatus
 
 __all__ = [
+    "CHECKPOINT_SECONDS",
     "Callback",
     "Checkpointer",
     "TrainResult",
@@ -59,16 +61,40 @@ __all__ = [
 ]
 
 
-class Checkpointer(Callback):
-    """Saves a checkpoint every `every` epochs and after the last one."""
+CHECKPOINT_SECONDS = 2.0  # the `min_seconds` of the app's and the CLI's checkpoints
 
-    def __init__(self, path: str | os.PathLike, every: int = 1):
+
+class Checkpointer(Callback):
+    """Saves a checkpoint every `every` epochs and after the last one.
+
+    With `min_seconds`, an epoch that ends sooner than that after the last write is held
+    in memory instead (a copy of its state) and written when a write is next due or the
+    run ends, however it ends. Each checkpoint holds the whole history: written after
+    every one of thousands of tiny epochs, they would take most of the run, and longer
+    the longer it gets. A stop still resumes from the last completed epoch.
+    """
+
+    def __init__(self, path: str | os.PathLike, every: int = 1, min_seconds: float = 0.0):
         self.path = path
         self.every = max(1, int(every))
+        self.min_seconds = min_seconds
+        self._written = -math.inf  # time.monotonic() of the last write
+        self._held: dict[str, Any] | None = None
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict[str, Any]) -> None:
-        if epoch % self.every == 0 or epoch == trainer.settings["epochs"]:
+        last = epoch == trainer.settings["epochs"]
+        if epoch % self.every and not last:
+            return
+        if last or time.monotonic() - self._written >= self.min_seconds:
             trainer.save_checkpoint(self.path)
+            self._written, self._held = time.monotonic(), None
+        else:
+            self._held = trainer.checkpoint_state()
+
+    def on_train_end(self, trainer: Trainer, status: RunStatus) -> None:
+        if self._held is not None:
+            save_checkpoint(self.path, self._held)
+            self._held = None
 
 
 @dataclass
@@ -201,11 +227,10 @@ class Trainer:
         except _Failed as exc:
             status, message, error = RunStatus.FAILED, str(exc), exc.__cause__
         except Exception as exc:
-            message = f"training failed: {failure(exc).text}"
-            status, error = RunStatus.FAILED, exc
+            status, message, error = RunStatus.FAILED, _failure(exc), exc
         result = self._finish(run, status, message, error)
-        if status == RunStatus.FAILED:
-            self._notify("on_failed", message)
+        if result.status == RunStatus.FAILED:
+            self._notify("on_failed", result.message)
         else:
             self._notify("on_finished", result)
         return result
@@ -357,7 +382,10 @@ class Trainer:
     ) -> TrainResult:
         run.epoch_start_weights = None
         run.train_meter = None
-        self._notify("on_train_end", status)
+        try:
+            self._notify("on_train_end", status)
+        except Exception as exc:  # a last write failed (a checkpoint held back, say)
+            status, message, error = RunStatus.FAILED, _failure(exc), exc
         self._stop.clear()
         self._stop_early = False
         self._resume.set()
@@ -383,9 +411,18 @@ class Trainer:
         Call it from `on_epoch_end` (or after `fit`); the state is that of the last
         completed epoch, with the weights as they are now.
         """
+        save_checkpoint(path, self._state())
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """What `save_checkpoint` would write now, copied: later epochs leave it alone."""
+        state = self._state()
+        history = state.pop("history")
+        return {**copy.deepcopy(state), "history": list(history)}
+
+    def _state(self) -> dict[str, Any]:
         if self._run is None:
             raise TrainingError("there is no run to save; call fit first")
-        save_checkpoint(path, run_state(self._run, self.model, self.settings, self.output_labels))
+        return run_state(self._run, self.model, self.settings, self.output_labels)
 
     # --- callbacks --------------------------------------------------------------------
 
@@ -400,6 +437,10 @@ class Trainer:
 
     def _batch_listeners(self) -> list[Callback]:
         return [c for c in self._callbacks() if type(c).on_batch_end is not Callback.on_batch_end]
+
+
+def _failure(exc: Exception) -> str:
+    return f"training failed: {failure(exc).text}"
 
 
 def _batches(order: torch.Tensor, size: int) -> list[torch.Tensor]:

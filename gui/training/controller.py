@@ -3,13 +3,12 @@
 Each run gets a fresh `TrainingWorker` moved to a fresh QThread (never a QThread
 subclass, never `terminate()`), which drives the run in a training process; the thread
 is joined before the run is reported over, so no thread outlives its run. A QTimer
-collects batch losses from the worker's feed `DRAIN_HZ` times a second: the views hear
-about batches in bursts, at most that often, however fast training goes: the screen is
-throttled, never the training.
-
-Epoch rows are held back to the next tick too (tiny data sets finish dozens of epochs a
-second), and go out after the batch losses, so a view always has every batch that came
-before a row. A pause, a stop and the end of a run empty the feed at once.
+collects batch losses and epoch rows from the worker's feed `DRAIN_HZ` times a second:
+the views hear about them in bursts, at most that often, however fast training goes
+(the screen is throttled, never the training). A burst is one signal of each kind, so a
+view draws it with one update; the rows go out after the batch losses, so a view always
+has every batch that came before a row. A pause, a stop and the end of a run empty the
+feed at once, in one burst.
 """
 
 from __future__ import annotations
@@ -69,7 +68,7 @@ class TrainingController(QObject):
     started = Signal(object)  # the plan: epochs, batches_per_epoch, batch_size, device...
     batch_losses = Signal(object)  # list of (epoch, batch, loss), oldest first
     progress = Signal(object)  # epoch, epochs, batch, batches_per_epoch, samples_per_second...
-    epoch_finished = Signal(object)  # the epoch's history row
+    epochs_finished = Signal(object)  # history rows of the epochs since the last burst
     finished = Signal(object)  # TrainResult.summary(): status, epochs, final row...
     failed = Signal(str)  # one line for the user; `failed_node` is set first
     state_changed = Signal(object)  # a TrainingState
@@ -79,7 +78,6 @@ class TrainingController(QObject):
         self._state = TrainingState.IDLE
         self._worker: TrainingWorker | None = None
         self._thread: QThread | None = None
-        self._rows: list[dict[str, Any]] = []
         self._plan_sent = False  # `started` has gone out: the views may hear of batches
         self.last_record: RunRecord | None = None  # the saved run, when it was kept
         # (engine.runs.evaluation.TrainedModel, its evaluation) of the last run, or Nones
@@ -117,7 +115,6 @@ class TrainingController(QObject):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.started.connect(self._on_started)
-        worker.epoch_finished.connect(self._on_epoch_finished)
         worker.paused.connect(self._on_paused)
         worker.resumed.connect(self._on_resumed)
         worker.finished.connect(self._on_finished)
@@ -183,10 +180,6 @@ class TrainingController(QObject):
         self._plan_sent = True
         self.started.emit(plan)
 
-    @Slot(object)
-    def _on_epoch_finished(self, row: dict[str, Any]) -> None:
-        self._rows.append(row)
-
     @Slot()
     def _on_paused(self) -> None:
         self._drain()
@@ -234,14 +227,13 @@ class TrainingController(QObject):
         starts a run afresh on `started` would lose what came before it."""
         if self._worker is None or not self._plan_sent:
             return
-        losses, progress = self._worker.feed.take()
-        rows, self._rows = self._rows, []
-        if losses:
-            self.batch_losses.emit(losses)
-        for row in rows:
-            self.epoch_finished.emit(row)
-        if losses:
-            self.progress.emit(progress)
+        taken = self._worker.feed.take()
+        if taken.losses:
+            self.batch_losses.emit(taken.losses)
+        if taken.rows:
+            self.epochs_finished.emit(taken.rows)
+        if taken.losses:
+            self.progress.emit(taken.progress)
 
     def _set_state(self, state: TrainingState) -> None:
         if state != self._state:

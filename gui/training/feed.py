@@ -1,26 +1,41 @@
-"""The hand-off of batch results from the training thread to the GUI thread.
+"""The hand-off of a run's results from the training thread to the GUI thread.
 
-The training thread `put`s batch losses (floats) with a progress estimate as they come
-from the training process; the GUI thread `take`s everything gathered so far on a timer.
-However fast batches come, the GUI then hears from training only as often as its timer
-fires. Plain Python, no Qt, no torch.
+The training thread `put`s batch losses (floats) with a progress estimate, and epoch
+history rows, as they come from the training process; the GUI thread `take`s everything
+gathered so far on a timer. However fast batches and epochs come, the GUI then hears from
+training only as often as its timer fires. Plain Python, no Qt, no torch.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.process.protocol import BatchLoss
 
 
-class BatchFeed:
-    """A locked list of batch losses plus the newest progress estimate."""
+@dataclass
+class Taken:
+    """What came since the last `take`, oldest first, and the newest progress."""
+
+    losses: list[BatchLoss] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    progress: dict[str, Any] | None = None
+
+
+class TrainingFeed:
+    """Locked lists of batch losses and epoch rows plus the newest progress estimate.
+
+    A row is put after the losses of its epoch, so a `take` that holds a row holds every
+    batch before it.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._losses: list[BatchLoss] = []
+        self._rows: list[dict[str, Any]] = []
         self._progress: dict[str, Any] | None = None
 
     def put(self, losses: Iterable[BatchLoss], progress: dict[str, Any]) -> None:
@@ -28,8 +43,12 @@ class BatchFeed:
             self._losses.extend(losses)
             self._progress = progress
 
-    def take(self) -> tuple[list[BatchLoss], dict[str, Any] | None]:
-        """The losses put since the last call (oldest first) and the newest progress."""
+    def put_row(self, row: dict[str, Any]) -> None:
         with self._lock:
-            losses, self._losses = self._losses, []
-            return losses, self._progress
+            self._rows.append(row)
+
+    def take(self) -> Taken:
+        with self._lock:
+            taken = Taken(self._losses, self._rows, self._progress)
+            self._losses, self._rows = [], []
+            return taken

@@ -1,8 +1,9 @@
 """`RunHistory`: the project's saved runs behind the Runs tab.
 
-It lists the runs (engine.runs.store) whenever the project, its file or a run changes, draws
-the checked ones over the live plots, resumes a stopped run, deletes one (after asking),
-and puts a run's weights back into the model for the evaluation and try-it views.
+It lists the runs (engine.runs.store) whenever the project or its file changes, and adds
+each run as it ends; it draws the checked ones over the live plots, resumes a stopped
+run, deletes one (after asking), and puts a run's weights back into the model for the
+evaluation and try-it views.
 """
 
 from __future__ import annotations
@@ -58,8 +59,19 @@ class RunHistory(QObject):
         self.refresh()
 
     def _run_ended(self, *_) -> None:
-        self._latest = self.session.controller.last_record or self._latest
-        self.refresh()
+        """The run just kept joins the list as the training process sent it back:
+        reading every run's history from disk again would stall the window at the end
+        of long runs."""
+        record = self.session.controller.last_record
+        if record is None:
+            return
+        self._latest = record
+        ids = [known.id for known in self.records]
+        if record.id in ids:  # resumed
+            self.records[ids.index(record.id)] = record
+        else:
+            self.records.append(record)
+        self.table.set_runs(self.records, graph_fingerprint(self.document.project))
 
     def refresh(self, *_) -> None:
         self.records, problems = list_runs(self.session.runs_root())

@@ -1,25 +1,31 @@
 """Live plots of a run: loss (per batch, smoothed, per epoch), accuracy or R², learning rate.
 
 The x axis counts epochs; batch k of epoch e sits at e - 1 + k / batches_per_epoch, so a
-batch curve and the epoch points line up. Batches arrive in bursts from the controller's
-timer (about 25 a second), and each burst is one `setData` per curve. Earlier runs can be
-overlaid (dashed) for comparison. The plots export as one PNG and their data as CSV.
+batch curve and the epoch points line up. Batch losses and epoch rows arrive in bursts
+from the controller's timer (about 25 a second), and each burst is one `setData` per
+curve it adds to (`LiveCurve`), at epoch 10 as at epoch 10,000; the end of a run is one
+last burst. Earlier runs can be overlaid (dashed) for comparison. The plots export as
+one PNG and their data as CSV.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QWidget
 
 from engine.document.files import atomic_write, atomic_write_text
 from engine.runs.store import SCORES
+from gui.training.live_curve import LiveCurve, live_curve
 from gui.training.series import Series, smoothed
+from gui.training.steady_range import SteadyRange
 
 pg.setConfigOptions(background="w", foreground="#333", antialias=False)
 
@@ -78,12 +84,18 @@ class TrainingPlots(QWidget):
         layout.addWidget(self.readout, 2, 0, 1, 2)
         layout.setRowStretch(0, 3)
         layout.setRowStretch(1, 2)
-        self.batches = Series()
-        self.smooth = Series()
         self.history: list[dict[str, Any]] = []
+        self._epochs: list[int] = []  # of the history rows, for finding one fast
         self.batches_per_epoch = 1
         self._last_smooth: float | None = None
+        self._scores_known = False  # whether this run's score curves are the ones shown
         self._overlays: list[tuple[pg.PlotWidget, pg.PlotDataItem]] = []
+        self._overlay_bounds: dict[pg.PlotWidget, tuple[float, float]] = {}  # y, per plot
+        self._ranges = {
+            self.loss_plot: SteadyRange(self.loss_plot),
+            self.score_plot: SteadyRange(self.score_plot, keep=1.0),
+            self.lr_plot: SteadyRange(self.lr_plot, keep=0.0),
+        }
         self._make_curves()
         self._hover = [
             pg.SignalProxy(p.scene().sigMouseMoved, rateLimit=30, slot=self._hovered(p))
@@ -92,64 +104,104 @@ class TrainingPlots(QWidget):
 
     def _make_curves(self) -> None:
         loss = self.loss_plot
-        self.batch_curve = loss.plot(name="batch", pen=pg.mkPen("#aec7e8", width=1))
-        self.smooth_curve = loss.plot(name="batch, smoothed", pen=pg.mkPen(TRAIN_COLOR, width=2))
+        self.batch_curve = live_curve(loss, "batch", pg.mkPen("#aec7e8", width=1))
+        self.smooth_curve = live_curve(loss, "batch, smoothed", pg.mkPen(TRAIN_COLOR, width=2))
         self.train_curve = _epoch_curve(loss, "train (epoch)", TRAIN_COLOR)
         self.val_curve = _epoch_curve(loss, "validation", VAL_COLOR)
         self.lr_curve = _epoch_curve(self.lr_plot, "lr", "#2ca02c")
-        self.score_curves: dict[str, pg.PlotDataItem] = {}
+        self.score_curves: dict[str, LiveCurve] = {}
+
+    @property
+    def batches(self) -> Series:
+        return self.batch_curve.points
+
+    @property
+    def smooth(self) -> Series:
+        return self.smooth_curve.points
 
     # --- a run ------------------------------------------------------------------------
 
     def start_run(self, plan: dict[str, Any]) -> None:
-        """Forget the previous run's curves (overlays stay); a resumed run keeps its
+        """Forget the previous run's points (overlays stay); a resumed run keeps its
         history rows so far."""
         self.batches_per_epoch = max(1, int(plan.get("batches_per_epoch", 1)))
         for plot in (self.loss_plot, self.score_plot, self.lr_plot):
             # The whole run's width from the start: the x axis then never changes while
             # batches come, and pyqtgraph keeps its drawing instead of repainting it.
             plot.setXRange(0, plan.get("epochs", 1), padding=0.02)
-        self.batches.clear()
-        self.smooth.clear()
         self._last_smooth = None
-        self.history = list(plan.get("history", []))
-        for item in self.score_curves.values():
-            _remove(self.score_plot, item)
-        self.score_curves = {}
-        for curve in (self.batch_curve, self.smooth_curve):
-            curve.setData([], [])
-        self._show_epochs()
+        self.history, self._epochs = [], []
+        self._scores_known = False
+        for curve in (self.batch_curve, self.smooth_curve, *self._epoch_curves()):
+            curve.clear()
+        for steady in self._ranges.values():
+            steady.reset()
+        self.add_epochs(list(plan.get("history", [])))
 
     def add_batches(self, losses: list[tuple[int, int, float]]) -> None:
-        """Batch losses (epoch, batch, loss), oldest first, as the controller delivers them."""
+        """Batch losses (epoch, batch, loss), oldest first, as the controller delivers
+        them: one update of each batch curve."""
         per = self.batches_per_epoch
         xs = [epoch - 1 + batch / per for epoch, batch, _ in losses]
         values = [loss for *_, loss in losses]
         averaged, self._last_smooth = smoothed(values, self._last_smooth)
-        self.batches.extend(xs, values)
-        self.smooth.extend(xs, averaged)
-        self.batch_curve.setData(self.batches.x, self.batches.y)
-        self.smooth_curve.setData(self.smooth.x, self.smooth.y)
+        self.batch_curve.extend(xs, values)
+        self.smooth_curve.extend(xs, averaged)
+        self._show([self.loss_plot])
 
-    def add_epoch(self, row: dict[str, Any]) -> None:
-        self.history.append(row)
-        self._show_epochs()
+    def add_epochs(self, rows: list[dict[str, Any]]) -> None:
+        """History rows, oldest first, as the controller delivers them: one update of
+        each epoch curve however many rows come."""
+        self.history.extend(rows)
+        self._epochs.extend(row["epoch"] for row in rows)
+        _extend(self.train_curve, rows, "train_loss")
+        _extend(self.val_curve, rows, "val_loss")
+        _extend(self.lr_curve, rows, "lr")
+        keys = score_keys(rows[-1]) if rows else []
+        if rows and not self._scores_known:
+            self._keep_scores(keys)
+        for key in keys:
+            _extend(self.score_curves.get(key) or self._score_curve(key), rows, key)
+        self._show(list(self._ranges))
 
-    def _show_epochs(self) -> None:
-        epochs = [row["epoch"] for row in self.history]
-        self.train_curve.setData(epochs, [row.get("train_loss") for row in self.history])
-        with_val = [row for row in self.history if "val_loss" in row]
-        self.val_curve.setData([r["epoch"] for r in with_val], [r["val_loss"] for r in with_val])
-        rates = [row["lr"] for row in self.history]
-        self.lr_curve.setData(epochs, rates)
-        if rates:  # from zero, so that a constant rate reads as a flat line, not noise
-            self.lr_plot.setYRange(0, max(rates) * 1.15 or 1.0)
-        for key in score_keys(self.history[-1]) if self.history else []:
-            curve = self.score_curves.get(key) or self._score_curve(key)
-            rows = [row for row in self.history if key in row]
-            curve.setData([r["epoch"] for r in rows], [r[key] for r in rows])
+    def _show(self, plots: list[pg.PlotWidget]) -> None:
+        """Draw what changed on `plots`, while they can be seen; hidden (another tab is
+        showing), they wait, and cost nothing, until `showEvent`."""
+        if not self.isVisible():
+            return
+        for plot in plots:
+            self._fit(plot)  # first: a new range redraws the curves the plot holds
+            for curve in self._curves_on(plot):
+                curve.draw()
 
-    def _score_curve(self, key: str) -> pg.PlotDataItem:
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._show(list(self._ranges))
+
+    def _epoch_curves(self) -> list[LiveCurve]:
+        return [self.train_curve, self.val_curve, self.lr_curve, *self.score_curves.values()]
+
+    def _curves_on(self, plot: pg.PlotWidget) -> list[LiveCurve]:
+        if plot is self.loss_plot:
+            return [self.batch_curve, self.smooth_curve, self.train_curve, self.val_curve]
+        return list(self.score_curves.values()) if plot is self.score_plot else [self.lr_curve]
+
+    def _fit(self, plot: pg.PlotWidget) -> None:
+        """Keep `plot`'s y range around its curves and overlays (`SteadyRange`)."""
+        low, high = self._overlay_bounds.get(plot, (np.inf, -np.inf))
+        curves = self._curves_on(plot)
+        low = min([low] + [curve.low for curve in curves])
+        high = max([high] + [curve.high for curve in curves])
+        self._ranges[plot].fit(low, high)
+
+    def _keep_scores(self, keys: list[str]) -> None:
+        """At a run's first rows: the score curves of the last run stay (emptied) when
+        this run has the same scores, so its legend is not built again."""
+        for key in [key for key in self.score_curves if key not in keys]:
+            _remove(self.score_plot, self.score_curves.pop(key).item)
+        self._scores_known = True
+
+    def _score_curve(self, key: str) -> LiveCurve:
         color = VAL_COLOR if key.startswith("val_") else TRAIN_COLOR
         index = len(self.score_curves) // 2
         style = (Qt.PenStyle.SolidLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)[index % 3]
@@ -164,7 +216,7 @@ class TrainingPlots(QWidget):
         loss (training loss without a validation split) and the first score."""
         for plot, item in self._overlays:
             _remove(plot, item)
-        self._overlays = []
+        self._overlays, self._overlay_bounds = [], {}
         for index, (name, history) in enumerate(runs):
             color = OVERLAY_COLORS[index % len(OVERLAY_COLORS)]
             self._overlay(self.loss_plot, name, history, "val_loss", "train_loss", color)
@@ -172,15 +224,25 @@ class TrainingPlots(QWidget):
             vals = [k for k in keys if k.startswith("val_")] or keys
             if vals:
                 self._overlay(self.score_plot, name, history, vals[0], vals[0], color)
+        for plot, steady in self._ranges.items():
+            steady.reset()
+            self._fit(plot)
 
     def _overlay(self, plot, name, history, key, fallback, color) -> None:
         key = key if history and key in history[-1] else fallback
         rows = [row for row in history if key in row]
         if not rows:
             return
-        pen = pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine)
-        item = plot.plot([r["epoch"] for r in rows], [r[key] for r in rows], pen=pen, name=name)
+        # One pixel wide: Qt strokes a wider dashed line of thousands of epochs for
+        # hundreds of milliseconds, at every frame of the live curves over it.
+        pen = pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine)
+        values = [r[key] for r in rows]
+        item = plot.plot([r["epoch"] for r in rows], values, pen=pen, name=name)
         self._overlays.append((plot, item))
+        finite = [value for value in values if np.isfinite(value)]
+        if finite:
+            low, high = self._overlay_bounds.get(plot, (np.inf, -np.inf))
+            self._overlay_bounds[plot] = (min(low, *finite), max(high, *finite))
 
     # --- hover ------------------------------------------------------------------------
 
@@ -201,7 +263,7 @@ class TrainingPlots(QWidget):
                 f"epoch {epoch} batch: loss {self.batches.y[i]:.4g} "
                 f"(smoothed {self.smooth.y[i]:.4g})"
             )
-        row = min(self.history, key=lambda r: abs(r["epoch"] - x), default=None)
+        row = self._row_near(x)
         if row is not None and abs(row["epoch"] - x) <= 0.5:
             values = [f"lr {row['lr']:.3g}", f"train loss {row['train_loss']:.4g}"]
             if "val_loss" in row:
@@ -209,6 +271,12 @@ class TrainingPlots(QWidget):
             values += [f"{score_name(k)} {row[k]:.4g}" for k in score_keys(row)]
             parts.append(f"epoch {row['epoch']}: " + ", ".join(values))
         return "   |   ".join(parts) or " "
+
+    def _row_near(self, x: float) -> dict[str, Any] | None:
+        """The history row whose epoch is closest to `x` (epochs increase)."""
+        i = bisect.bisect_left(self._epochs, x)
+        near = self.history[max(0, i - 1) : i + 1]
+        return min(near, key=lambda row: abs(row["epoch"] - x), default=None)
 
     # --- export -----------------------------------------------------------------------
 
@@ -235,15 +303,17 @@ class TrainingPlots(QWidget):
         return batches_path
 
 
-def _epoch_curve(plot, name: str, color: str, style=Qt.PenStyle.SolidLine) -> pg.PlotDataItem:
-    return plot.plot(
-        name=name,
-        pen=pg.mkPen(color, width=2, style=style),
-        symbol="o",
-        symbolSize=5,
-        symbolBrush=color,
-        symbolPen=None,
-    )
+def _epoch_curve(plot, name: str, color: str, style=Qt.PenStyle.SolidLine) -> LiveCurve:
+    # The symbol's pen and brush as objects, made once: pyqtgraph caches a symbol's
+    # picture under their identity, and would draw it again at every update otherwise.
+    symbols = {"symbolPen": pg.mkPen(None), "symbolBrush": pg.mkBrush(color)}
+    pen = pg.mkPen(color, width=2, style=style)
+    return live_curve(plot, name, pen, symbol="o", symbolSize=5, **symbols)
+
+
+def _extend(curve: LiveCurve, rows: list[dict[str, Any]], key: str) -> None:
+    having = [row for row in rows if key in row]
+    curve.extend((row["epoch"] for row in having), (row[key] for row in having))
 
 
 def _remove(plot: pg.PlotWidget, item: pg.PlotDataItem) -> None:

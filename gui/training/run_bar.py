@@ -37,10 +37,14 @@ def clock(seconds: float) -> str:
 
 
 def progress_text(progress: dict[str, Any]) -> str:
-    """The status line while a run goes: speed and time left."""
+    """The progress bar's text while a run goes: where it is, its speed and time left."""
+    where = (
+        f"epoch {progress['epoch']}/{progress['epochs']}, "
+        f"batch {progress['batch']}/{progress['batches_per_epoch']}"
+    )
     speed = f"{progress['samples_per_second']:,.0f} samples/s"
     left = progress.get("seconds_left")
-    return speed if left is None else f"{speed}, about {clock(left)} left"
+    return f"{where}: {speed}" + ("" if left is None else f", about {clock(left)} left")
 
 
 class RunBar(QWidget):
@@ -142,10 +146,9 @@ class RunBar(QWidget):
         per = progress["batches_per_epoch"]
         done = (progress["epoch"] - self._start_epoch) * per + progress["batch"]
         self.progress.setValue(min(done, self.progress.maximum()))
-        self.progress.setFormat(
-            f"epoch {progress['epoch']}/{progress['epochs']}, batch {progress['batch']}/{per}"
-        )
-        self.show_status(progress_text(progress))
+        # In the bar, not the status line: a new text there lays the whole window out
+        # again (the line wraps), many milliseconds at every burst of batches.
+        self.progress.setFormat(progress_text(progress))
 
     def show_end(self, text: str, error: bool = False) -> None:
         if self.progress.maximum() == 0:

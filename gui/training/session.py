@@ -69,7 +69,7 @@ class TrainingSession(QObject):
         c.started.connect(self._started)
         c.batch_losses.connect(plots.add_batches)
         c.progress.connect(bar.show_progress)
-        c.epoch_finished.connect(plots.add_epoch)
+        c.epochs_finished.connect(plots.add_epochs)
         c.finished.connect(self._finished)
         c.failed.connect(self._failed)
 

@@ -3,9 +3,10 @@
 The worker is a QObject moved to a plain QThread whose `started` signal calls `run`. The
 run itself trains in a child process (engine.process.parent), so its Python never holds the
 window's interpreter lock; the thread waits on the child and turns what it reports into
-signals, which reach receivers in the GUI thread queued. Batch losses are the exception:
-they come far too often for a signal each, so they go into `feed` and the GUI thread
-collects them on a timer (see `TrainingController`).
+signals, which reach receivers in the GUI thread queued. Batch losses and epoch rows are
+the exception: they can come far too often for a signal each (a tiny model trains
+hundreds of epochs a second), so they go into `feed` and the GUI thread collects them on
+a timer (see `TrainingController`).
 
 Stop, pause and resume may be asked for from any thread, even before the child is
 there: the wish is kept (engine.process.protocol.PendingControls) under a lock and sent
@@ -42,7 +43,7 @@ from engine.process.protocol import (
 )
 from engine.runs.store import RunRecord
 from engine.training.status import RunStatus
-from gui.training.feed import BatchFeed
+from gui.training.feed import TrainingFeed
 
 if TYPE_CHECKING:
     from engine.process.parent import TrainingProcess
@@ -59,7 +60,6 @@ class TrainingWorker(QObject):
     """
 
     started = Signal(object)  # plan: epochs, start_epoch, batches_per_epoch, batch_size...
-    epoch_finished = Signal(object)  # the epoch's history row
     paused = Signal()  # the run is now held until resumed or stopped
     resumed = Signal()
     finished = Signal(object)  # TrainResult.summary()
@@ -83,7 +83,7 @@ class TrainingWorker(QObject):
         self._path: Path | None = project.path
         self._run_folder = run_folder
         self._resume = resume
-        self.feed = BatchFeed()
+        self.feed = TrainingFeed()
         self.record: RunRecord | None = None
         self.trained: TrainedModel | None = None  # the run's model with its validation data
         self.evaluation: list | None = None  # engine.runs.evaluation.evaluate of `trained`
@@ -184,7 +184,7 @@ class TrainingWorker(QObject):
         return {
             Started: lambda event: self.started.emit(event.plan),
             Batches: lambda event: self.feed.put(event.losses, event.progress),
-            Epoch: lambda event: self.epoch_finished.emit(event.row),
+            Epoch: lambda event: self.feed.put_row(event.row),
             Paused: lambda event: self.paused.emit(),
             Resumed: lambda event: self.resumed.emit(),
         }

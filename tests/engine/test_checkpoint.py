@@ -71,6 +71,57 @@ def test_checkpointer_saves_every_k_epochs_and_the_last(tmp_path):
     assert saved == [2, 4, 5]
 
 
+class StopDuring(Callback):
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def on_batch_end(self, trainer, epoch, batch, loss):
+        if epoch == self.epoch:
+            trainer.request_stop()
+
+
+def test_a_waiting_checkpointer_writes_the_last_epoch_when_the_run_stops(tmp_path):
+    config = settings(epochs=4, seed=5, batch_size=50, **RUNS["sgd-one_cycle"])
+    path = tmp_path / "run.pt"
+    in_file = []
+
+    class Look(Callback):
+        def on_epoch_end(self, trainer, epoch, row):
+            in_file.append(load_checkpoint(path)["epoch"])
+
+    waiting = Checkpointer(path, min_seconds=3600)
+    stopped = Trainer(dropout_mlp(), ["out"], config, [waiting, Look(), StopDuring(4)])
+    assert stopped.fit(*digits()).status == "stopped"
+    assert in_file == [1, 1, 1]  # epochs 2 and 3 waited in memory...
+    assert load_checkpoint(path)["epoch"] == 3  # ...and the end of the run wrote the last
+
+    whole = Trainer(dropout_mlp(), ["out"], config)
+    uninterrupted = whole.fit(*digits())
+    resumed_trainer = Trainer(dropout_mlp(seed=99), ["out"], config)
+    resumed = resumed_trainer.fit(*digits(), resume_from=path)
+    assert without_timing(resumed.history) == without_timing(uninterrupted.history)
+    assert same_weights(weights(resumed_trainer.model), weights(whole.model))
+
+
+def test_a_held_checkpoint_that_cannot_be_written_fails_the_run_with_why(tmp_path, monkeypatch):
+    save = torch.save
+    calls = []
+
+    def full_disk_after_the_first(obj, file):
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        save(obj, file)
+
+    monkeypatch.setattr(torch, "save", full_disk_after_the_first)
+    waiting = Checkpointer(tmp_path / "run.pt", min_seconds=3600)
+    result = Trainer(dropout_mlp(), ["out"], settings(epochs=3), [waiting, StopDuring(3)]).fit(
+        *digits()
+    )
+    assert result.status == "failed" and len(calls) == 2
+    assert "cannot write checkpoint" in result.message and "No space left" in result.message
+
+
 def test_a_checkpoint_holds_only_tensors_and_plain_containers(tmp_path):
     path = tmp_path / "run.pt"
     trainer = Trainer(dropout_mlp(), ["out"], settings(epochs=1))

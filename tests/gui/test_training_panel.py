@@ -20,6 +20,7 @@ from engine.document.commands import SetParams
 from engine.document.project import save
 from engine.model.build import load_class
 from gui.training import TrainingState
+from gui.training.live_curve import FEW_POINTS
 from tests.gui.test_try_it import type_index
 from tests.paths import PRESETS
 from tests.run_helpers import custom_layer_failing
@@ -99,7 +100,7 @@ def test_train_plots_batches_and_epochs_and_reports_the_result(window, qtbot):
 def test_pause_resume_and_stop_from_the_buttons_with_the_graph_read_only(window, qtbot):
     controller = open_preset(window, "digits_mlp", epochs=400)
     document = window.document
-    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+    with qtbot.waitSignal(controller.epochs_finished, timeout=RUN_MS):
         click(qtbot, button(window, "trainButton"))
     pause = button(window, "pauseButton")
     with qtbot.waitSignal(
@@ -114,7 +115,7 @@ def test_pause_resume_and_stop_from_the_buttons_with_the_graph_read_only(window,
     assert "read-only while it trains" in refused.args[0]
     assert not window.menu_actions["undo"].isEnabled()
     rows = len(window.training.plots.history)
-    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+    with qtbot.waitSignal(controller.epochs_finished, timeout=RUN_MS):
         click(qtbot, pause)  # resume
     assert len(window.training.plots.history) > rows
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
@@ -127,7 +128,7 @@ def test_pause_resume_and_stop_from_the_buttons_with_the_graph_read_only(window,
 
 def test_closing_the_window_mid_run_stops_and_joins_the_worker(window, qtbot):
     controller = open_preset(window, "digits_mlp", epochs=400)
-    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+    with qtbot.waitSignal(controller.epochs_finished, timeout=RUN_MS):
         click(qtbot, button(window, "trainButton"))
     thread = controller._thread
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
@@ -138,7 +139,7 @@ def test_closing_the_window_mid_run_stops_and_joins_the_worker(window, qtbot):
 
 def test_opening_another_project_mid_run_ends_the_run_first(window, qtbot):
     controller = open_preset(window, "digits_mlp", epochs=400)
-    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+    with qtbot.waitSignal(controller.epochs_finished, timeout=RUN_MS):
         click(qtbot, button(window, "trainButton"))
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
         assert window.open_project(PRESETS / "linear_regression.json")
@@ -271,6 +272,82 @@ def test_plots_export_as_png_and_csv(window, qtbot, tmp_path):
     assert batches.read_text().splitlines()[0] == "epoch_position,loss,smoothed_loss"
 
 
+class Draws:
+    """Every `setData` on the live plots' curves (name, points, symbol), with a "tick"
+    after each timer burst of the controller and "end" when the run has ended."""
+
+    def __init__(self, window, monkeypatch):
+        self.log: list = []
+        plots = window.training.plots
+        shown = (plots.loss_plot, plots.score_plot, plots.lr_plot)
+        set_data = pg.PlotDataItem.setData
+
+        def logged(item, *args, **kwargs):
+            if any(item in plot.getPlotItem().listDataItems() for plot in shown):
+                x = args[0] if args else []
+                self.log.append((item.name(), len(x), kwargs.get("symbol", "unchanged")))
+            return set_data(item, *args, **kwargs)
+
+        monkeypatch.setattr(pg.PlotDataItem, "setData", logged)
+        controller = window.training.session.controller
+        controller.started.connect(lambda _: self.log.clear())  # after the plots' reset
+        controller._timer.timeout.connect(lambda: self.log.append("tick"))  # after its drain
+        controller.finished.connect(lambda _: self.log.append("end"))
+
+    def of(self, name: str) -> list[tuple[int, str]]:
+        """(points, symbol) of each draw of the curve `name`."""
+        return [entry[1:] for entry in self.log if entry[0] == name and len(entry) == 3]
+
+    def bursts(self) -> list[list[tuple]]:
+        """The draws between two marks, one list per tick or end, in order."""
+        groups, current = [], []
+        for entry in self.log:
+            if isinstance(entry, str):
+                groups.append(current)
+                current = []
+            else:
+                current.append(entry)
+        return groups
+
+
+def test_a_long_run_draws_each_curve_at_most_once_per_burst(window, qtbot, monkeypatch):
+    controller = open_preset(window, "linear_regression", epochs=400)
+    draws = Draws(window, monkeypatch)
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    for burst in draws.bursts():
+        names = [name for name, *_ in burst]
+        assert len(names) == len(set(names)), names
+    rates = draws.of("lr")
+    assert rates and all((symbol == "o") == (points <= FEW_POINTS) for points, symbol in rates)
+    assert plotted(window, "lossPlot") == {
+        "batch": 400,
+        "batch, smoothed": 400,
+        "train (epoch)": 400,
+        "validation": 400,
+    }
+    assert plotted(window, "accuracyPlot") == {"train R²": 400, "val R²": 400}
+    plots = window.training.plots
+    for curve in (plots.train_curve, plots.smooth_curve, *plots.score_curves.values()):
+        assert curve.item.opts["symbol"] is None and curve.item.opts["pen"].width() == 1
+    assert "epoch 399:" in plots.describe(399.2)
+
+
+def test_the_end_of_a_run_is_one_redraw_of_each_curve(window, qtbot, monkeypatch):
+    controller = open_preset(window, "linear_regression", epochs=200)
+    draws = Draws(window, monkeypatch)
+    controller.started.connect(lambda _: controller._timer.stop())  # all waits for the end
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    assert draws.log[-1] == "end" and "tick" not in draws.log
+    (drawn,) = draws.bursts()
+    assert sorted(name for name, *_ in drawn) == sorted(
+        ["batch", "batch, smoothed", "train (epoch)", "validation", "lr", "train R²", "val R²"]
+    )
+    assert {points for _, points, _ in drawn} == {200}
+    assert plotted(window, "accuracyPlot") == {"train R²": 200, "val R²": 200}
+
+
 # --- run history --------------------------------------------------------------------------
 
 
@@ -301,16 +378,16 @@ def test_each_run_is_kept_beside_the_project_and_listed(window, qtbot, tmp_path)
 
 def test_a_stopped_run_resumes_where_it_stopped(window, qtbot, tmp_path):
     controller = saved_preset(window, tmp_path, "digits_mlp", epochs=400)
-    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS):
+    with qtbot.waitSignal(controller.epochs_finished, timeout=RUN_MS):
         click(qtbot, button(window, "trainButton"))
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
         click(qtbot, button(window, "stopButton"))
     stopped_at = done.args[0]["epochs"]
     runs = window.training.runs_table
     runs.table.selectRow(0)
-    with qtbot.waitSignal(controller.epoch_finished, timeout=RUN_MS) as row:
+    with qtbot.waitSignal(controller.epochs_finished, timeout=RUN_MS) as row:
         click(qtbot, runs.resume_button)
-    assert row.args[0]["epoch"] == stopped_at + 1
+    assert row.args[0][0]["epoch"] == stopped_at + 1
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
         click(qtbot, button(window, "stopButton"))
     assert done.args[0]["epochs"] > stopped_at  # the history goes on from the checkpoint

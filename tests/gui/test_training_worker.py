@@ -17,7 +17,7 @@ from engine.process.child import torch_threads, training_threads
 from engine.training.job import prepare_job
 from engine.training.progress import ProgressMeter
 from gui.training import TrainingBusyError, TrainingController, TrainingState
-from gui.training.feed import BatchFeed
+from gui.training.feed import Taken, TrainingFeed
 from tests.paths import PRESETS, ROOT
 
 PRESET = PRESETS / "digits_mlp.json"
@@ -38,7 +38,7 @@ class Recorder:
         self.states, self.messages = [], []
         controller.started.connect(self.plans.append)
         controller.batch_losses.connect(self.deliveries.append)
-        controller.epoch_finished.connect(self.rows.append)
+        controller.epochs_finished.connect(self.rows.extend)
         controller.progress.connect(self.progress.append)
         controller.state_changed.connect(self.states.append)
         controller.failed.connect(self.messages.append)
@@ -292,12 +292,13 @@ def test_progress_counts_batches_samples_and_time_without_pauses():
 
 
 def test_the_feed_hands_over_everything_once():
-    feed = BatchFeed()
-    assert feed.take() == ([], None)
+    feed = TrainingFeed()
+    assert feed.take() == Taken([], [], None)
     feed.put([(1, 1, 0.5)], {"batch": 1})
-    feed.put([(1, 2, 0.4)], {"batch": 2})
-    assert feed.take() == ([(1, 1, 0.5), (1, 2, 0.4)], {"batch": 2})
-    assert feed.take() == ([], {"batch": 2})
+    feed.put_row({"epoch": 1})
+    feed.put([(2, 1, 0.4)], {"batch": 1})
+    assert feed.take() == Taken([(1, 1, 0.5), (2, 1, 0.4)], [{"epoch": 1}], {"batch": 1})
+    assert feed.take() == Taken([], [], {"batch": 1})
 
 
 def test_messages_are_one_line_and_name_unexpected_errors():
