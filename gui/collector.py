@@ -7,18 +7,23 @@ with torch, scipy and Qt loaded, a third of a second with the window frozen, abo
 a minute while a run goes. What a module defines lives as long as the program, so
 whenever modules have been imported, everything alive is set aside first (`gc.freeze`):
 collections then walk only what came later. Frozen objects are still freed when their
-last reference goes; only a cycle among them waits for `release`, when the window closes
-and collection goes back to Python's own.
+last reference goes; only a cycle among them waits for `release`, when the window
+closes.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import sys
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
 
 INTERVAL_S = 0.5
+
+# A window that never closed leaves its objects set aside; at exit they must be among
+# those Python collects while Qt is still there, as without `gc.freeze`.
+atexit.register(gc.unfreeze)
 
 
 class Collector(GarbageCollector):
@@ -38,8 +43,8 @@ class Collector(GarbageCollector):
             gc.freeze()
 
     def release(self) -> None:
-        """Stop, and give everything back to Python's own collection (the window is
-        closing: no thread of it is left)."""
+        """Stop, and let collections walk everything again (the window is closing).
+        Collection stays off, as pyqtgraph leaves it: a collection that comes at any
+        moment may destroy Qt objects at a moment Qt does not expect."""
         self.timer.stop()
         gc.unfreeze()
-        gc.enable()

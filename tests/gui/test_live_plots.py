@@ -131,7 +131,7 @@ def test_settle_sets_aside_what_is_alive_when_modules_came_and_release_lets_go(q
         assert not any(obj is young for obj in gc.get_objects())
         collector.release()
         assert any(obj is young for obj in gc.get_objects())
-        assert gc.get_freeze_count() == 0 and gc.isenabled()
+        assert gc.get_freeze_count() == 0 and not gc.isenabled()
     finally:
         del sys.modules["torchwright_test_module"]
 
