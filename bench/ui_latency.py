@@ -148,14 +148,13 @@ def settle(delays: list[float]) -> None:
 def headless(preset: str, epochs: int | None, threads: int) -> dict:
     from engine.document.presets import preset_path
     from engine.document.project import load
-    from engine.process.child import torch_threads
     from engine.training.job import prepare_job
 
     project = load(preset_path(preset))
     if epochs is not None:
         project.training["epochs"] = epochs
-    with torch_threads(threads):
-        return prepare_job(project).run().summary()
+    project.training["threads"] = threads
+    return prepare_job(project).run().summary()
 
 
 def main() -> None:

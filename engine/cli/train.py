@@ -24,7 +24,7 @@ from engine.training.job import prepare_job
 from engine.training.status import RunStatus
 from engine.training.trainer import CHECKPOINT_SECONDS, Callback, Checkpointer, Trainer
 
-OVERRIDES = ("epochs", "batch_size", "lr", "device")
+OVERRIDES = ("epochs", "batch_size", "lr", "device", "threads")
 SHOWN = ("_loss", "_accuracy", "_r2")  # metrics printed per epoch; history.csv has them all
 
 
@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, metavar="N")
     parser.add_argument("--lr", type=float, metavar="X", help="learning rate")
     parser.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
+    parser.add_argument(
+        "--threads", type=int, metavar="N", help="CPU threads per operation (default: measured)"
+    )
     parser.add_argument("--seed", type=int, metavar="N")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run")
@@ -67,6 +70,12 @@ def settings_for(project: Project, args: argparse.Namespace) -> tuple[dict, dict
     return data, training
 
 
+def _device(plan: dict[str, Any]) -> str:
+    if plan["device"] != "cpu":
+        return plan["device"]
+    return f"cpu, {plan['threads']} thread{'s' * (plan['threads'] > 1)}"
+
+
 class Progress(Callback):
     """A progress bar over each epoch's batches (only on a terminal) and a line per epoch."""
 
@@ -79,7 +88,7 @@ class Progress(Callback):
         self.total = plan["epochs"]
         self.batches = plan["batches_per_epoch"]
         print(
-            f"training on {plan['device']}: {plan['train_samples']} samples, "
+            f"training on {_device(plan)}: {plan['train_samples']} samples, "
             f"{plan['val_samples']} for validation, from epoch {plan['start_epoch']}",
             file=self.stream,
             flush=True,

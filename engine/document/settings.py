@@ -145,6 +145,15 @@ TRAINING_SCHEMA = (
         optional=True,
     ),
     Param("mixed_precision", "bool", False, "CUDA only: train in float16/bfloat16 autocast."),
+    Param(
+        "threads",
+        "int",
+        None,
+        "CPU only: threads per operation (empty: the fastest, measured on a few batches).",
+        min=1,
+        max=1024,
+        optional=True,
+    ),
 )
 
 LOSS_SCHEMA = (

@@ -15,8 +15,6 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -48,6 +46,7 @@ from engine.process.protocol import (
 from engine.runs.store import CHECKPOINT_FILE, save_run
 from engine.training.job import TrainingJob, prepare_job
 from engine.training.progress import ProgressMeter
+from engine.training.threads import torch_threads
 from engine.training.trainer import CHECKPOINT_SECONDS, Callback, Checkpointer, Trainer
 
 log = logging.getLogger(__name__)
@@ -72,21 +71,6 @@ def training_threads() -> int:
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(torch.get_num_threads(), (cores or 1) - 1))
-
-
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the block with `count` intra-op threads, then restore the previous number.
-
-    With OpenMP the setting belongs to the calling thread, so enter this in the thread
-    that trains.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def serve(control: Connection, events: Connection) -> None:

@@ -74,6 +74,7 @@ def run_state(run: Run, model: nn.Module, settings: dict[str, Any], labels: list
         "rng": _rng_state(run),
         "history": run.history,
         "early_stopping": run.early.state_dict(),
+        "threads": run.threads,
     }
 
 
@@ -102,6 +103,7 @@ def restore_run(
         ) from exc
     run.history = list(state["history"])
     run.epochs_done = int(state["epoch"])
+    run.threads = int(state.get("threads", 0))  # 0 in checkpoints from before it was kept
 
 
 def _check_compatible(

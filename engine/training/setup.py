@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from engine.data.dataset import TensorData
 from engine.document.settings import validate_training
@@ -58,6 +59,8 @@ class Run:
     shuffle: torch.Generator
     early: EarlyStopping
     batch_size: int
+    sample_flops: float  # of the forward pass, per sample
+    threads: int = 0  # intra-op threads it trains with; 0 until the trainer chooses
     history: list[dict[str, Any]] = field(default_factory=list)
     epochs_done: int = 0
     train_samples: int = 0
@@ -99,7 +102,7 @@ def prepare_run(
     _check_needs_validation(settings, has_val)
     _move(model, device, "the model")
     train_x = _move(train.x, device, "the training data")
-    outputs, tuple_output = probe_outputs(model, train_x[:PROBE_ROWS], labels)
+    outputs, tuple_output, flops = probe_outputs(model, train_x[:PROBE_ROWS], labels)
     specs = plan_losses(settings["losses"], labels, outputs)
     train_split = Split(train_x, _targets(specs, train.y, "training", device))
     val_split = None
@@ -124,17 +127,19 @@ def prepare_run(
         shuffle=torch.Generator().manual_seed(settings["seed"]),
         early=EarlyStopping(settings["early_stopping"]),
         batch_size=settings["batch_size"],
+        sample_flops=flops,
     )
 
 
 def probe_outputs(
     model: nn.Module, x: torch.Tensor, labels: list[str]
-) -> tuple[tuple[torch.Tensor, ...], bool]:
-    """Run the model in eval mode on a few samples: (outputs, whether it returns a tuple)."""
+) -> tuple[tuple[torch.Tensor, ...], bool, float]:
+    """Run the model in eval mode on a few samples: (outputs, whether it returns a
+    tuple, its floating-point operations per sample as `FlopCounterMode` counts them)."""
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
             out = model(x)
     except Exception as exc:
         shape = list(x.shape[1:])
@@ -145,7 +150,7 @@ def probe_outputs(
     several = isinstance(out, tuple | list)
     outputs = tuple(out) if several else (out,)
     _check_outputs(outputs, labels, len(x))
-    return outputs, several
+    return outputs, several, counter.get_total_flops() / len(x)
 
 
 def _check_outputs(outputs: tuple[Any, ...], labels: list[str], rows: int) -> None:

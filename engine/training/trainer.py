@@ -49,6 +49,7 @@ from engine.training.checkpoint import load_checkpoint, restore_run, run_state, 
 from engine.training.metrics import SplitMeter
 from engine.training.setup import Run, all_finite, checked_settings, prepare_run
 from engine.training.status import RunStatus
+from engine.training.threads import threads_for, torch_threads
 
 __all__ = [
     "CHECKPOINT_SECONDS",
@@ -113,6 +114,7 @@ class TrainResult:
     seconds: float
     device: str
     mixed_precision: bool
+    threads: int = 0  # intra-op threads it trained with
     error: BaseException | None = None
     node_id: str | None = None  # of the layer whose line raised `error`, when one did
 
@@ -122,7 +124,7 @@ class TrainResult:
 
     def summary(self) -> dict[str, Any]:
         """status, message, epochs, best_epoch, train_samples, seconds, samples_per_second,
-        device, mixed_precision, and the last epoch's row as `final`; for a failure a
+        device, mixed_precision, threads, and the last epoch's row as `final`; for a failure a
         layer's line raised, its `node_id` too."""
         where = {"node_id": self.node_id} if self.node_id is not None else {}
         return {
@@ -136,6 +138,7 @@ class TrainResult:
             "samples_per_second": self.samples_per_second,
             "device": self.device,
             "mixed_precision": self.mixed_precision,
+            "threads": self.threads,
             "final": self.history[-1] if self.history else None,
         }
 
@@ -220,8 +223,10 @@ class Trainer:
         self._run = run
         status, message, error = RunStatus.COMPLETED, "", None
         try:
-            self._notify("on_train_start", self._plan(run))
-            status = self._run_epochs(run)
+            run.threads = self._threads(run)
+            with torch_threads(run.threads):
+                self._notify("on_train_start", self._plan(run))
+                status = self._run_epochs(run)
         except _Diverged as exc:
             status, message = RunStatus.FAILED, str(exc)
         except _Failed as exc:
@@ -243,7 +248,19 @@ class Trainer:
             "train_samples": run.train.rows,
             "val_samples": run.val.rows if run.val else 0,
             "device": str(run.device),
+            "threads": run.threads,
         }
+
+    def _threads(self, run: Run) -> int:
+        """The intra-op thread count to train with (`engine.training.threads`)."""
+        if run.device.type != "cpu":
+            return torch.get_num_threads()
+        if self.settings["threads"] is not None:
+            return self.settings["threads"]
+        if run.threads:  # resumed: the count the run started with
+            return run.threads
+        batch = min(run.batch_size, run.train.rows)
+        return threads_for(run.sample_flops, batch, torch.get_num_threads())
 
     def _run_epochs(self, run: Run) -> RunStatus:
         for epoch in range(run.epochs_done + 1, self.settings["epochs"] + 1):
@@ -399,6 +416,7 @@ class Trainer:
             seconds=run.seconds,
             device=str(run.device),
             mixed_precision=run.precision.enabled,
+            threads=run.threads,
             error=error,
             node_id=layer.node_id if layer is not None else None,
         )

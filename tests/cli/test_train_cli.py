@@ -4,6 +4,7 @@ runs resume, and every bad input is one clear line."""
 import csv
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,7 +144,7 @@ def test_progress_is_one_line_per_epoch_when_not_a_terminal(tmp_path):
     result = run_cli(str(PRESETS / "digits_mlp.json"), "--epochs", "2", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("training on cpu: 1438 samples, 359 for validation")
+    assert re.match(r"training on cpu, \d+ threads?: 1438 samples, 359 for validation", lines[0])
     assert lines[1].startswith("epoch 1/2  train_loss ")
     assert "val_accuracy" in lines[2]
     assert lines[-1].startswith("completed: 2 epochs")

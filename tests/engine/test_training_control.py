@@ -129,6 +129,7 @@ def test_events_arrive_in_order_with_the_plan_and_rows():
         "train_samples": 1437,
         "val_samples": 360,
         "device": "cpu",
+        "threads": 1,  # a small MLP
     }
     rows = [event[2] for event in recorder.events if event[0] == "epoch_end"]
     assert rows == result.history

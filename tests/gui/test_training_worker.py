@@ -13,9 +13,10 @@ from sklearn.datasets import load_digits
 from engine.document.project import load
 from engine.document.trust import ALLOWED
 from engine.errors import one_line
-from engine.process.child import torch_threads, training_threads
+from engine.process.child import training_threads
 from engine.training.job import prepare_job
 from engine.training.progress import ProgressMeter
+from engine.training.threads import torch_threads
 from gui.training import TrainingBusyError, TrainingController, TrainingState
 from gui.training.feed import Taken, TrainingFeed
 from tests.paths import PRESETS, ROOT
