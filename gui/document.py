@@ -25,7 +25,7 @@ from engine.document.project import Project
 from engine.document.trust import NOT_ALLOWED, Trust
 
 if TYPE_CHECKING:
-    from engine.model.shapes import ShapeInference
+    from engine.model.shapes import DataShapes, ShapeInference
 
 
 class Document(QObject):
@@ -46,6 +46,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.inference: ShapeInference | None = None
+        self.data_shapes: DataShapes | None = None  # what the data says, once it is known
         self.selected: list[str] = []
         # Which Custom layers' code may run: handed to everything that would run it.
         self.trust: Trust = NOT_ALLOWED
@@ -77,6 +78,7 @@ class Document(QObject):
         if self.inference is not None:
             self.inference.close()
             self.inference = type(self.inference)(project.graph)
+        self.data_shapes = None
         self._unsubscribe()
         self.project = project
         self._unsubscribe = project.graph.subscribe(self._follow_output_renames)
@@ -144,7 +146,18 @@ class Document(QObject):
         """Start live shape inference (once torch is imported)."""
         self.inference = inference
         inference.set_trust(self.trust)
+        inference.set_data(self.data_shapes)
         if emit:
+            self.refresh()
+
+    def follow_data(self, shapes: DataShapes | None) -> None:
+        """What the data says of the model's ends (None: not known yet): the values set
+        to follow the data take it, and the views hear of it."""
+        if shapes == self.data_shapes:
+            return
+        self.data_shapes = shapes
+        if self.inference is not None:
+            self.inference.set_data(shapes)
             self.refresh()
 
     def refresh(self) -> None:

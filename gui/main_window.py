@@ -221,11 +221,16 @@ class MainWindow(QMainWindow):
         """Write model.py and train.py into `folder`; the shapes after a Custom layer and
         the check that the model builds run its code, so that may be asked first."""
         from engine.export.code import export_code
+        from engine.training.job import following
 
         if not self._custom_code_may_run():
             return None
+        document = self.document
+        project, shapes = document.project, document.data_shapes
         try:
-            exported = export_code(self.document.project, folder, self.document.trust)
+            if shapes is not None:
+                project = following(project, shapes, document.trust)
+            exported = export_code(project, folder, document.trust)
         except UserError as exc:
             self.files.show_error("Cannot export", str(exc))
             return None

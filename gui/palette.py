@@ -54,7 +54,7 @@ PADDING = 4
 
 def describe_param(param: Param) -> str:
     """One tooltip line (HTML) for a parameter: name, default and help."""
-    if param.inferred:
+    if param.inferred or (param.from_data and param.default is None):
         default = "auto"
     elif param.default is None:
         default = "none"

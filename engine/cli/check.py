@@ -20,8 +20,8 @@ def model_problems(project: Project) -> list[str]:
     order = list(graph.nodes)
     problems = []
     for problem in graph_problems(project, infer_all(graph)):
-        if problem.reason is Reason.CUSTOM_NOT_ALLOWED:
-            continue  # check never runs Custom code: not running it is no fault
+        if problem.reason in (Reason.CUSTOM_NOT_ALLOWED, Reason.WAITS_FOR_DATA):
+            continue  # check never runs Custom code nor reads the data: no fault
         if problem.node_id is None:
             problems.append(problem.message)
         else:

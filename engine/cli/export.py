@@ -10,12 +10,14 @@ import sys
 from pathlib import Path
 
 from engine.cli import trust
+from engine.data import DataError
 from engine.document.project import Project, ProjectError, load
 from engine.document.trust import CustomCodeNotAllowed
 from engine.export.code import export_code
 from engine.export.weights import DeployError
 from engine.model.build import BuildError, build_model
 from engine.model.codegen import CodegenError
+from engine.training.job import with_its_data
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        project = load(args.project)
+        project = with_its_data(load(args.project), trust.trust_of(args))
         exported = export_code(project, args.out, trust.trust_of(args))
         names = " and ".join(str(path) for path in exported.written)
         print(f"wrote {names} (class {exported.code.class_name})")
@@ -42,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
             _deploy(project, args, formats)
     except (ProjectError, CustomCodeNotAllowed) as exc:
         return _fail(f"{args.project}: {exc}")
+    except DataError as exc:
+        return _fail(f"{args.project}: the graph takes shapes from the data, but {exc}")
     except (CodegenError, BuildError) as exc:
         return _fail(f"{args.project}: the model cannot be exported: {exc}")
     except DeployError as exc:

@@ -12,7 +12,7 @@ import heapq
 import keyword
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.document.events import (
@@ -270,9 +270,23 @@ class Graph:
     def without_edge(self, edge: Edge) -> Graph:
         """A copy (sharing the nodes, with no listeners) that lacks one wire: edits can be
         checked against the graph as it would be once that wire is gone."""
-        copy = Graph(dict(self.nodes))
-        for other in self.edges - {edge}:
-            copy._link(other)
+        return self._copy(dict(self.nodes), self.edges - {edge})
+
+    def with_params(self, changes: dict[str, dict[str, Any]]) -> Graph:
+        """A copy (with no listeners) in which each node named in `changes` has those
+        parameters set; the other nodes are shared."""
+        nodes = {
+            node_id: replace(node, params={**node.params, **changes[node_id]})
+            if node_id in changes
+            else node
+            for node_id, node in self.nodes.items()
+        }
+        return self._copy(nodes, self.edges)
+
+    def _copy(self, nodes: dict[str, Node], edges: Iterable[Edge]) -> Graph:
+        copy = Graph(nodes, _next_id=self._next_id)
+        for edge in edges:
+            copy._link(edge)
         return copy
 
     def delete_edge(self, edge: Edge) -> None:

@@ -44,10 +44,12 @@ LINEAR = LayerSpec(
             "out_features",
             "int",
             64,
-            "Size of the output.",
+            "Size of the output; auto, for a Linear that feeds an Output: what the data "
+            "asks for (the class count, or the number of targets).",
             min=1,
             max=MAX_FEATURES,
             positional=True,
+            from_data=True,
         ),
         Param("bias", "bool", True, "Learn an additive bias."),
     ),

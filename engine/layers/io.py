@@ -8,7 +8,13 @@ INPUT = LayerSpec(
     category="Input / Output",
     summary="A tensor fed to the model: one argument of forward().",
     params=(
-        Param("shape", "shape", [10], "Shape of one sample, without the batch dimension."),
+        Param(
+            "shape",
+            "shape",
+            None,
+            "Shape of one sample, without the batch dimension; auto: the data's.",
+            from_data=True,
+        ),
         Param(
             "dtype",
             "choice",

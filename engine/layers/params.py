@@ -51,6 +51,8 @@ class Param:
       ints   - a list of positive ints of any length (LayerNorm's normalized_shape),
       floats - a list of finite numbers (a normalisation's per-channel mean).
     inferred: None means "fill in from the input shape" (shown as "auto").
+    from_data: None means "take it from the data" (shown as "auto (from data)"): an
+      Input's shape, the units of a Linear that feeds an Output.
     optional: None means "not set" (e.g. an optional clipping value).
     arg: whether the value is passed to the layer's constructor in generated code;
     positional: whether it is written positionally there (else only when not default).
@@ -65,6 +67,7 @@ class Param:
     choices: tuple = ()
     dims: int = 1
     inferred: bool = False
+    from_data: bool = False
     optional: bool = False
     arg: bool = True
     positional: bool = False
@@ -73,7 +76,7 @@ class Param:
     def validate(self, value: Any) -> Any:
         """Return the value (normalised) or raise ParamError saying what is wrong."""
         if value is None:
-            if self.inferred or self.optional:
+            if self.inferred or self.from_data or self.optional:
                 return None
             raise ParamError("is required, got nothing")
         return getattr(self, f"_check_{self.kind}")(value)

@@ -255,7 +255,7 @@ class _Writer:
     ) -> None:
         self.uses.add("nn")
         shapes = ", ".join(
-            f'"{self.vars[n]}": {tuple(self.graph.nodes[n].params["shape"])!r}' for n in self.inputs
+            f'"{self.vars[n]}": {self.inference.results[n].output.shape[1:]!r}' for n in self.inputs
         )
         ids = [n for n in self.inputs if self.graph.nodes[n].params["dtype"] == "int64"]
         lines.add(f"class {self.class_name}(nn.Module):")

@@ -8,12 +8,18 @@ the meta device, which counts its parameters and catches bad constructor argumen
 
 `ShapeInference` observes a graph and, after an edit, re-infers only the edited node and
 the nodes downstream of it.
+
+Some values may come from the data (`Param.from_data`): an Input's shape, the units of
+a Linear that feeds an Output. They follow `DataShapes` once the data is known (the
+app's data preview, a run's loaded data) and wait until then; `resolved` gives the graph
+with them written in, for a run to build and keep.
 """
 
 from __future__ import annotations
 
 import functools
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +35,18 @@ from engine.model.runtime import CUSTOM_FILENAME, base_namespace, run_custom_sou
 BATCH = 2  # batch size of the meta tensors; shown to users as "N"
 DTYPES = {"float32": "float", "int64": "long"}
 TORCH_DTYPES = {"float": torch.float32, "long": torch.int64}
+
+
+@dataclass(frozen=True)
+class DataShapes:
+    """What the data says of the model's two ends: the shape of one sample, and the units
+    each Output needs (by its label) for its loss and targets."""
+
+    sample: tuple[int, ...]
+    units: Mapping[str, int]
+
+
+NO_DATA_YET = "waits for the data: its shape appears once the data is loaded"
 
 
 @dataclass
@@ -59,9 +77,10 @@ class ShapeInference:
     others wait. Loading a project never runs it; the app asks the user first.
     """
 
-    def __init__(self, graph: Graph, trust: Trust = NOT_ALLOWED):
+    def __init__(self, graph: Graph, trust: Trust = NOT_ALLOWED, data: DataShapes | None = None):
         self.graph = graph
         self.trust = trust
+        self.data = data
         self.results: dict[str, NodeResult] = {}
         self._dirty: set[str] = set(graph.nodes)
         self.recomputed: int = 0
@@ -76,6 +95,21 @@ class ShapeInference:
             if node.runs_user_code and trust.may_run(node) != self.trust.may_run(node):
                 self._mark(node.id)
         self.trust = trust
+
+    def set_data(self, data: DataShapes | None) -> None:
+        """Follow what the data says (None: not known): the values taken from it are
+        inferred again."""
+        if data == self.data:
+            return
+        self.data = data
+        for node in self.graph.nodes.values():
+            if _data_params(node):
+                self._mark(node.id)
+
+    def awaits_data(self, node_id: str) -> bool:
+        """Whether the node waits only for the data to be known."""
+        result = self.results.get(node_id)
+        return result is not None and result.status == "waiting" and NO_DATA_YET in result.message
 
     def may_run(self, node_id: str) -> bool:
         return self.trust.may_run(self.graph.nodes[node_id])
@@ -112,8 +146,10 @@ class ShapeInference:
         return [(n, r.message) for n, r in self.results.items() if r.status == "error"]
 
 
-def infer_all(graph: Graph, trust: Trust = NOT_ALLOWED) -> ShapeInference:
-    inference = ShapeInference(graph, trust)
+def infer_all(
+    graph: Graph, trust: Trust = NOT_ALLOWED, data: DataShapes | None = None
+) -> ShapeInference:
+    inference = ShapeInference(graph, trust, data)
     inference.update()
     inference.close()
     return inference
@@ -125,8 +161,7 @@ def infer_all(graph: Graph, trust: Trust = NOT_ALLOWED) -> ShapeInference:
 def infer_node(graph: Graph, node: Node, inference: ShapeInference) -> NodeResult:
     spec = node.spec
     if node.is_input:
-        shape = (BATCH, *node.params["shape"])
-        return NodeResult("ok", TensorInfo(shape, DTYPES[node.params["dtype"]]), dict(node.params))
+        return _infer_input(node, inference.data)
     edges = graph.inputs_of(node.id)
     if not spec.accepts(len(edges)):
         need = (
@@ -144,19 +179,63 @@ def infer_node(graph: Graph, node: Node, inference: ShapeInference) -> NodeResul
     if node.is_output:
         return NodeResult("ok", inputs[0])
     try:
-        return _infer_layer(node, inputs, edges, inference.may_run(node.id))
+        data_values = _from_data(graph, node, inference.data)
+        if data_values is None:
+            return NodeResult("waiting", message=f"out_features {NO_DATA_YET}.")
+        return _infer_layer(node, inputs, edges, inference.may_run(node.id), data_values)
     except ShapeError as exc:
         edge = edges[exc.port] if exc.port is not None and exc.port < len(edges) else None
         return NodeResult("error", message=exc.message, edge=edge)
 
 
+def _infer_input(node: Node, data: DataShapes | None) -> NodeResult:
+    params, inferred = dict(node.params), {}
+    if params["shape"] is None:
+        if data is None:
+            return NodeResult("waiting", params=params, message=f"The Input {NO_DATA_YET}.")
+        params["shape"] = inferred["shape"] = list(data.sample)
+    shape = (BATCH, *params["shape"])
+    return NodeResult("ok", TensorInfo(shape, DTYPES[params["dtype"]]), params, inferred)
+
+
+def _data_params(node: Node) -> list[str]:
+    """The node's parameters set to follow the data."""
+    return [p.name for p in node.spec.params if p.from_data and node.params.get(p.name) is None]
+
+
+def _from_data(graph: Graph, node: Node, data: DataShapes | None) -> dict[str, Any] | None:
+    """The values of `node`'s parameters that follow the data (a layer's `out_features`:
+    the units of the Output it feeds); None while the data is not known."""
+    names = _data_params(node)
+    if not names:
+        return {}
+    feeds = [graph.nodes[e.dst] for e in graph.outputs_of(node.id)]
+    outputs = [n for n in feeds if n.is_output]
+    if len(feeds) != 1 or not outputs:
+        raise ShapeError(
+            "out_features can follow the data only on a layer that feeds one Output: set a number."
+        )
+    if data is None:
+        return None
+    units = data.units.get(outputs[0].label)
+    if units is None:
+        raise ShapeError(f"The data gives no targets for Output {outputs[0].label!r}.")
+    return {name: units for name in names}
+
+
 def _infer_layer(
-    node: Node, inputs: list[TensorInfo], edges: list[Edge], may_run: bool
+    node: Node,
+    inputs: list[TensorInfo],
+    edges: list[Edge],
+    may_run: bool,
+    data_values: dict[str, Any],
 ) -> NodeResult:
     spec = node.spec
     if spec.check is not None and (problem := spec.check(node.params)):
         raise ShapeError(problem[0].upper() + problem[1:])
     params, inferred = resolve_params(node, inputs)
+    params.update(data_values)
+    inferred.update(data_values)
     if node.runs_user_code and not may_run:
         return NodeResult(
             "waiting",
@@ -197,6 +276,22 @@ def resolve_params(node: Node, inputs: list[TensorInfo]) -> tuple[dict, dict]:
                 port=0,
             )
     return params, inferred
+
+
+def follows_data(graph: Graph) -> bool:
+    """Whether some value of the graph is set to follow the data."""
+    return any(_data_params(node) for node in graph.nodes.values())
+
+
+def resolved(graph: Graph, inference: ShapeInference) -> Graph:
+    """`graph` with the values that follow the data written in where `inference` found
+    them; a node it could not infer keeps its "auto", and building it says why."""
+    changes = {}
+    for node_id, node in graph.nodes.items():
+        result = inference.results.get(node_id)
+        if (names := _data_params(node)) and result is not None and result.ok:
+            changes[node_id] = {name: result.params[name] for name in names}
+    return graph.with_params(changes) if changes else graph
 
 
 # --- meta-device execution ---------------------------------------------------------------
@@ -248,9 +343,12 @@ def explain(exc: BaseException) -> str:
 
 __all__ = [
     "BATCH",
+    "DataShapes",
     "NodeResult",
     "ShapeInference",
     "build_meta",
+    "follows_data",
     "infer_all",
+    "resolved",
     "run_meta",
 ]

@@ -15,6 +15,8 @@ from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import TrainingError
 from engine.model.build import BuiltModel, build_model
 from engine.model.codegen import model_nodes
+from engine.model.shapes import DataShapes, follows_data, infer_all, resolved
+from engine.training.data_shapes import splits_shapes
 from engine.training.setup import checked_settings
 from engine.training.trainer import Callback, Trainer, TrainResult
 
@@ -56,20 +58,41 @@ def prepare_job(
     CodegenError, BuildError...), whose messages name what is wrong.
     """
     training = checked_settings(training or project.training, project.output_labels())
-    built = build_model(project.graph, project.name, seed=training["seed"], trust=trust)
-    labels = [project.graph.nodes[node_id].label for node_id in built.code.outputs]
     base_dir = project.path.parent if project.path is not None else None
     data = data or project.data
     splits = load_data(data, base_dir, input_shape(project))
+    project = following(project, splits_shapes(project, splits), trust)
+    built = build_model(project.graph, project.name, seed=training["seed"], trust=trust)
+    labels = [project.graph.nodes[node_id].label for node_id in built.code.outputs]
     trainer = Trainer(built.module, labels, training, callbacks, batch_report_every)
     return TrainingJob(project, built, labels, splits, trainer, data)
 
 
-def input_shape(project: Project) -> tuple[int, ...]:
-    """The shape of the model's one Input (Inputs that lead to no Output do not count)."""
+def following(project: Project, data: DataShapes, trust: Trust = NOT_ALLOWED) -> Project:
+    """The project with the values its graph takes from the data written in (an Input's
+    shape, the units of a Linear feeding an Output), as a run builds and keeps it."""
+    inference = infer_all(project.graph, trust, data)
+    return replace(project, graph=resolved(project.graph, inference))
+
+
+def with_its_data(project: Project, trust: Trust = NOT_ALLOWED) -> Project:
+    """The project `following` its own data, loaded, when its graph takes values from
+    the data (for an export, which has no run to take them from); else the project.
+    Raises DataError when the data cannot be read."""
+    if not follows_data(project.graph):
+        return project
+    base_dir = project.path.parent if project.path is not None else None
+    splits = load_data(project.data, base_dir, input_shape(project))
+    return following(project, splits_shapes(project, splits), trust)
+
+
+def input_shape(project: Project) -> tuple[int, ...] | None:
+    """The shape of the model's one Input (Inputs that lead to no Output do not count);
+    None when it is the data's."""
     inputs, _, _ = model_nodes(project.graph)
     if len(inputs) != 1:
         raise TrainingError(
             f"the model has {len(inputs)} Input nodes; training takes a model with exactly one"
         )
-    return tuple(project.graph.nodes[inputs[0]].params["shape"])
+    shape = project.graph.nodes[inputs[0]].params["shape"]
+    return None if shape is None else tuple(shape)

@@ -166,6 +166,15 @@ def target_problems(
     return problems
 
 
+def units_wanted(spec: dict[str, Any], y: torch.Tensor, classes: int) -> int:
+    """The units an output needs for its loss `spec` and the training targets `y`: a
+    score per class for a class-id loss (`classes`, or as many as the ids reach), else a
+    value per target column it learns."""
+    if spec["loss"] in CLASS_ID_LOSSES:
+        return classes or (int(y.max().item()) + 1 if y.numel() else 2)
+    return 1 if spec["target"] is not None else _columns(y)
+
+
 def _plan_output(label: str, spec: dict[str, Any], output: torch.Tensor) -> OutputLoss:
     name = spec["loss"]
     sample_shape = tuple(output.shape[1:])

@@ -27,6 +27,7 @@ from engine.training.losses import CLASS_ID_LOSSES, target_problems
 class Reason(StrEnum):
     GRAPH = "graph"  # the graph is not a model: a wiring or shape problem
     CUSTOM_NOT_ALLOWED = "custom_not_allowed"  # a Custom layer's code may not run yet
+    WAITS_FOR_DATA = "waits_for_data"  # a value follows the data, which is not known yet
     NO_DEVICE = "no_device"  # the chosen device is not on this machine
     DATA_UNREADABLE = "data_unreadable"
     INPUT_MISMATCH = "input_mismatch"  # a sample does not fit the Input
@@ -91,7 +92,11 @@ def graph_problems(project: Project, inference: ShapeInference) -> list[Problem]
     ]
     waiting = {n.id for n in untrusted if not inference.results[n.id].ok}  # for permission
     problems = [
-        Problem(Reason.GRAPH, message, node_id)
+        Problem(
+            Reason.WAITS_FOR_DATA if inference.awaits_data(node_id or "") else Reason.GRAPH,
+            message,
+            node_id,
+        )
         for node_id, message in check_model(graph, inference)
         if node_id not in waiting or inference.results[node_id].status == "error"
     ]

@@ -174,7 +174,10 @@ class NodeItem(QGraphicsItem):
     def _rows(self, node: Node, result: NodeResult | None) -> list[tuple[str, QFont, QColor, int]]:
         """The body's rows: (text, font, colour, at most how many lines)."""
         params = result.params if result is not None and result.params else node.params
-        rows = [(param_summary(node.spec, params), style.body_font(), style.TEXT, 1)]
+        from_data = (
+            [name for name in result.inferred if node.spec.param(name).from_data] if result else []
+        )
+        rows = [(param_summary(node.spec, params, from_data), style.body_font(), style.TEXT, 1)]
         if result is None:
             pass
         elif result.status == "error":

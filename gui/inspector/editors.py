@@ -179,7 +179,8 @@ class ChoiceEditor(ParamEditor):
 class AutoEditor(ParamEditor):
     """An inferred parameter: an "auto" check box next to an editor for an override.
 
-    While auto, the editor reads "auto (400)" with the value the wire implies. Unticking
+    While auto, the editor reads "auto (400)" with the value the wire implies, or "auto
+    (from data: 10)" for a value that follows the data. Unticking
     auto pins that value (an undoable edit), ready to be changed; if no wire implies one
     yet, the editor is simply opened for typing.
     """
@@ -188,7 +189,10 @@ class AutoEditor(ParamEditor):
         super().__init__(inner.param, parent)
         self.inner = inner
         self.auto = QCheckBox("auto", self)
-        self.auto.setToolTip("Follow the input wire (fill the value in from its shape).")
+        follows = (
+            "the data" if inner.param.from_data and not inner.param.inferred else "the input wire"
+        )
+        self.auto.setToolTip(f"Follow {follows} (fill the value in from its shape).")
         self.inferred: Any = None
         self._layout.addWidget(self.auto)
         self._layout.addWidget(inner, 1)
@@ -201,8 +205,11 @@ class AutoEditor(ParamEditor):
         self.inferred = inferred
         self.auto.setChecked(value is None)
         if value is None:
-            shown = "?" if inferred is None else format_value(inferred)
-            self.inner.show_auto(f"auto ({shown})")
+            shown = "" if inferred is None else format_value(inferred)
+            if self.param.from_data:
+                self.inner.show_auto(f"auto (from data{': ' if shown else ''}{shown})")
+            else:
+                self.inner.show_auto(f"auto ({shown or '?'})")
         else:
             self.inner.set_value(value)
 
@@ -226,4 +233,4 @@ def make_editor(param: Param, parent: QWidget | None = None) -> ParamEditor:
         editor = IntEditor(param, parent)
     else:
         editor = LineEditor(param, parent)
-    return AutoEditor(editor, parent) if param.inferred else editor
+    return AutoEditor(editor, parent) if param.inferred or param.from_data else editor

@@ -64,6 +64,8 @@ class TrainingSession(QObject):
         document.about_to_replace.connect(self.shutdown)
         document.path_changed.connect(self._path_changed)
         document.project_replaced.connect(self._project_replaced)
+        self.data_check.changed.connect(self._follow_data)
+        document.inference_updated.connect(self._follow_data)
         c = self.controller
         c.state_changed.connect(bar.show_state)
         c.started.connect(self._started)
@@ -89,6 +91,17 @@ class TrainingSession(QObject):
         self.bar.engine_ready = True
         self.bar.show_state(self.controller.state)
 
+    def _follow_data(self, *_: Any) -> None:
+        """Give the graph what the previewed data says of its ends (an Input's shape, the
+        units of a Linear feeding an Output, where they follow the data)."""
+        preview = self.data_check.current()
+        if preview is None:
+            self.document.follow_data(None)
+            return
+        from engine.training.data_shapes import preview_shapes
+
+        self.document.follow_data(preview_shapes(self.document.project, preview))
+
     # --- a run ------------------------------------------------------------------------
 
     def problems(self) -> list[Problem]:
@@ -99,6 +112,8 @@ class TrainingSession(QObject):
         document = self.document
         devices = [value for value, _ in self.devices]
         found = preflight(document.project, document.inference, devices, self.data_check.state())
+        # Values that follow data still loading: the run loads it and takes them from it.
+        found = [p for p in found if p.reason is not Reason.WAITS_FOR_DATA]
         return [p for p in found if p.reason is Reason.GRAPH][:1] or found
 
     def sentence(self, problem: Problem) -> str:

@@ -67,6 +67,7 @@ TRAINING_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "step_size": lambda t: t["scheduler"] == "step",
     "gamma": lambda t: t["scheduler"] in ("step", "plateau"),
     "patience": lambda t: t["scheduler"] == "plateau",
+    "threads": lambda t: not t["device"].startswith(("cuda", "mps")),
 }
 TRAINING_SHOWN = tuple(p for p in TRAINING_SCHEMA if p.name != "device")  # in the run bar
 

@@ -73,7 +73,7 @@ def test_branches_get_named_values_and_several_outputs_return_a_tuple():
 
 def test_labels_never_shadow_python_or_module_names():
     graph = Graph()
-    ids = chain(graph, ("Input", {}), "Linear", "ReLU", "Linear", "Output")
+    ids = chain(graph, ("Input", {"shape": [10]}), "Linear", "ReLU", "Linear", "Output")
     for node_id, label in zip(ids, ["input", "forward", "list", "training", "out"], strict=True):
         SetParams(node_id, label=label).do(graph)
     source = generate(graph).source
@@ -106,7 +106,7 @@ def test_custom_classes_are_emitted_once_above_the_model():
 
 def test_a_graph_that_is_not_a_model_says_why():
     graph = Graph()
-    x, fc = chain(graph, ("Input", {}), "Linear")
+    x, fc = chain(graph, ("Input", {"shape": [10]}), "Linear")
     with pytest.raises(CodegenError, match="no Output node"):
         generate(graph)
     out = add(graph, "Output")
@@ -123,7 +123,7 @@ def test_a_graph_that_is_not_a_model_says_why():
 
 def test_layers_that_lead_nowhere_are_left_out():
     graph = Graph()
-    x, *_ = chain(graph, ("Input", {}), "Linear", "Output")
+    x, *_ = chain(graph, ("Input", {"shape": [10]}), "Linear", "Output")
     stray = add(graph, "Linear", label="stray")
     wire(graph, x, stray)
     assert "stray" not in generate(graph).source
@@ -245,6 +245,6 @@ def test_custom_layers_can_use_every_name_the_editor_promises():
 @pytest.mark.parametrize("title", ["C:\\Users\\me\\nets", 'say """hi"""', "line\nbreak", "x\\"])
 def test_any_project_name_gives_valid_source(title):
     graph = Graph()
-    chain(graph, ("Input", {}), "Linear", "Output")
+    chain(graph, ("Input", {"shape": [10]}), "Linear", "Output")
     code = generate(graph, title)
     load_class(code.source)()

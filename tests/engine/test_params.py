@@ -23,7 +23,7 @@ def cases():
     for spec in CATALOG.values():
         for param in spec.params:
             values = list(BAD_VALUES[param.kind])
-            if param.inferred or param.optional:
+            if param.inferred or param.from_data or param.optional:
                 values = [v for v in values if v is not None]
             if param.min is not None and param.kind in ("int", "float"):
                 values.append(param.min - 1)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.document.commands import Connect, SetParams
 from engine.document.graph import Edge
+from engine.model.shapes import DataShapes
 from gui.canvas import CanvasView
 from gui.document import Document
 from gui.mime import LAYER_MIME
@@ -28,10 +29,24 @@ def make_view(qtbot, document: Document) -> CanvasView:
 
 
 def add(document: Document, layer_type: str, x: float = 0.0, y: float = 0.0, **params) -> str:
+    """A layer added as the palette adds it, with `params` set (one more undo step). An
+    Input gets the shape [10] unless given one: these documents have no data to follow."""
+    if layer_type == "Input":
+        params.setdefault("shape", [10])
     node_id = document.add_layer(layer_type, (x, y))
     if params:
         document.push(SetParams(node_id, params))
     return node_id
+
+
+def mlp(document: Document) -> list[str]:
+    """Input, Linear, ReLU, Linear, Output as the palette adds them, each after the last,
+    with data of 10 features previewed (the Input follows it)."""
+    document.follow_data(DataShapes((10,), {}))
+    ids: list[str] = []
+    for layer_type in ("Input", "Linear", "ReLU", "Linear", "Output"):
+        ids.append(document.add_layer(layer_type, (0.0, 0.0), ids[-1] if ids else None))
+    return ids
 
 
 def connect(document: Document, src: str, dst: str, port: int = 0) -> None:

@@ -9,7 +9,7 @@ from engine.document.graph import Edge, Graph
 from engine.document.layout import BAND_GAP, ROW_COLUMNS, X_STEP, Y_STEP
 from engine.document.project import Project, load
 from engine.layers import get_spec
-from engine.model.shapes import ShapeInference
+from engine.model.shapes import DataShapes, ShapeInference
 from gui.canvas import CanvasScene, CanvasView
 from gui.canvas.labels import count_text, param_summary
 from gui.canvas.port_item import shown_input_ports
@@ -172,7 +172,13 @@ def test_nodes_wait_for_inference_that_is_attached_late(qtbot):
     item = canvas.scene().node_item(relu)
     assert item.status == "unknown" and item.texts()[2:] == []
     document.attach_inference(ShapeInference(document.graph))
-    assert item.status == "ok" and item.texts()[2:] == ["[N, 10]"]
+    assert item.status == "waiting" and "waits for the data" in item.texts()[-1]
+    document.follow_data(DataShapes((10,), {}))
+    assert item.status == "ok" and item.texts()[1:] == [
+        "Input",
+        "shape=[10] (from data)",
+        "[N, 10]",
+    ]
 
 
 def residual_project(blocks: int) -> Project:

@@ -10,6 +10,7 @@ from engine.model.shapes import ShapeInference
 from gui.code_preview import CodePreview
 from gui.document import Document
 from gui.highlighter import STYLES, PythonHighlighter
+from tests.gui.canvas_helpers import mlp
 from tests.gui.widget_helpers import shown
 from tests.paths import PRESETS
 
@@ -17,13 +18,6 @@ from tests.paths import PRESETS
 @pytest.fixture
 def preview(qtbot, document):
     return shown(qtbot, CodePreview(document), 700, 500)
-
-
-def mlp(document: Document) -> list[str]:
-    ids: list[str] = []
-    for layer_type in ("Input", "Linear", "ReLU", "Linear", "Output"):
-        ids.append(document.add_layer(layer_type, (0.0, 0.0), ids[-1] if ids else None))
-    return ids
 
 
 def text_of(preview: CodePreview) -> str:

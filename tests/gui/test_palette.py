@@ -5,6 +5,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
 
 from engine.layers import CATALOG
+from engine.model.shapes import DataShapes
 from gui.mime import LAYER_MIME
 from gui.palette import NEXT_TO, SUMMARY_ROLE, TYPE_ROLE, Palette
 from tests.gui.widget_helpers import shown
@@ -54,7 +55,7 @@ def test_a_row_shows_its_summary_and_its_tooltip_the_parameters(palette):
     lines = palette.view.visualRect(index).height() // palette.view.fontMetrics().height()
     assert lines >= 3, "the type, then the summary wrapped to the width"
     tooltip = index.data(Qt.ItemDataRole.ToolTipRole)
-    assert "<b>out_features</b> = 64: Size of the output." in tooltip
+    assert "<b>out_features</b> = 64: Size of the output; auto" in tooltip
     assert "<b>in_features</b> = auto" in tooltip
 
 
@@ -90,6 +91,7 @@ def test_search_matches_summaries_and_categories(palette, qtbot):
 
 
 def test_double_click_adds_a_layer_wired_after_the_selected_one(palette, document):
+    document.follow_data(DataShapes((10,), {}))
     double_click(palette, "Input")
     (input_id,) = document.graph.nodes
     assert document.selected == [input_id]

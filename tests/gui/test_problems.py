@@ -6,9 +6,10 @@ from PySide6.QtWidgets import QListWidget, QStyle
 
 from engine.document.commands import SetParams
 from engine.document.project import load
-from engine.model.shapes import ShapeInference
+from engine.model.shapes import DataShapes, ShapeInference
 from gui.document import Document
 from gui.problems import NODE_ROLE, ProblemsPanel
+from tests.gui.canvas_helpers import mlp
 from tests.gui.widget_helpers import shown
 from tests.paths import PRESETS
 
@@ -20,13 +21,6 @@ def panel(qtbot, document):
 
 def rows(panel: ProblemsPanel) -> list[str]:
     return [panel.list.item(i).text() for i in range(panel.list.count())]
-
-
-def mlp(document: Document) -> list[str]:
-    ids: list[str] = []
-    for layer_type in ("Input", "Linear", "ReLU", "Linear", "Output"):
-        ids.append(document.add_layer(layer_type, (0.0, 0.0), ids[-1] if ids else None))
-    return ids
 
 
 def test_the_list_is_named_and_an_empty_graph_lacks_an_output(panel):
@@ -67,6 +61,7 @@ def test_a_wrong_in_features_is_listed_and_a_click_selects_the_node(qtbot, panel
 
 
 def test_graph_problems_come_first_then_nodes_in_graph_order(panel, document):
+    document.follow_data(DataShapes((10,), {}))
     x = document.add_layer("Input", (0.0, 0.0))
     fc = document.add_layer("Linear", (220.0, 0.0), wire_from=x)
     lone = document.add_layer("Conv2d", (0.0, 300.0))
