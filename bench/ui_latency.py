@@ -6,10 +6,10 @@ In one run: the main window opens the preset and, once it has settled, trains it
 its Train button (the run trains in the app's training process) while a 10 ms QTimer on
 the GUI thread records how late each tick comes (p50 / p99 / max), from the click until
 a moment after the run has ended, so the end of the run counts too; then the same project
-trains headless, as `main.py train` does, once with torch's own thread count and once
-with the app's, which leaves a core for the window. All runs report samples per second;
-in-app / headless is the cost of the app, and in-app / headless-at-the-app's-threads the
-part of it the window itself costs.
+trains headless, as `main.py train` does, once with its default thread count (chosen
+from the work of a step) and once with the app's, which leaves a core for the window. All
+runs report samples per second; in-app / headless is the cost of the app, and in-app /
+headless-at-the-app's-threads the part of it the window itself costs.
 
 `--epochs` replaces the preset's epoch count (digits_cnn: 40 unless given, as this bench
 always ran it); `--preset linear_regression --epochs 10000` is a tiny model (one Linear,
@@ -145,7 +145,8 @@ def settle(delays: list[float]) -> None:
     check.stop()
 
 
-def headless(preset: str, epochs: int | None, threads: int) -> dict:
+def headless(preset: str, epochs: int | None, threads: int | None) -> dict:
+    """The run's summary trained as `main.py train` does; `threads` None: its default."""
     from engine.document.presets import preset_path
     from engine.document.project import load
     from engine.training.job import prepare_job
@@ -174,10 +175,11 @@ def main() -> None:
     delays, app_run = measured.delays, measured.summary
     print(
         f"{args.preset}, {app_run['epochs']} epochs, {args.tab} tab showing, "
-        f"torch {torch.__version__}, {threads} threads headless, {app_threads} in the app, "
+        f"torch {torch.__version__}, {threads} cores' threads, {app_threads} in the app, "
         f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after the run in the app"
     )
-    cli_speed = headless(args.preset, epochs, threads)["samples_per_second"]
+    cli = headless(args.preset, epochs, None)
+    cli_speed = cli["samples_per_second"]
     same_speed = headless(args.preset, epochs, app_threads)["samples_per_second"]
     print(
         f"GUI timer delay over {len(delays)} ticks: p50 {statistics.median(delays):.1f} ms, "
@@ -190,7 +192,7 @@ def main() -> None:
     )
     app_speed = app_run["samples_per_second"]
     print(f"in app:   {app_speed:,.0f} samples/s")
-    print(f"headless: {cli_speed:,.0f} samples/s ({threads} threads)")
+    print(f"headless: {cli_speed:,.0f} samples/s ({cli['threads']} threads, main.py's default)")
     print(f"headless: {same_speed:,.0f} samples/s ({app_threads} threads, as the app)")
     print(f"ratio in-app / headless: {app_speed / cli_speed:.2f}x")
     print(f"ratio in-app / headless at the app's threads: {app_speed / same_speed:.2f}x")

@@ -149,7 +149,7 @@ TRAINING_SCHEMA = (
         "threads",
         "int",
         None,
-        "CPU only: threads per operation (empty: the fastest, measured on a few batches).",
+        "CPU only: threads per operation (none: chosen from the work of a training step).",
         min=1,
         max=1024,
         optional=True,

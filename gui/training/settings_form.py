@@ -67,7 +67,6 @@ TRAINING_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "step_size": lambda t: t["scheduler"] == "step",
     "gamma": lambda t: t["scheduler"] in ("step", "plateau"),
     "patience": lambda t: t["scheduler"] == "plateau",
-    "threads": lambda t: not t["device"].startswith(("cuda", "mps")),
 }
 TRAINING_SHOWN = tuple(p for p in TRAINING_SCHEMA if p.name != "device")  # in the run bar
 
@@ -222,7 +221,11 @@ class SettingsForm(QWidget):
         self.data = DataForm(document, data_check)
         self.preview = DataPreviewView(data_check)
         self.cuda = False  # whether this machine has a CUDA GPU (known once torch loads)
-        applies = {**TRAINING_APPLIES, "mixed_precision": self._mixed_precision_applies}
+        applies = {
+            **TRAINING_APPLIES,
+            "mixed_precision": self._mixed_precision_applies,
+            "threads": self._threads_apply,
+        }
         self.training = SchemaForm(document, ("training",), TRAINING_SHOWN, applies)
         layout.addWidget(_group("Data", self.data))
         layout.addWidget(_group("Data preview", self.preview))
@@ -244,12 +247,19 @@ class SettingsForm(QWidget):
         self.cuda = any(value.startswith("cuda") for value, _ in devices)
         self.training.show_rows()
 
+    def _on_cuda(self) -> bool:
+        """Whether the run would use a CUDA GPU (the device is set in the run bar)."""
+        device = self.document.setting(("training", "device"))
+        return device.startswith("cuda") or (device == "auto" and self.cuda)
+
+    def _threads_apply(self, training: dict[str, Any]) -> bool:
+        """Threads count on the CPU only."""
+        return not (self._on_cuda() or self.document.setting(("training", "device")) == "mps")
+
     def _mixed_precision_applies(self, training: dict[str, Any]) -> bool:
         """Mixed precision works on CUDA only; the field is shown when the run would use
         a CUDA GPU, or when it is on (so it can be turned off)."""
-        device = self.document.setting(("training", "device"))  # set in the run bar
-        on_gpu = device.startswith("cuda") or (device == "auto" and self.cuda)
-        return on_gpu or training["mixed_precision"]
+        return self._on_cuda() or training["mixed_precision"]
 
     def refresh(self, *_: Any) -> None:
         self._follow_outputs()

@@ -30,9 +30,10 @@ def make_view(qtbot, document: Document) -> CanvasView:
 
 def add(document: Document, layer_type: str, x: float = 0.0, y: float = 0.0, **params) -> str:
     """A layer added as the palette adds it, with `params` set (one more undo step). An
-    Input gets the shape [10] unless given one: these documents have no data to follow."""
-    if layer_type == "Input":
-        params.setdefault("shape", [10])
+    Input follows data of 10 features unless the document knows other data (these
+    documents have no data preview)."""
+    if layer_type == "Input" and document.data_shapes is None:
+        document.follow_data(DataShapes((10,), {}))
     node_id = document.add_layer(layer_type, (x, y))
     if params:
         document.push(SetParams(node_id, params))

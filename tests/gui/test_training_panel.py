@@ -247,6 +247,21 @@ def test_mixed_precision_is_offered_only_where_a_cuda_gpu_would_train(window, qt
     assert shown()
 
 
+def test_threads_are_offered_only_where_the_cpu_would_train(window, qtbot):
+    open_preset(window, "digits_mlp")
+    form, document = window.training_settings, window.document
+    shown = lambda: form.training.form.isRowVisible(form.training.editor("threads"))  # noqa: E731
+    form.set_devices([("auto", "Auto (CPU)"), ("cpu", "CPU")])
+    assert shown()
+    assert form.training.editor("threads").spin.text() == "none"  # not set: chosen per run
+    document.set_setting(("training", "device"), "cuda:0")
+    assert not shown()
+    document.set_setting(("training", "device"), "mps")
+    assert not shown()
+    document.set_setting(("training", "device"), "cpu")
+    assert shown()
+
+
 def test_a_renamed_output_keeps_its_loss_form(window, qtbot):
     open_preset(window, "multitask")
     form = window.training_settings
