@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, metavar="X", help="learning rate")
     parser.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument(
-        "--threads", type=int, metavar="N", help="CPU threads per operation (default: from the work of a step)"
+        "--threads", type=int, metavar="N", help="CPU threads per operation (default: by work)"
     )
     parser.add_argument("--seed", type=int, metavar="N")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>)")
