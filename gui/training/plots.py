@@ -92,7 +92,9 @@ class TrainingPlots(QWidget):
         self._overlays: list[tuple[pg.PlotWidget, pg.PlotDataItem]] = []
         self._overlay_bounds: dict[pg.PlotWidget, tuple[float, float]] = {}  # y, per plot
         self._ranges = {
-            self.loss_plot: SteadyRange(self.loss_plot),
+            # From zero: a falling loss then never leaves the range, and a run's first
+            # seconds do not redraw the axis frame after frame.
+            self.loss_plot: SteadyRange(self.loss_plot, keep=0.0),
             self.score_plot: SteadyRange(self.score_plot, keep=1.0),
             self.lr_plot: SteadyRange(self.lr_plot, keep=0.0),
         }

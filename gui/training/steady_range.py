@@ -21,7 +21,8 @@ GROWTH = 0.25  # of the data's span, on the side that the data left
 class SteadyRange:
     def __init__(self, plot: pg.PlotWidget, keep: float | None = None):
         """`keep`: a value the range always shows (0 for a learning rate, so that a
-        constant rate reads as a flat line, not noise; 1 for scores, the best there is)."""
+        constant rate reads as a flat line, not noise, and for losses, so that a falling
+        loss never moves the axis; 1 for scores, the best there is)."""
         self.plot = plot
         self.keep = keep
         self.shown: tuple[float, float] | None = None
