@@ -8,7 +8,7 @@ from engine.document.commands import SetParams
 from engine.document.project import load
 from engine.layers import get_spec
 from engine.layers.custom import TEMPLATE
-from engine.model.shapes import ShapeInference
+from engine.model.shapes import DataShapes, ShapeInference
 from gui.document import Document
 from gui.inspector import Inspector
 from gui.inspector.values import ParseError, format_value, parse_value
@@ -136,6 +136,22 @@ def test_an_inferred_parameter_shows_auto_and_can_be_overridden(qtbot, inspector
     assert document.graph.nodes[fc].params["in_features"] is None
     assert auto.inner.spin.text() == "auto (400)"
     assert not problem.isVisibleTo(inspector)
+
+
+def test_values_that_follow_the_data_say_so_and_can_be_pinned(qtbot, inspector, document):
+    x, fc, _ = build(document, "Input", "Linear", "Output")
+    document.push(SetParams(fc, {"out_features": None}))
+    document.select([x])
+    shape = editor(inspector, "shape")
+    assert shape.auto.isChecked() and shape.inner.edit.placeholderText() == "auto (from data)"
+    document.follow_data(DataShapes((64,), {"out": 10}))
+    assert shape.inner.edit.placeholderText() == "auto (from data: 64)"
+    document.select([fc])
+    units = editor(inspector, "out_features")
+    assert units.inner.spin.text() == "auto (from data: 10)"
+    assert "the data" in units.auto.toolTip()
+    qtbot.mouseClick(units.auto, Qt.MouseButton.LeftButton)  # untick: pin 10
+    assert document.graph.nodes[fc].params["out_features"] == 10
 
 
 def test_a_list_parameter_can_be_inferred_too(inspector, document):
