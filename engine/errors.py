@@ -50,3 +50,14 @@ def one_line_text(text: str) -> str:
 def speaks_for_itself(exc: BaseException) -> bool:
     """User errors carry messages written for the user, as do the file system's."""
     return isinstance(exc, UserError | OSError)
+
+
+# What code from a user (a Custom layer, an imported file, a generated model) may raise
+# that is its own failure, to be reported, not the program's end: any exception, and
+# SystemExit from a sys.exit() in it. Ctrl+C (KeyboardInterrupt) stays the user's.
+USER_CODE_ERRORS = (Exception, SystemExit)
+
+
+def exit_text(exc: SystemExit) -> str:
+    """A sys.exit() in user code, as the user reads it."""
+    return f"its code called sys.exit({exc.code!r}), which a layer may not do"

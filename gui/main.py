@@ -16,18 +16,27 @@ from __future__ import annotations
 import os
 import sys
 
-from engine.cli import COMMANDS
+from engine.cli import COMMANDS, INTERRUPTED, interrupted
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         return launch_app(None)  # before the parser, whose commands import torch
-    if argv[0] not in COMMANDS and not argv[0].startswith("-"):
+    if len(argv) == 1 and argv[0] not in COMMANDS and looks_like_project(argv[0]):
         return launch_app(argv[0])  # torchwright PROJECT
-    from engine.cli.main import run
+    try:
+        from engine.cli.main import run
 
-    return run(argv)
+        return run(argv)  # a mistyped command is the parser's error, listing the commands
+    except KeyboardInterrupt:  # while torch loads, say; a run's own Ctrl+C is its own
+        print(interrupted(argv[0]), file=sys.stderr)
+        return INTERRUPTED
+
+
+def looks_like_project(argument: str) -> bool:
+    """A project file to open: a .json name, or a file that is there."""
+    return argument.lower().endswith(".json") or os.path.isfile(argument)
 
 
 def launch_app(path: str | None) -> int:

@@ -1,4 +1,8 @@
-"""Shared test setup: Qt runs offscreen; hypothesis runs without deadlines (CI is noisy)."""
+"""Shared test setup: Qt runs offscreen; hypothesis runs without deadlines (CI is noisy)
+and, by default, derandomized: every run of the suite tries the same examples, so a
+fresh clone passes or fails as CI did. `TORCHWRIGHT_HYPOTHESIS=random python -m pytest`
+draws new examples at every run (run it by hand; a counterexample it finds becomes an
+`@example` on its test)."""
 
 import os
 
@@ -6,7 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "torchwright", deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile("torchwright")
+COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("torchwright", derandomize=True, **COMMON)
+settings.register_profile("random", **COMMON)
+settings.load_profile(os.environ.get("TORCHWRIGHT_HYPOTHESIS", "torchwright"))

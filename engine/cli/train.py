@@ -13,14 +13,14 @@ from typing import Any
 
 from tqdm import tqdm
 
-from engine.cli import trust
+from engine.cli import INTERRUPTED, interrupted, trust
 from engine.data import kind_of_path
 from engine.document.graph import clean_label
 from engine.document.project import Project, load
 from engine.document.settings import validate_training
 from engine.errors import UserError, one_line
 from engine.export.run_files import write_outputs
-from engine.training.job import prepare_job
+from engine.training.job import TrainingJob, prepare_job
 from engine.training.status import RunStatus
 from engine.training.trainer import CHECKPOINT_SECONDS, Callback, Checkpointer, Trainer
 
@@ -133,22 +133,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    project = load(args.project)
-    data, training = settings_for(project, args)
-    out = Path(args.out) if args.out else Path("runs") / clean_label(project.name)
-    callbacks = [Progress(), Checkpointer(out / "checkpoint.pt", min_seconds=CHECKPOINT_SECONDS)]
-    job = prepare_job(
-        project, callbacks, data, training, batch_report_every=10, trust=trust.trust_of(args)
-    )
+    try:
+        job, out = _prepare(args)
+    except KeyboardInterrupt:  # Ctrl+C while the data loads, before a run has begun
+        print(interrupted("train"), file=sys.stderr)
+        return INTERRUPTED
     trainer = job.trainer
     previous = signal.signal(signal.SIGINT, lambda *_: _stop(trainer))
     try:
         result = job.run(resume_from=args.resume)
+        # checkpoint.pt holds the last completed epoch (Checkpointer); a stop mid-epoch
+        # must not overwrite it with half an epoch, or --resume would not repeat the run.
+        summary = write_outputs(out, job, result)
+    except KeyboardInterrupt:  # Ctrl+C a second time: abort
+        print(f"aborted; {out} holds the files written before (each whole)", file=sys.stderr)
+        return INTERRUPTED
     finally:
         signal.signal(signal.SIGINT, previous)
-    # checkpoint.pt holds the last completed epoch (Checkpointer); a stop mid-epoch must
-    # not overwrite it with half an epoch, or --resume would not repeat the run exactly.
-    summary = write_outputs(out, job, result)
     if result.status == RunStatus.FAILED:
         return _fail(result.message)
     print(
@@ -157,6 +158,18 @@ def _train(args: argparse.Namespace) -> int:
         f"files in {out}"
     )
     return 0
+
+
+def _prepare(args: argparse.Namespace) -> tuple[TrainingJob, Path]:
+    """The run, and the folder it writes into."""
+    project = load(args.project)
+    data, training = settings_for(project, args)
+    out = Path(args.out) if args.out else Path("runs") / clean_label(project.name)
+    callbacks = [Progress(), Checkpointer(out / "checkpoint.pt", min_seconds=CHECKPOINT_SECONDS)]
+    job = prepare_job(
+        project, callbacks, data, training, batch_report_every=10, trust=trust.trust_of(args)
+    )
+    return job, out
 
 
 def _stop(trainer: Trainer) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.dataset import DataError, TensorData
+from engine.data.dataset import FLOAT32_MAX, DataError, TensorData
 from engine.data.paths import require_file
 from engine.layers.params import show
 
@@ -50,7 +50,7 @@ class _Part:
             values = np.array(self.rows, dtype=np.float64).reshape(len(self.rows), -1)
         except ValueError:
             values = None
-        if values is None or not np.isfinite(values).all():
+        if values is None or not (np.abs(values) <= FLOAT32_MAX).all():  # NaN fails too
             self._raise_first_bad(hint)
         return values
 
@@ -69,7 +69,11 @@ def _number_problem(text: str) -> str | None:
         value = float(text)
     except ValueError:
         return f"{show(text.strip())} is not a number"
-    return None if np.isfinite(value) else f"{show(text.strip())} is not a finite number"
+    if not np.isfinite(value):
+        return f"{show(text.strip())} is not a finite number"
+    if abs(value) > FLOAT32_MAX:
+        return f"{show(text.strip())} is too large for float32 (at most {FLOAT32_MAX:.3g})"
+    return None
 
 
 def load_csv(path: Path, target: str = "") -> TensorData:

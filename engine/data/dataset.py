@@ -12,6 +12,7 @@ from engine.errors import UserError
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # a larger value would train as inf
 
 
 class DataError(UserError):

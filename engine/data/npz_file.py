@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.npyio import NpzFile
 
-from engine.data.dataset import DataError, TensorData
+from engine.data.dataset import FLOAT32_MAX, DataError, TensorData
 from engine.data.paths import require_file
 
 MAX_CLASSES = 100_000  # more ids than this is not a class label but a mistake
@@ -94,8 +94,12 @@ def _features(name: str, x: np.ndarray) -> np.ndarray:
 
 
 def _require_finite(name: str, key: str, values: np.ndarray) -> None:
-    if not np.isfinite(values).all():
-        raise DataError(f"{name}: {key} holds NaN or infinite values")
+    """Every value finite, and still so as float32 (1e39 is not)."""
+    if not (np.abs(values) <= FLOAT32_MAX).all():
+        raise DataError(
+            f"{name}: {key} holds NaN, infinite or too large values (float32 ends at "
+            f"{FLOAT32_MAX:.3g})"
+        )
 
 
 def _class_ids(name: str, y: np.ndarray) -> np.ndarray:

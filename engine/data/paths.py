@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.data.dataset import DataError
+from engine.document.files import not_a_file
 
 
 def resolve_path(path: str, base_dir: Path | None) -> Path:
@@ -49,4 +50,6 @@ def kind_of_path(path: Path) -> str:
             f"{path}: the folder holds neither MNIST-format (IDX) files nor one sub-folder "
             "of images per class"
         )
+    if path.exists():
+        raise DataError(f"{path}: {not_a_file(path).replace('regular file', 'file or folder')}")
     raise DataError(f"{path}: no such file or folder")

@@ -1,9 +1,12 @@
-"""Writing files so that a failure never leaves a half-written one behind."""
+"""Writing files so that a failure never leaves a half-written one behind, and telling a
+file that can be read whole from one that would block (`not_a_file`)."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +21,30 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def not_a_file(path: str | os.PathLike) -> str:
+    """Why `path` cannot be read as a file ("" when it can): "no such file", or "is a
+    named pipe (FIFO), not a regular file"... Reading a pipe or a device would wait for
+    a writer, or never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISREG(mode):
+        return ""
+    kind = next((kind for test, kind in _KINDS if test(mode)), "something else")
+    return f"is {kind}, not a regular file"
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
@@ -57,8 +84,19 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def json_text(value: Any) -> str:
     """JSON with two-space indents that keeps lists of plain values on one line (shapes,
-    confusion-matrix rows); ends with a newline."""
-    return _json(value, "") + "\n"
+    confusion-matrix rows); ends with a newline. A NaN or infinite number, which JSON
+    cannot hold, is written as null."""
+    return _json(_finite(value), "") + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _json(value: Any, indent: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import keyword
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -71,9 +72,15 @@ class Edge:
 _NOT_NAME = re.compile(r"\W+")
 
 
+def python_name(text: str) -> str:
+    """`text` as Python reads it in a name: NFKC-normalised, so that the fullwidth `ｆｃ`
+    and the ligature in `ﬁ` are `fc` and `fi`."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def clean_label(text: str) -> str:
-    """A label usable as a Python name: `Conv 1` -> `Conv_1`."""
-    name = _NOT_NAME.sub("_", text.strip()).strip("_") or "layer"
+    """A label usable as a Python name: `Conv 1` -> `Conv_1`, `ｆｃ` -> `fc`."""
+    name = _NOT_NAME.sub("_", python_name(text).strip()).strip("_") or "layer"
     if name[0].isdigit():
         name = "l_" + name
     return name + "_" if keyword.iskeyword(name) else name

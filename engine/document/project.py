@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.document.files import atomic_write_text, json_text
-from engine.document.graph import Edge, Graph, GraphError, Node, check_params
+from engine.document.graph import Edge, Graph, GraphError, Node, check_params, python_name
 from engine.document.settings import (
     DATA_SCHEMA,
     LOSS_SCHEMA,
@@ -130,13 +130,16 @@ def load(path: str | os.PathLike) -> Project:
     return project
 
 
+MAX_DEPTH = 64  # levels of lists and objects in a project file
+
+
 def parse_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ProjectError([("", f"not a text file (byte {exc.start} is not UTF-8)")]) from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise ProjectError(
             [("", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
@@ -145,6 +148,27 @@ def parse_json(raw: bytes) -> Any:
         raise ProjectError([("", "not a project: the JSON is nested too deeply")]) from None
     except ValueError as exc:
         raise ProjectError([("", f"not valid JSON: {exc}")]) from None
+    if _deeper_than(value, MAX_DEPTH):
+        # Python reads a few hundred levels, but writing them back would not fit its stack.
+        raise ProjectError(
+            [("", f"not a project: the JSON is nested over {MAX_DEPTH} levels deep")]
+        )
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and objects in `value` nest more than `limit` levels (no recursion)."""
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [
+            item
+            for container in level
+            for item in (container.values() if isinstance(container, dict) else container)
+            if isinstance(item, dict | list)
+        ]
+    return bool(level)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -264,6 +288,14 @@ class _Reader:
             return None
         if label in graph.labels():
             self.fail(f"{where}.label", f"{label!r} is used by another node")
+            return None
+        same = [n for n in graph.nodes.values() if python_name(n.label) == python_name(label)]
+        if same:
+            self.fail(
+                f"{where}.label",
+                f"{label!r} is the same Python name as node {same[0].id!r}'s label "
+                f"{same[0].label!r} (Python reads them alike, NFKC): rename one",
+            )
             return None
         params = self._params(item.get("params", {}), layer_type, f"{where}.params")
         pos = self._pos(item.get("pos", [0, 0]), f"{where}.pos")

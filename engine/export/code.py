@@ -10,7 +10,7 @@ from engine.data import DataError
 from engine.document.files import atomic_write_text
 from engine.document.project import Project
 from engine.document.trust import NOT_ALLOWED, Trust
-from engine.errors import TrainingError
+from engine.errors import USER_CODE_ERRORS, TrainingError
 from engine.export.script import training_script
 from engine.model.build import BuildError, load_generated
 from engine.model.codegen import GeneratedCode, generate
@@ -38,7 +38,7 @@ def export_code(project: Project, folder: str | Path, trust: Trust = NOT_ALLOWED
     code = generate(project.graph, project.name, infer_all(project.graph, trust))
     try:
         load_generated(code, project.graph)()
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         raise failure(exc).error(BuildError, "the model's code fails to run") from exc
     return write_code(folder, project, code)
 

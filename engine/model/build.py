@@ -11,7 +11,7 @@ from torch import nn
 
 from engine.document.graph import Graph
 from engine.document.trust import NOT_ALLOWED, Trust
-from engine.errors import UserError
+from engine.errors import USER_CODE_ERRORS, UserError
 from engine.model.codegen import GeneratedCode, generate
 from engine.model.failures import Layer, failure, model_filename, remember
 from engine.model.shapes import infer_all
@@ -69,6 +69,6 @@ def build_model(
         if seed is not None:
             torch.manual_seed(seed)
         model = cls()
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         raise failure(exc).error(BuildError, "the model could not be built") from exc
     return BuiltModel(model, code)

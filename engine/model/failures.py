@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from engine.errors import UserError
+from engine.errors import UserError, exit_text
 
 E = TypeVar("E", bound=UserError)
 
@@ -88,6 +88,8 @@ def failure(exc: BaseException, describe: Callable[[BaseException], str] | None 
 
 
 def _type_and_message(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return exit_text(exc)
     return f"{type(exc).__name__}: {exc}"
 
 

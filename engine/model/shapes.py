@@ -28,6 +28,7 @@ import torch
 from engine.document.events import GraphEvent, NodeMoved, NodeRemoved
 from engine.document.graph import Edge, Graph, Node
 from engine.document.trust import NOT_ALLOWED, Trust
+from engine.errors import USER_CODE_ERRORS, exit_text
 from engine.layers import ShapeError, TensorInfo
 from engine.layers.params import ParamError
 from engine.model.runtime import CUSTOM_FILENAME, base_namespace, run_custom_source
@@ -304,7 +305,7 @@ def build_meta(constructor: str, source: str | None) -> tuple[Any, int, str | No
         namespace = base_namespace() if source is None else run_custom_source(source)
         with torch.device("meta"):
             module = eval(constructor, namespace)
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         return None, 0, explain(exc)
     return module, sum(p.numel() for p in module.parameters()), None
 
@@ -319,7 +320,7 @@ def run_meta(node: Node, module, params: dict, inputs: list[TensorInfo]) -> Tens
     try:
         with torch.no_grad():
             out = eval(expression, scope)
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         raise ShapeError(f"{node.type} fails on its input {shapes}: {explain(exc)}") from None
     if not isinstance(out, torch.Tensor):
         raise ShapeError(f"{node.type}'s forward must return one tensor, got {type(out).__name__}.")
@@ -331,7 +332,10 @@ def run_meta(node: Node, module, params: dict, inputs: list[TensorInfo]) -> Tens
 
 def explain(exc: BaseException) -> str:
     """One sentence from an exception: its first line, and the line of custom code."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, SystemExit):
+        text = exit_text(exc)
+    else:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if len(text) > 240:
         text = text[:237] + "..."
     where = [

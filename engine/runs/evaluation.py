@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.errors import USER_CODE_ERRORS
 from engine.data.dataset import Splits, TensorData
 from engine.data.normalize import apply_normalization
 from engine.data.pictures import ImageLayout, image_layout
@@ -71,7 +72,7 @@ def predict(module: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> tuple
                 _as_tuple(module(x[start : start + batch_size].to(device)))
                 for start in range(0, max(len(x), 1), batch_size)
             ]
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         samples = "this sample" if len(x) == 1 else f"these {len(x)} samples"
         raise failure(exc).error(ModelRuntimeError, f"the model fails on {samples}") from exc
     finally:

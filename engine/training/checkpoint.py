@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.document.files import atomic_write
+from engine.document.files import atomic_write, not_a_file
 from engine.errors import TrainingError
 from engine.training.setup import Run
 
@@ -40,6 +40,8 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """The saved state, on the CPU; raises CheckpointError for a missing or foreign file."""
     source = Path(path)
+    if source.exists() and (why := not_a_file(source)):
+        raise CheckpointError(f"checkpoint {str(source)!r} {why}")
     try:
         state = torch.load(source, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:

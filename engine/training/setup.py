@@ -19,7 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from engine.data.dataset import TensorData
 from engine.document.settings import validate_training
-from engine.errors import TrainingError
+from engine.errors import USER_CODE_ERRORS, TrainingError
 from engine.model.failures import failure
 from engine.training.callbacks import EarlyStopping
 from engine.training.devices import Precision, resolve_device
@@ -141,7 +141,7 @@ def probe_outputs(
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             out = model(x)
-    except Exception as exc:
+    except USER_CODE_ERRORS as exc:
         shape = list(x.shape[1:])
         context = f"the model cannot run on the data (one sample has shape {shape})"
         raise failure(exc).error(TrainingError, context) from exc

@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from engine.data.dataset import TensorData
-from engine.errors import TrainingError
+from engine.errors import USER_CODE_ERRORS, TrainingError
 from engine.model.failures import failing_layer, failure
 from engine.training.callbacks import Callback, copy_state
 from engine.training.checkpoint import load_checkpoint, restore_run, run_state, save_checkpoint
@@ -231,7 +231,7 @@ class Trainer:
             status, message = RunStatus.FAILED, str(exc)
         except _Failed as exc:
             status, message, error = RunStatus.FAILED, str(exc), exc.__cause__
-        except Exception as exc:
+        except USER_CODE_ERRORS as exc:
             status, message, error = RunStatus.FAILED, _failure(exc), exc
         result = self._finish(run, status, message, error)
         if result.status == RunStatus.FAILED:
@@ -319,7 +319,7 @@ class Trainer:
                     return False
         except (_Diverged, _Failed):
             raise
-        except Exception as exc:
+        except USER_CODE_ERRORS as exc:
             raise _Failed(
                 f"training failed at epoch {epoch}, batch {batch}: {failure(exc).text}"
             ) from exc
@@ -457,7 +457,7 @@ class Trainer:
         return [c for c in self._callbacks() if type(c).on_batch_end is not Callback.on_batch_end]
 
 
-def _failure(exc: Exception) -> str:
+def _failure(exc: BaseException) -> str:
     return f"training failed: {failure(exc).text}"
 
 
