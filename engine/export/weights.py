@@ -50,7 +50,7 @@ def load_weights(path: str | os.PathLike, module: nn.Module) -> None:
     """Load a file written by `save_safetensors` or `save_state_dict` (or any safetensors
     file or `.pt` state_dict) into `module`, strictly: every name and shape must match."""
     source = Path(path)
-    if why := not_a_file(source):
+    if source.exists() and (why := not_a_file(source)):
         raise DeployError(f"cannot read weights {str(source)!r}: {why}")
     weights = _read_safetensors(source) if _is_safetensors(source) else _read_pt(source)
     mismatch = weights_mismatch(weights, module.state_dict(), "the file")

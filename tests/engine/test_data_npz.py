@@ -55,7 +55,7 @@ def test_uint8_images_are_scaled_and_other_integers_are_token_ids(tmp_path):
         ({"x": np.zeros(2), "y": np.array(["a", "b"])}, "y must hold integer class ids"),
         ({"x": np.zeros(2), "y": np.zeros((2, 1), int)}, "class ids\\) must be 1-D"),
         ({"x": np.zeros(2), "y": np.array([0, -1])}, "negative class id -1"),
-        ({"x": np.array([0.0, np.nan]), "y": np.zeros(2)}, "x holds NaN or infinite"),
+        ({"x": np.array([0.0, np.nan]), "y": np.zeros(2)}, "x holds NaN, infinite"),
         ({"x": np.zeros(2), "y": np.array([0, 2]), "classes": ["a"]}, "a name for each of the 3"),
     ],
 )
