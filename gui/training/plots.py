@@ -88,6 +88,7 @@ class TrainingPlots(QWidget):
         self._epochs: list[int] = []  # of the history rows, for finding one fast
         self.batches_per_epoch = 1
         self._last_smooth: float | None = None
+        self._live = False  # a run is streaming in: its epoch points are not marked yet
         self._scores_known = False  # whether this run's score curves are the ones shown
         self._overlays: list[tuple[pg.PlotWidget, pg.PlotDataItem]] = []
         self._overlay_bounds: dict[pg.PlotWidget, tuple[float, float]] = {}  # y, per plot
@@ -132,6 +133,7 @@ class TrainingPlots(QWidget):
             # batches come, and pyqtgraph keeps its drawing instead of repainting it.
             plot.setXRange(0, plan.get("epochs", 1), padding=0.02)
         self._last_smooth = None
+        self._live = True
         self.history, self._epochs = [], []
         self._scores_known = False
         for curve in (self.batch_curve, self.smooth_curve, *self._epoch_curves()):
@@ -166,6 +168,11 @@ class TrainingPlots(QWidget):
             _extend(self.score_curves.get(key) or self._score_curve(key), rows, key)
         self._show(list(self._ranges))
 
+    def end_run(self) -> None:
+        """The run has ended, however: one last drawing, with the epoch points marked."""
+        self._live = False
+        self._show(list(self._ranges))
+
     def _show(self, plots: list[pg.PlotWidget]) -> None:
         """Draw what changed on `plots`, while they can be seen; hidden (another tab is
         showing), they wait, and cost nothing, until `showEvent`."""
@@ -174,7 +181,7 @@ class TrainingPlots(QWidget):
         for plot in plots:
             self._fit(plot)  # first: a new range redraws the curves the plot holds
             for curve in self._curves_on(plot):
-                curve.draw()
+                curve.draw(marks=not self._live)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

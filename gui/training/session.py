@@ -197,6 +197,7 @@ class TrainingSession(QObject):
 
     def _finished(self, summary: dict[str, Any]) -> None:
         self.document.set_locked("")
+        self.plots.end_run()
         final = summary.get("final") or {}
         parts = [
             f"{END_TEXT.get(summary['status'], summary['status'])} after "
@@ -213,6 +214,7 @@ class TrainingSession(QObject):
 
     def _failed(self, message: str) -> None:
         self.document.set_locked("")
+        self.plots.end_run()
         self.bar.show_end(f"Training failed: {message}", error=True)
         self._show_node(self.controller.failed_node)
         self.run_ended.emit(None)

@@ -82,8 +82,12 @@ def test_a_resumed_history_is_drawn_once_per_curve_and_plain_when_long(qtbot, dr
     assert plots.describe(3.2).startswith("epoch 3: lr 0.01, train loss 0.3333")
     plots.start_run({"epochs": 5, "batches_per_epoch": 1})
     plots.add_epochs(rows(1, 2))
-    assert plots.train_curve.item.opts["symbol"] == "o"  # a new, short run: symbols again
-    assert plots.train_curve.item.opts["pen"].width() == 2
+    assert plots.train_curve.item.opts["pen"].width() == 2  # a new, short run: bold again
+    assert plots.train_curve.item.opts["symbol"] is None  # while it streams in
+    drawn.clear()
+    plots.end_run()
+    assert plots.train_curve.item.opts["symbol"] == "o"  # ended: its few points marked
+    assert sorted(drawn) == sorted(epoch_curves)  # once each, the batch curves untouched
 
 
 def test_hidden_plots_draw_nothing_until_they_show_and_then_each_curve_once(qtbot, drawn):
