@@ -90,6 +90,8 @@ def test_train_plots_batches_and_epochs_and_reports_the_result(window, qtbot):
     status = window.training.bar.status.text()
     assert status.startswith("Finished after 3 epoch(s)") and "val accuracy" in status
     assert "epoch 2:" in window.training.plots.describe(2.0)
+    plots = window.training.plots
+    assert plots.train_curve.item.opts["symbol"] == "o"  # the ended run's epochs marked
     # the trained model is evaluated on the validation split, and can be tried
     per_class = window.findChild(QTableWidget, "perClassTable")
     assert per_class.rowCount() >= 10 and per_class.item(0, 0).text() == "0"
