@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 
-from engine.cli import COMMANDS, INTERRUPTED, interrupted
+from engine.cli import COMMANDS, exit_on_interrupt, interrupt_normally
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,13 +25,12 @@ def main(argv: list[str] | None = None) -> int:
         return launch_app(None)  # before the parser, whose commands import torch
     if len(argv) == 1 and argv[0] not in COMMANDS and looks_like_project(argv[0]):
         return launch_app(argv[0])  # torchwright PROJECT
-    try:
-        from engine.cli.main import run
+    exit_on_interrupt(argv[0])  # while torch loads; train keeps it until its run begins
+    from engine.cli.main import run
 
-        return run(argv)  # a mistyped command is the parser's error, listing the commands
-    except KeyboardInterrupt:  # while torch loads, say; a run's own Ctrl+C is its own
-        print(interrupted(argv[0]), file=sys.stderr)
-        return INTERRUPTED
+    if argv[0] != "train":
+        interrupt_normally()
+    return run(argv)  # a mistyped command is the parser's error, listing the commands
 
 
 def looks_like_project(argument: str) -> bool:

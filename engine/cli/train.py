@@ -13,7 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from engine.cli import INTERRUPTED, interrupted, trust
+from engine.cli import INTERRUPTED, exit_on_interrupt, interrupt_normally, trust
 from engine.data import kind_of_path
 from engine.document.graph import clean_label
 from engine.document.project import Project, load
@@ -126,20 +126,20 @@ class Progress(Callback):
 
 
 def run(args: argparse.Namespace) -> int:
+    exit_on_interrupt("train")  # while the data loads: nothing is written yet
     try:
         return _train(args)
     except (UserError, OSError) as exc:
         return _fail(one_line(exc))
+    finally:
+        interrupt_normally()
 
 
 def _train(args: argparse.Namespace) -> int:
-    try:
-        job, out = _prepare(args)
-    except KeyboardInterrupt:  # Ctrl+C while the data loads, before a run has begun
-        print(interrupted("train"), file=sys.stderr)
-        return INTERRUPTED
+    job, out = _prepare(args)
     trainer = job.trainer
-    previous = signal.signal(signal.SIGINT, lambda *_: _stop(trainer))
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # as in a background job
+        signal.signal(signal.SIGINT, lambda *_: _stop(trainer))
     try:
         result = job.run(resume_from=args.resume)
         # checkpoint.pt holds the last completed epoch (Checkpointer); a stop mid-epoch
@@ -148,8 +148,6 @@ def _train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # Ctrl+C a second time: abort
         print(f"aborted; {out} holds the files written before (each whole)", file=sys.stderr)
         return INTERRUPTED
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if result.status == RunStatus.FAILED:
         return _fail(result.message)
     print(
