@@ -150,6 +150,13 @@ def _train(args: argparse.Namespace) -> int:
         return INTERRUPTED
     if result.status == RunStatus.FAILED:
         return _fail(result.message)
+    if args.resume and result.status == RunStatus.COMPLETED and not result.train_samples:
+        print(
+            f"nothing was left to train: {args.resume} holds {summary['epochs']} epochs and "
+            f"the run asks for {trainer.settings['epochs']} (give more with --epochs); "
+            f"files in {out}"
+        )
+        return 0
     print(
         f"{result.status}: {summary['epochs']} epochs, "
         f"{summary['samples_per_second']:,.0f} samples/s on {summary['device']}; "
@@ -163,6 +170,8 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingJob, Path]:
     project = load(args.project)
     data, training = settings_for(project, args)
     out = Path(args.out) if args.out else Path("runs") / clean_label(project.name)
+    if out.exists() and not out.is_dir():  # found now, not after the first epoch
+        raise UsageError(f"--out: {out} is a file; give a folder for the run's files")
     callbacks = [Progress(), Checkpointer(out / "checkpoint.pt", min_seconds=CHECKPOINT_SECONDS)]
     job = prepare_job(
         project, callbacks, data, training, batch_report_every=10, trust=trust.trust_of(args)

@@ -225,6 +225,8 @@ class _Reader:
             if key not in TOP_LEVEL:
                 self.fail(key, "is not a known part of a project file")
         project.name = self._text(doc, "name", "Untitled")
+        if "\x00" in project.name:  # no file name or Python string holds it: export would fail
+            self.fail("name", "must not hold a NUL character")
         project.description = self._text(doc, "description", "")
         self._nodes(doc.get("nodes", []), project.graph)
         self._edges(doc.get("edges", []), project.graph)

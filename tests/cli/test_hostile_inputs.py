@@ -166,3 +166,34 @@ def test_a_project_nested_too_deeply_is_refused_on_load(tmp_path):
     result = cli("check", str(path))
     assert result.returncode == 1
     assert "nested over 64 levels deep" in result.stdout
+
+
+def test_an_out_that_is_a_file_is_refused_before_training(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    result = cli("train", str(PRESETS / "digits_mlp.json"), "--out", str(taken))
+    assert result.returncode == 1
+    assert f"--out: {taken} is a file" in one_error_line(result)
+    assert result.stdout == "" and taken.read_text() == "mine"
+
+
+def test_resuming_a_run_with_nothing_left_to_train_says_so(tmp_path):
+    out = tmp_path / "run"
+    preset = str(PRESETS / "digits_mlp.json")
+    assert cli("train", preset, "--epochs", "2", "--out", str(out)).returncode == 0
+    checkpoint = str(out / "checkpoint.pt")
+    result = cli("train", preset, "--epochs", "2", "--resume", checkpoint, "--out", str(out))
+    assert result.returncode == 0 and result.stderr == ""
+    last = result.stdout.splitlines()[-1]
+    assert last.startswith(f"nothing was left to train: {checkpoint} holds 2 epochs and the")
+    assert "run asks for 2 (give more with --epochs)" in last
+
+
+def test_a_nul_in_the_project_name_is_refused_by_check(tmp_path):
+    project = json.loads((PRESETS / "digits_mlp.json").read_text())
+    project["name"] = "digits\x00mlp"
+    path = tmp_path / "nul.json"
+    path.write_text(json.dumps(project))
+    result = cli("check", str(path))
+    assert result.returncode == 1
+    assert "name: must not hold a NUL character" in result.stdout
