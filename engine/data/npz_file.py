@@ -70,14 +70,49 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 def _member(path: Path, archive: NpzFile, key: str) -> np.ndarray:
+    problem = _header_problem(archive, key)
+    if problem:
+        raise DataError(f"{path.name}: {key} {problem}")
     try:
         return archive[key]
-    except ValueError:
-        raise DataError(
-            f"{path.name}: {key} is an object array, which is not loaded (it could run code)"
-        ) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path.name}: the array {key} cannot be read ({exc})") from None
+
+
+def _header_problem(archive: NpzFile, key: str) -> str:
+    """What is wrong with member `key`'s header ("" when nothing is), read before the
+    array: a header may declare far more than the archive holds (a shape of 10**12
+    would ask for terabytes) or an object array (loading it could run code)."""
+    name = f"{key}.npy" if f"{key}.npy" in archive.zip.namelist() else key
+    info = archive.zip.getinfo(name)
+    try:
+        with archive.zip.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            read = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read(member)
+            header = member.tell()
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        return f"has no readable array header ({exc})"
+    if dtype.hasobject:
+        return "is an object array, which is not loaded (it could run code)"
+    declared, stored = int(np.prod(shape, dtype=object)) * dtype.itemsize, info.file_size - header
+    if declared > stored:
+        return (
+            f"declares shape {shape} of {dtype} ({_size(declared)}), but the archive holds "
+            f"{_size(stored)} of it"
+        )
+    return ""
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def _features(name: str, x: np.ndarray) -> np.ndarray:

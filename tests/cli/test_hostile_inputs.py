@@ -1,12 +1,14 @@
 """Careless or hostile inputs to the command line: each gets one clear line naming what
 and where, the right exit status, no traceback, no hang and nothing half-written."""
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -197,3 +199,35 @@ def test_a_nul_in_the_project_name_is_refused_by_check(tmp_path):
     result = cli("check", str(path))
     assert result.returncode == 1
     assert "name: must not hold a NUL character" in result.stdout
+
+
+def npz_with_lying_header(path, shape: tuple[int, ...], stored: int) -> None:
+    """x.npy's header declares float64 `shape`; `stored` bytes follow it."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    targets = io.BytesIO()
+    np.save(targets, np.zeros(4))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x.npy", header.getvalue() + b"\0" * stored)
+        archive.writestr("y.npy", targets.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("shape", "stored", "said"),
+    [
+        ((10**12,), 1024, "declares shape (1000000000000,) of float64 (8 TB), but the archive"),
+        ((4, 2), 40, "declares shape (4, 2) of float64 (64 bytes), but the archive holds 40"),
+    ],
+    ids=["a terabyte claimed", "shorter than declared"],
+)
+def test_an_npz_member_declaring_more_than_it_holds_is_refused_unread(
+    tmp_path, shape, stored, said
+):
+    archive = tmp_path / "lies.npz"
+    npz_with_lying_header(archive, shape, stored)
+    project = preset_with(tmp_path, "linear_regression", kind="npz", path=str(archive))
+    result = cli("train", project, "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert result.returncode == 1
+    assert f"lies.npz: x {said}" in one_error_line(result)
