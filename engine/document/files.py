@@ -3,11 +3,13 @@ file that can be read whole from one that would block (`not_a_file`)."""
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,6 +23,7 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+STALE_TEMP_S = 600  # a temporary file this old was left by a write that was killed
 
 _KINDS = (
     (stat.S_ISDIR, "a folder"),
@@ -54,6 +57,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     """
     path = Path(path)
     mode = _mode_for(path)
+    _remove_stale_temps(path)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -66,6 +70,19 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove the temporary files an earlier write of `path` left when it was killed
+    (`.NAME.<random>.tmp`, as `atomic_write` names them), once they are older than any
+    write still going could be."""
+    now = time.time()
+    for temp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - temp.stat().st_mtime > STALE_TEMP_S:
+                temp.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove: the write goes on regardless
 
 
 def _mode_for(path: Path) -> int:

@@ -13,7 +13,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from engine.document.files import json_text
+from engine.document.files import STALE_TEMP_S, atomic_write_text, json_text
 from engine.document.graph import Graph
 from tests.cli.test_check_cli import cli
 from tests.paths import PRESETS, ROOT
@@ -231,3 +231,19 @@ def test_an_npz_member_declaring_more_than_it_holds_is_refused_unread(
     result = cli("train", project, "--epochs", "1", "--out", str(tmp_path / "run"))
     assert result.returncode == 1
     assert f"lies.npz: x {said}" in one_error_line(result)
+
+
+def test_a_save_removes_the_temporary_files_a_killed_save_left(tmp_path):
+    target = tmp_path / "project.json"
+    stale, fresh = tmp_path / ".project.json.k1ll3d.tmp", tmp_path / ".project.json.w0rk.tmp"
+    other = tmp_path / ".other.json.k1ll3d.tmp"
+    for temp in (stale, fresh, other):
+        temp.write_text("half")
+    old = time.time() - STALE_TEMP_S - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    atomic_write_text(target, "{}")
+    assert target.read_text() == "{}"
+    assert not stale.exists()
+    assert fresh.exists()  # it may be another write, still going
+    assert other.exists()  # another file's
