@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from engine.document.events import GraphEvent, NodeMoved, NodeRemoved
+from engine.document.events import EdgeEvent, GraphEvent, NodeMoved, NodeRemoved
 from engine.document.graph import Edge, Graph, Node
 from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import USER_CODE_ERRORS, exit_text
@@ -65,6 +65,7 @@ class NodeResult:
     num_params: int = 0
     message: str = ""
     edge: Edge | None = None
+    awaits_data: bool = False  # "waiting" only for the data to be known
 
     @property
     def ok(self) -> bool:
@@ -110,7 +111,7 @@ class ShapeInference:
     def awaits_data(self, node_id: str) -> bool:
         """Whether the node waits only for the data to be known."""
         result = self.results.get(node_id)
-        return result is not None and result.status == "waiting" and NO_DATA_YET in result.message
+        return result is not None and result.awaits_data
 
     def may_run(self, node_id: str) -> bool:
         return self.trust.may_run(self.graph.nodes[node_id])
@@ -127,6 +128,8 @@ class ShapeInference:
             self._dirty.discard(event.node_id)
         elif event.node_id in self.graph.nodes:
             self._mark(event.node_id)
+        if isinstance(event, EdgeEvent) and _data_params(self.graph.nodes.get(event.edge.src)):
+            self._mark(event.edge.src)  # its units follow the Output it now feeds, or not
 
     def update(self) -> set[str]:
         """Re-infer the nodes touched since the last update; return their ids."""
@@ -182,7 +185,7 @@ def infer_node(graph: Graph, node: Node, inference: ShapeInference) -> NodeResul
     try:
         data_values = _from_data(graph, node, inference.data)
         if data_values is None:
-            return NodeResult("waiting", message=f"out_features {NO_DATA_YET}.")
+            return NodeResult("waiting", message=f"out_features {NO_DATA_YET}.", awaits_data=True)
         return _infer_layer(node, inputs, edges, inference.may_run(node.id), data_values)
     except ShapeError as exc:
         edge = edges[exc.port] if exc.port is not None and exc.port < len(edges) else None
@@ -193,14 +196,17 @@ def _infer_input(node: Node, data: DataShapes | None) -> NodeResult:
     params, inferred = dict(node.params), {}
     if params["shape"] is None:
         if data is None:
-            return NodeResult("waiting", params=params, message=f"The Input {NO_DATA_YET}.")
+            message = f"The Input {NO_DATA_YET}."
+            return NodeResult("waiting", params=params, message=message, awaits_data=True)
         params["shape"] = inferred["shape"] = list(data.sample)
     shape = (BATCH, *params["shape"])
     return NodeResult("ok", TensorInfo(shape, DTYPES[params["dtype"]]), params, inferred)
 
 
-def _data_params(node: Node) -> list[str]:
+def _data_params(node: Node | None) -> list[str]:
     """The node's parameters set to follow the data."""
+    if node is None:
+        return []
     return [p.name for p in node.spec.params if p.from_data and node.params.get(p.name) is None]
 
 

@@ -5,7 +5,8 @@ written into the graph a run builds and keeps."""
 import pytest
 import torch
 
-from engine.document.graph import Graph
+from engine.document.commands import Disconnect
+from engine.document.graph import Edge, Graph
 from engine.document.presets import preset_path
 from engine.document.project import Project, load
 from engine.model.shapes import DataShapes, ShapeInference, infer_all, resolved
@@ -115,3 +116,17 @@ def test_a_run_takes_the_values_from_its_data_and_keeps_them(preset, shape, unit
     assert units in [n.params.get("out_features") for n in nodes]
     assert job.run().status == "completed"
     assert job.as_trained().graph is job.project.graph  # the run keeps the values
+
+
+def test_wiring_a_following_layer_to_an_output_or_away_infers_it_again():
+    graph = Graph()
+    _, fc = chain(graph, ("Input", {"shape": [4]}), ("Linear", {"out_features": None}))
+    inference = ShapeInference(graph, data=DataShapes((4,), {"out": 3}))
+    inference.update()
+    assert inference.results[fc].status == "error"  # it feeds no Output yet
+    (out,) = chain(graph, "Output", start=fc)
+    inference.update()
+    assert inference.results[fc].params["out_features"] == 3
+    Disconnect(Edge(fc, out, 0)).do(graph)
+    inference.update()
+    assert "only on a layer that feeds one Output" in inference.results[fc].message
