@@ -85,7 +85,7 @@ def in_app(preset: str, epochs: int | None, tab: str) -> tuple[Run, Run]:
     window.tabs.setCurrentWidget(window.training)  # laid out once, as before any run
     runs = []
     for count in (WARMUP_EPOCHS, epochs or window.document.project.training["epochs"]):
-        window.document.project.training["epochs"] = count
+        window.document.set_setting(("training", "epochs"), count)  # as the form does
         settle(delays)
         delays.clear()
         runs.append(train(window, tab, delays))

@@ -29,7 +29,6 @@ Design decisions (the why behind the code):
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import threading
@@ -45,7 +44,13 @@ from engine.data.dataset import TensorData
 from engine.errors import USER_CODE_ERRORS, TrainingError
 from engine.model.failures import failing_layer, failure
 from engine.training.callbacks import Callback, copy_state
-from engine.training.checkpoint import load_checkpoint, restore_run, run_state, save_checkpoint
+from engine.training.checkpoint import (
+    load_checkpoint,
+    restore_run,
+    run_state,
+    save_checkpoint,
+    snapshot,
+)
 from engine.training.metrics import SplitMeter
 from engine.training.setup import Run, all_finite, checked_settings, prepare_run
 from engine.training.status import RunStatus
@@ -435,7 +440,7 @@ class Trainer:
         """What `save_checkpoint` would write now, copied: later epochs leave it alone."""
         state = self._state()
         history = state.pop("history")
-        return {**copy.deepcopy(state), "history": list(history)}
+        return {**snapshot(state), "history": list(history)}
 
     def _state(self) -> dict[str, Any]:
         if self._run is None:

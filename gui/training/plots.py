@@ -4,8 +4,12 @@ The x axis counts epochs; batch k of epoch e sits at e - 1 + k / batches_per_epo
 batch curve and the epoch points line up. Batch losses and epoch rows arrive in bursts
 from the controller's timer (about 25 a second), and each burst is one `setData` per
 curve it adds to (`LiveCurve`), at epoch 10 as at epoch 10,000; the end of a run is one
-last burst. Earlier runs can be overlaid (dashed) for comparison. The plots export as
-one PNG and their data as CSV.
+last burst. The three plots of a burst are drawn in turn, one per pass of the event loop,
+so that the window paints each on its own and nothing else waits for all three. The x
+axis spans the run set up (`span`), before it starts; the y ranges carry over from one
+run to the next while the new data fits them well (`SteadyRange`): a new axis costs more
+than the rest of a frame. Earlier runs can be overlaid (dashed) for comparison. The plots
+export as one PNG and their data as CSV.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QBuffer, QIODevice, Qt
+from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer
 from PySide6.QtWidgets import QGraphicsItem, QGridLayout, QLabel, QWidget
 
 from engine.document.files import atomic_write, atomic_write_text
@@ -99,6 +103,12 @@ class TrainingPlots(QWidget):
             self.score_plot: SteadyRange(self.score_plot, keep=1.0),
             self.lr_plot: SteadyRange(self.lr_plot, keep=0.0),
         }
+        self._span: float | None = None  # the epochs the x axes show
+        self._due: list[pg.PlotWidget] = []  # plots with changes to draw, in turn
+        self._turn = QTimer(self)
+        self._turn.setSingleShot(True)
+        self._turn.setInterval(0)  # the next pass of the event loop, after its paint
+        self._turn.timeout.connect(self._draw_next)
         self._make_curves()
         self._hover = [
             pg.SignalProxy(p.scene().sigMouseMoved, rateLimit=30, slot=self._hovered(p))
@@ -128,10 +138,7 @@ class TrainingPlots(QWidget):
         """Forget the previous run's points (overlays stay); a resumed run keeps its
         history rows so far."""
         self.batches_per_epoch = max(1, int(plan.get("batches_per_epoch", 1)))
-        for plot in (self.loss_plot, self.score_plot, self.lr_plot):
-            # The whole run's width from the start: the x axis then never changes while
-            # batches come, and pyqtgraph keeps its drawing instead of repainting it.
-            plot.setXRange(0, plan.get("epochs", 1), padding=0.02)
+        self.span(plan.get("epochs", 1))
         self._last_smooth = None
         self._live = True
         self.history, self._epochs = [], []
@@ -139,8 +146,17 @@ class TrainingPlots(QWidget):
         for curve in (self.batch_curve, self.smooth_curve, *self._epoch_curves()):
             curve.clear()
         for steady in self._ranges.values():
-            steady.reset()
+            steady.new_run()
         self.add_epochs(list(plan.get("history", [])))
+
+    def span(self, epochs: int) -> None:
+        """Show `epochs` across the x axes: the run set up, before it starts and while it
+        goes, so that the axes do not change while batches come."""
+        if epochs == self._span:
+            return
+        self._span = epochs
+        for plot in self._ranges:
+            plot.setXRange(0, epochs, padding=0.02)
 
     def add_batches(self, losses: list[tuple[int, int, float]]) -> None:
         """Batch losses (epoch, batch, loss), oldest first, as the controller delivers
@@ -173,15 +189,32 @@ class TrainingPlots(QWidget):
         self._live = False
         self._show(list(self._ranges))
 
+    @property
+    def drawing(self) -> bool:
+        """Whether some plot still waits for its turn to draw what it was given."""
+        return bool(self._due)
+
     def _show(self, plots: list[pg.PlotWidget]) -> None:
-        """Draw what changed on `plots`, while they can be seen; hidden (another tab is
-        showing), they wait, and cost nothing, until `showEvent`."""
+        """Draw what changed on `plots`, while they can be seen, in turn, from the next
+        pass of the event loop on: what a burst gives several plots comes together, and
+        each plot is drawn once. Hidden (another tab is showing), they wait, and cost
+        nothing, until `showEvent`."""
         if not self.isVisible():
             return
-        for plot in plots:
+        self._due += [plot for plot in plots if plot not in self._due]
+        if not self._turn.isActive():
+            self._turn.start()
+
+    def _draw_next(self) -> None:
+        if not self._due:
+            return
+        plot = self._due.pop(0)
+        if self.isVisible():
             self._fit(plot)  # first: a new range redraws the curves the plot holds
             for curve in self._curves_on(plot):
                 curve.draw(marks=not self._live)
+        if self._due:
+            self._turn.start()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -66,7 +66,7 @@ class RunBar(QWidget):
         self.device.setToolTip("Where the network trains")
         self.device.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.device.activated.connect(lambda i: self.device_chosen.emit(self.device.itemData(i)))
-        self.progress = QProgressBar()
+        self.progress = RunProgress()
         self.progress.setObjectName("progress")
         self.progress.setTextVisible(True)
         self.status = QLabel("Not trained yet.")
@@ -168,6 +168,22 @@ class RunBar(QWidget):
             self._fix = fix
             self.fix.setText(fix.label)
             self.fix.show()
+
+
+class RunProgress(QProgressBar):
+    """A progress bar that is painted with the rest of the window. QProgressBar's own
+    `setValue` and `setRange` repaint it at once, a millisecond or more each, at every
+    burst of batches."""
+
+    def setValue(self, value: int) -> None:
+        self.setUpdatesEnabled(False)
+        super().setValue(value)
+        self.setUpdatesEnabled(True)  # asks for the paint the next frame does anyway
+
+    def setRange(self, low: int, high: int) -> None:
+        self.setUpdatesEnabled(False)
+        super().setRange(low, high)
+        self.setUpdatesEnabled(True)
 
 
 def _button(text: str, name: str, tip: str) -> QPushButton:

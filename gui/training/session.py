@@ -243,7 +243,10 @@ class TrainingSession(QObject):
     def _setting_changed(self, path: tuple[str, ...]) -> None:
         if path == ("training", "device"):
             self.bar.show_device(self.document.setting(path))
+        elif path == ("training", "epochs") and self.controller.state == TrainingState.IDLE:
+            self.plots.span(self.document.setting(path))
 
     def _project_replaced(self) -> None:
         self.bar.set_devices(self.devices, self.document.setting(("training", "device")))
         self.bar.show_status("Not trained yet.")
+        self.plots.span(self.document.setting(("training", "epochs")))

@@ -26,18 +26,25 @@ def y_range(plot: pg.PlotWidget) -> tuple[float, float]:
     return low, high
 
 
+def drawn_out(qtbot, plots: TrainingPlots) -> TrainingPlots:
+    """`plots` once each plot has had its turn to draw."""
+    qtbot.waitUntil(lambda: not plots.drawing, timeout=2000)
+    return plots
+
+
 def test_the_y_range_holds_while_the_data_fits_and_grows_when_it_leaves(qtbot):
     plots = shown(qtbot, TrainingPlots(), 900, 600)
     plots.start_run({"epochs": 10, "batches_per_epoch": 2})
     plots.add_batches([(1, 1, 2.0), (1, 2, 1.0)])
-    first = y_range(plots.loss_plot)
+    first = y_range(drawn_out(qtbot, plots).loss_plot)
     assert first[0] == 0 and first[1] > 2.0  # a loss from zero: falling, it stays inside
     plots.add_batches([(2, 1, 1.5), (2, 2, 1.2), (3, 1, 0.2)])
-    assert y_range(plots.loss_plot) == first
+    assert y_range(drawn_out(qtbot, plots).loss_plot) == first
     plots.add_batches([(3, 2, 2.5)])
-    low, high = y_range(plots.loss_plot)
+    low, high = y_range(drawn_out(qtbot, plots).loss_plot)
     assert low == 0 and high > 2.5  # grown where the data left it
     plots.add_epochs(rows(1, 3))
+    drawn_out(qtbot, plots)
     low, high = y_range(plots.lr_plot)
     assert low == 0 and high > 0.01  # from zero: a constant rate is a flat line
     low, high = y_range(plots.score_plot)
@@ -47,7 +54,8 @@ def test_the_y_range_holds_while_the_data_fits_and_grows_when_it_leaves(qtbot):
 def test_overlays_widen_the_range_and_leave_it_when_taken_away(qtbot):
     plots = shown(qtbot, TrainingPlots(), 900, 600)
     plots.start_run({"epochs": 5, "batches_per_epoch": 1})
-    plots.add_epochs(rows(1, 5))
+    drawn_out(qtbot, plots).add_epochs(rows(1, 5))
+    drawn_out(qtbot, plots)
     alone = y_range(plots.loss_plot)
     plots.set_overlays([("Run 1", rows(1, 5, loss=lambda epoch: 5.0 * epoch))])
     assert y_range(plots.loss_plot)[1] > 25.0
@@ -75,17 +83,20 @@ def test_a_resumed_history_is_drawn_once_per_curve_and_plain_when_long(qtbot, dr
     plots = shown(qtbot, TrainingPlots(), 900, 600)
     history = rows(1, FEW_POINTS + 40)
     plots.start_run({"epochs": 200, "batches_per_epoch": 1, "history": history})
+    drawn_out(qtbot, plots)
     epoch_curves = ["train (epoch)", "validation", "lr", "val R²"]
     assert sorted(name for name in drawn if name in epoch_curves) == sorted(epoch_curves)
     for curve in (plots.train_curve, plots.lr_curve, plots.score_curves["val_r2"]):
         assert curve.points.size == len(history) and curve.item.opts["symbol"] is None
     assert plots.describe(3.2).startswith("epoch 3: lr 0.01, train loss 0.3333")
-    plots.start_run({"epochs": 5, "batches_per_epoch": 1})
-    plots.add_epochs(rows(1, 2))
+    drawn_out(qtbot, plots).start_run({"epochs": 5, "batches_per_epoch": 1})
+    drawn_out(qtbot, plots).add_epochs(rows(1, 2))
+    drawn_out(qtbot, plots)
     assert plots.train_curve.item.opts["pen"].width() == 2  # a new, short run: bold again
     assert plots.train_curve.item.opts["symbol"] is None  # while it streams in
     drawn.clear()
-    plots.end_run()
+    drawn_out(qtbot, plots).end_run()
+    drawn_out(qtbot, plots)
     assert plots.train_curve.item.opts["symbol"] == "o"  # ended: its few points marked
     assert sorted(drawn) == sorted(epoch_curves)  # once each, the batch curves untouched
 
@@ -100,11 +111,47 @@ def test_hidden_plots_draw_nothing_until_they_show_and_then_each_curve_once(qtbo
     assert drawn == []
     plots.show()
     qtbot.waitExposed(plots)
+    drawn_out(qtbot, plots)
     names = ["batch", "batch, smoothed", "train (epoch)", "validation", "lr", "val R²"]
     assert sorted(drawn) == sorted(names)
     assert plots.train_curve.item.getOriginalDataset()[0].size == 100
     low, high = y_range(plots.loss_plot)
     assert low < 0.01 and high > 1.0
+
+
+def test_a_burst_draws_one_plot_at_a_time_the_loss_first(qtbot, drawn):
+    plots = shown(qtbot, TrainingPlots(), 900, 600)
+    plots.start_run({"epochs": 10, "batches_per_epoch": 1})
+    drawn_out(qtbot, plots)
+    drawn.clear()
+    plots.add_batches([(1, 1, 1.0), (2, 1, 0.5)])
+    plots.add_epochs(rows(1, 2))
+    assert drawn == [] and plots.drawing  # from the next pass of the event loop on
+    drawn_out(qtbot, plots)
+    assert sorted(drawn[:4]) == ["batch", "batch, smoothed", "train (epoch)", "validation"]
+    assert drawn[4:] == ["val R²", "lr"]  # each plot once, in turn
+
+
+def test_a_new_run_keeps_the_y_ranges_its_data_fills_and_the_x_axis_it_spans(qtbot):
+    plots = shown(qtbot, TrainingPlots(), 900, 600)
+    plots.span(10)
+    x_range = plots.loss_plot.getPlotItem().vb.viewRange()[0]
+    assert x_range[0] < 0 < 10 < x_range[1]
+    plots.start_run({"epochs": 10, "batches_per_epoch": 1})
+    plots.add_epochs(rows(1, 10))
+    drawn_out(qtbot, plots)
+    first = y_range(plots.loss_plot)
+    plots.start_run({"epochs": 10, "batches_per_epoch": 1})
+    plots.add_epochs(rows(1, 3, loss=lambda epoch: 0.5 / epoch))  # fits and fills it
+    drawn_out(qtbot, plots)
+    assert y_range(plots.loss_plot) == first
+    assert plots.loss_plot.getPlotItem().vb.viewRange()[0] == x_range  # spanned already
+    plots.start_run({"epochs": 20, "batches_per_epoch": 1})
+    plots.add_epochs(rows(1, 3, loss=lambda epoch: 0.01 / epoch))  # a speck in it
+    drawn_out(qtbot, plots)
+    low, high = y_range(plots.loss_plot)
+    assert low == 0 and 0.01 < high < 0.02
+    assert plots.loss_plot.getPlotItem().vb.viewRange()[0][1] > 20
 
 
 def test_a_new_run_keeps_the_score_curves_it_shares_and_drops_the_others(qtbot):
@@ -114,7 +161,8 @@ def test_a_new_run_keeps_the_score_curves_it_shares_and_drops_the_others(qtbot):
     plots.add_epochs(rows(1, 3))
     kept = plots.score_curves["val_r2"].item
     plots.start_run(plan)
-    plots.add_epochs(rows(1, 2))
+    drawn_out(qtbot, plots).add_epochs(rows(1, 2))
+    drawn_out(qtbot, plots)
     assert plots.score_curves["val_r2"].item is kept and len(kept.getOriginalDataset()[0]) == 2
     plots.start_run(plan)
     plots.add_epochs([{"epoch": 1, "lr": 0.1, "train_loss": 1.0, "val_accuracy": 0.5}])

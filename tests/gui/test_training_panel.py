@@ -38,8 +38,9 @@ def button(window, name: str) -> QPushButton:
     return window.findChild(QPushButton, name)
 
 
-def plotted(window, plot_name: str) -> dict[str, int]:
-    """Points held by each named curve of a plot."""
+def plotted(qtbot, window, plot_name: str) -> dict[str, int]:
+    """Points held by each named curve of a plot, once every plot has had its turn."""
+    qtbot.waitUntil(lambda: not window.training.plots.drawing)
     plot = window.findChild(pg.PlotWidget, plot_name)
     counts = {}
     for item in plot.getPlotItem().listDataItems():
@@ -79,12 +80,12 @@ def test_train_plots_batches_and_epochs_and_reports_the_result(window, qtbot):
         click(qtbot, button(window, "trainButton"))
     assert done.args[0]["status"] == "completed"
     assert window.tabs.currentWidget() is window.training
-    loss = plotted(window, "lossPlot")
+    loss = plotted(qtbot, window, "lossPlot")
     per_epoch = window.training.plots.batches_per_epoch
     assert per_epoch > 10
     assert loss["batch"] == loss["batch, smoothed"] == 3 * per_epoch
     assert loss["train (epoch)"] == loss["validation"] == 3
-    assert plotted(window, "accuracyPlot") == {"train accuracy": 3, "val accuracy": 3}
+    assert plotted(qtbot, window, "accuracyPlot") == {"train accuracy": 3, "val accuracy": 3}
     progress = window.findChild(QProgressBar, "progress")
     assert progress.value() == progress.maximum()
     status = window.training.bar.status.text()
@@ -279,7 +280,7 @@ def test_plots_export_as_png_and_csv(window, qtbot, tmp_path):
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
         click(qtbot, button(window, "trainButton"))
     plots = window.training.plots
-    assert plotted(window, "accuracyPlot") == {"train R²": 2, "val R²": 2}
+    assert plotted(qtbot, window, "accuracyPlot") == {"train R²": 2, "val R²": 2}
     plots.export_png(tmp_path / "plots.png")
     assert (tmp_path / "plots.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     batches = plots.export_csv(tmp_path / "run.csv")
@@ -336,13 +337,13 @@ def test_a_long_run_draws_each_curve_at_most_once_per_burst(window, qtbot, monke
         assert len(names) == len(set(names)), names
     rates = draws.of("lr")
     assert rates and all(symbol is None for _, symbol in rates)  # unmarked while live
-    assert plotted(window, "lossPlot") == {
+    assert plotted(qtbot, window, "lossPlot") == {
         "batch": 400,
         "batch, smoothed": 400,
         "train (epoch)": 400,
         "validation": 400,
     }
-    assert plotted(window, "accuracyPlot") == {"train R²": 400, "val R²": 400}
+    assert plotted(qtbot, window, "accuracyPlot") == {"train R²": 400, "val R²": 400}
     plots = window.training.plots
     for curve in (plots.train_curve, plots.smooth_curve, *plots.score_curves.values()):
         assert curve.item.opts["symbol"] is None and curve.item.opts["pen"].width() == 1
@@ -355,13 +356,16 @@ def test_the_end_of_a_run_is_one_redraw_of_each_curve(window, qtbot, monkeypatch
     controller.started.connect(lambda _: controller._timer.stop())  # all waits for the end
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
         click(qtbot, button(window, "trainButton"))
-    assert draws.log[-1] == "end" and "tick" not in draws.log
-    (drawn,) = draws.bursts()
+    qtbot.waitUntil(lambda: not window.training.plots.drawing)
+    assert "tick" not in draws.log
+    # After the run's start has emptied the curves (drawn in turn after `started`),
+    # nothing until the end, whose drawing comes in turn after it.
+    drawn = [entry for entry in draws.log if entry != "end" and entry[1]]
     assert sorted(name for name, *_ in drawn) == sorted(
         ["batch", "batch, smoothed", "train (epoch)", "validation", "lr", "train R²", "val R²"]
     )
     assert {points for _, points, _ in drawn} == {200}
-    assert plotted(window, "accuracyPlot") == {"train R²": 200, "val R²": 200}
+    assert plotted(qtbot, window, "accuracyPlot") == {"train R²": 200, "val R²": 200}
 
 
 # --- run history --------------------------------------------------------------------------
@@ -389,7 +393,7 @@ def test_each_run_is_kept_beside_the_project_and_listed(window, qtbot, tmp_path)
     table = window.training.runs_table.table
     assert table.rowCount() == 2 and table.item(0, 1).text() == "Run 2"
     table.item(1, 0).setCheckState(Qt.CheckState.Checked)  # overlay Run 1
-    assert plotted(window, "lossPlot")["Run 1"] == 2
+    assert plotted(qtbot, window, "lossPlot")["Run 1"] == 2
 
 
 def test_a_stopped_run_resumes_where_it_stopped(window, qtbot, tmp_path):
