@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontDatabase,
+    QFontInfo,
     QSyntaxHighlighter,
     QTextCharFormat,
     QTextDocument,
@@ -70,9 +71,20 @@ STYLES: dict[str, QTextCharFormat] = {
 }
 
 
+MONOSPACE_FAMILIES = ("DejaVu Sans Mono", "Liberation Mono", "Noto Sans Mono", "Menlo", "Consolas")
+
+
 def monospace_font() -> QFont:
-    """The system's fixed-pitch font, for code."""
-    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    """A fixed-pitch font, for code: the system's, asked for as fixed-pitch, with common
+    fixed-pitch families after it. On a machine whose fonts are set up oddly the
+    system's may be a proportional font; the families behind it are taken then, where
+    installed (on Debian and Ubuntu, `fonts-dejavu-core` has the first)."""
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setStyleHint(QFont.StyleHint.Monospace, QFont.StyleStrategy.PreferMatch)
+    font.setFixedPitch(True)
+    if not QFontInfo(font).fixedPitch():
+        font.setFamilies([*MONOSPACE_FAMILIES, font.family()])
+    return font
 
 
 class PythonHighlighter(QSyntaxHighlighter):

@@ -17,20 +17,29 @@ import os
 import sys
 
 from engine.cli import COMMANDS, exit_on_interrupt, interrupt_normally
+from engine.cli.supervise import report_end, runs_code_from_a_file, supervise
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`argv` None: the process's command line (a command that runs code from a file
+    then runs in a child process, watched: engine.cli.supervise)."""
+    command_line = argv is None
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         return launch_app(None)  # before the parser, whose commands import torch
     if len(argv) == 1 and argv[0] not in COMMANDS and looks_like_project(argv[0]):
         return launch_app(argv[0])  # torchwright PROJECT
-    exit_on_interrupt(argv[0])  # while torch loads; train keeps it until its run begins
-    from engine.cli.main import run
+    if command_line and runs_code_from_a_file(argv):
+        return supervise(argv)  # the command itself runs in a child, watched from here
+    try:
+        exit_on_interrupt(argv[0])  # while torch loads; train keeps it until its run begins
+        from engine.cli.main import run
 
-    if argv[0] != "train":
-        interrupt_normally()
-    return run(argv)  # a mistyped command is the parser's error, listing the commands
+        if argv[0] != "train":
+            interrupt_normally()
+        return run(argv)  # a mistyped command is the parser's error, listing the commands
+    finally:
+        report_end()
 
 
 def looks_like_project(argument: str) -> bool:

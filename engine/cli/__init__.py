@@ -23,7 +23,10 @@ def exit_on_interrupt(command: str) -> None:
         return
 
     def leave(*_) -> None:
+        from engine.cli.supervise import report_end
+
         print(interrupted(command), file=sys.stderr, flush=True)
+        report_end()
         os._exit(INTERRUPTED)
 
     signal.signal(signal.SIGINT, leave)

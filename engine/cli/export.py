@@ -62,7 +62,8 @@ def _deploy(project: Project, args: argparse.Namespace, formats: list[str]) -> N
     seed = project.training.get("seed", 0)
     module = build_model(project.graph, project.name, seed, trust.trust_of(args)).module
     if args.weights:
-        load_weights(args.weights, module)
+        for note in load_weights(args.weights, module):
+            print(f"note: {note}")
         formats = ["safetensors", "state_dict", *formats]
     else:
         print(f"note: no --weights, so the model is exported freshly initialised (seed {seed})")

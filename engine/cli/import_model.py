@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from engine.document.project import save
+from engine.cli import INTERRUPTED
+from engine.document.files import json_text, write_together
+from engine.document.project import to_dict
 from engine.importing import ImportResult, ModelImportError, import_model
+
+SLOW_S = 10.0  # an import that takes longer than this says so
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,10 +45,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         path, class_name = split_target(args.model)
         shapes = [parse_shape(text) for text in args.input_shape]
-        result = import_model(path, class_name, shapes, args.input_dtype)
-        save(result.project, args.out)
-        if args.weights:
-            _save_weights(result, args.weights)
+        with _said_if_slow(path):
+            result = import_model(path, class_name, shapes, args.input_dtype)
+        written = _write(result, args.out, args.weights)
+    except KeyboardInterrupt:
+        return _fail(f"interrupted while importing {args.model}; nothing was written", INTERRUPTED)
     except ModelImportError as exc:
         return _fail(str(exc))
     except OSError as exc:
@@ -50,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {args.out}: {class_name} as {len(graph.nodes)} nodes, "
         f"{result.num_params:,} parameters"
     )
+    if written:
+        print(f"wrote {args.weights}: the weights, under the generated model's names")
     renamed = result.renamed
     if renamed:
         old, new = next(iter(renamed.items()))
@@ -62,15 +73,44 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _save_weights(result: ImportResult, path: str) -> None:
-    """The original's weights, loaded strictly into the generated class, then saved."""
-    from engine.export.weights import save_safetensors
-    from engine.model.build import load_class
+@contextmanager
+def _said_if_slow(path: str) -> Iterator[None]:
+    """The file's own code runs in the block, as `python FILE` would run it, and the model
+    is traced; if that takes longer than `SLOW_S` (a file that never ends, say), say so,
+    and how to stop it."""
 
-    model = load_class(result.code.source)()
-    model.load_state_dict(result.state_dict, strict=True)
-    save_safetensors(model, path)
-    print(f"wrote {path}: the weights, under the generated model's names")
+    def say() -> None:
+        print(
+            f"{path}: still importing after {SLOW_S:g} s; the file's own code runs "
+            "as Python would run it (Ctrl+C stops it)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    timer = threading.Timer(SLOW_S, say)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _write(result: ImportResult, out: str, weights: str | None) -> bool:
+    """The project, and with `weights` the original's weights loaded strictly into the
+    generated class: both files written, or neither. Whether weights were written."""
+    text = json_text(to_dict(result.project)).encode("utf-8")
+    writes = {Path(out): lambda handle: handle.write(text)}
+    if weights:
+        from engine.export.weights import safetensors_bytes
+        from engine.model.build import load_class
+
+        model = load_class(result.code.source)()
+        model.load_state_dict(result.state_dict, strict=True)
+        data = safetensors_bytes(model)
+        writes[Path(weights)] = lambda handle: handle.write(data)
+    write_together(writes)
+    return bool(weights)
 
 
 def split_target(text: str) -> tuple[str, str]:
@@ -89,6 +129,6 @@ def parse_shape(text: str) -> tuple[int, ...]:
         ) from None
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, status: int = 1) -> int:
     print(f"error: {message}", file=sys.stderr)
-    return 1
+    return status

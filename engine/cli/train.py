@@ -137,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     job, out = _prepare(args)
+    for warning in job.splits.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
     trainer = job.trainer
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # as in a background job
         signal.signal(signal.SIGINT, lambda *_: _stop(trainer))

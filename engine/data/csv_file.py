@@ -29,6 +29,7 @@ from engine.layers.params import show
 
 MAX_INTEGER_CLASSES = 100
 BLOCK_ROWS = 4096
+LISTED_COLUMNS = 20  # of the columns named when the target is not among them
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
 
@@ -124,11 +125,13 @@ def _header(path: Path, row: list[str] | None) -> list[str]:
     names = [name.strip() for name in row]
     if all(_is_number(name) for name in names):
         raise DataError(f"{path.name} line 1: expected a header row of column names, found numbers")
+    seen: set[str] = set()  # not `names.index`: a header of a million names took hours
     for position, name in enumerate(names, start=1):
         if not name:
             raise DataError(f"{path.name} line 1: column {position} has no name")
-        if names.index(name) != position - 1:
+        if name in seen:
             raise DataError(f"{path.name} line 1: the column name {name!r} appears twice")
+        seen.add(name)
     return names
 
 
@@ -138,7 +141,9 @@ def _target_columns(path: Path, header: list[str], target: str) -> list[int]:
         return [len(header) - 1]
     for name in names:
         if name not in header:
-            columns = ", ".join(header)
+            columns = ", ".join(header[:LISTED_COLUMNS])
+            if len(header) > LISTED_COLUMNS:
+                columns += f", ... ({len(header) - LISTED_COLUMNS:,} more)"
             raise DataError(
                 f"{path.name}: no column named {name!r} for the target (columns: {columns})"
             )

@@ -111,3 +111,18 @@ class Splits:
     train: TensorData
     val: TensorData
     normalization: dict[str, Any] = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """What trains, but cannot teach much: classification data of one class only."""
+        data = self.train
+        if data.task != CLASSIFICATION or not len(data):
+            return []
+        present = torch.unique(torch.cat([data.y, self.val.y]))
+        if len(present) > 1:
+            return []
+        name = data.classes[int(present[0])] if data.classes else str(int(present[0]))
+        source = data.info.get("source", "the data")
+        return [
+            f"{source}: every sample is of class {name!r}; a classifier needs at least two "
+            f"classes to learn anything (is the target column the right one?)"
+        ]

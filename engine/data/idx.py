@@ -15,6 +15,7 @@ import gzip
 import math
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -29,42 +30,51 @@ IDX_FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
+CHUNK = 1 << 24  # bytes read at a time
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:
-    """The uint8 array in an IDX file (gzipped when its name ends in .gz)."""
-    data = _read_bytes(path)
-    found = int.from_bytes(data[:4], "big")
-    if len(data) >= 4 and found != magic:
-        raise DataError(
-            f"{path.name}: magic number 0x{found:08X}, expected 0x{magic:08X}; "
-            "not an IDX file of unsigned bytes with this many dimensions"
-        )
-    ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{path.name}: truncated, {len(data)} bytes is shorter than its header")
-    shape = tuple(int(n) for n in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    expected = math.prod(shape)
-    if len(data) - header != expected:
-        state = "truncated" if len(data) - header < expected else "too long"
-        raise DataError(
-            f"{path.name}: {state}, its header declares {expected} bytes of data for shape "
-            f"{shape}, the file holds {len(data) - header}"
-        )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    """The uint8 array in an IDX file (gzipped when its name ends in .gz).
 
-
-def _read_bytes(path: Path) -> bytes:
+    Read as a stream, and never more than the header declares: a small gzip file can
+    inflate to gigabytes, and a header can declare far more than the file holds, so the
+    memory taken grows with the data actually there, up to what the header declares."""
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as file:
-                return file.read()
-        return path.read_bytes()
+        with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as file:
+            return _read_idx(path, file, magic)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"{path.name}: not a readable gzip file ({exc})") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _read_idx(path: Path, file: BinaryIO, magic: int) -> np.ndarray:
+    ndim = magic & 0xFF
+    head = file.read(4 + 4 * ndim)
+    found = int.from_bytes(head[:4], "big")
+    if len(head) >= 4 and found != magic:
+        raise DataError(
+            f"{path.name}: magic number 0x{found:08X}, expected 0x{magic:08X}; "
+            "not an IDX file of unsigned bytes with this many dimensions"
+        )
+    if len(head) < 4 + 4 * ndim:
+        raise DataError(f"{path.name}: truncated, {len(head)} bytes is shorter than its header")
+    shape = tuple(int(n) for n in np.frombuffer(head, dtype=">u4", count=ndim, offset=4))
+    expected = math.prod(shape)
+    data = bytearray()
+    while len(data) < expected and (chunk := file.read(min(CHUNK, expected - len(data)))):
+        data += chunk
+    if len(data) < expected:
+        raise DataError(
+            f"{path.name}: truncated, its header declares {expected} bytes of data for shape "
+            f"{shape}, the file holds {len(data)}"
+        )
+    if file.read(1):
+        raise DataError(
+            f"{path.name}: too long, its header declares {expected} bytes of data for shape "
+            f"{shape}, and more follows"
+        )
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)
 
 
 def find_idx_file(folder: Path, name: str) -> Path | None:

@@ -7,6 +7,7 @@ image is resized to `image_size` (height, width) and becomes x float32 [N, C, H,
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from engine.data.dataset import DataError, TensorData
 from engine.data.paths import require_dir
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+MAX_PIXELS = 8192 * 8192  # a 48-megapixel photo passes; a 12000x12000 claim does not
 
 
 def load_image_folder(
@@ -50,11 +52,27 @@ def _list_images(folder: Path) -> tuple[list[Path], list[int], list[str]]:
 
 
 def _read_image(path: Path, size: tuple[int, int], grayscale: bool) -> np.ndarray:
-    """[C, H, W] in [0, 1]; the first frame of an animated image."""
+    """[C, H, W] in [0, 1]; the first frame of an animated image. An image whose header
+    declares more than `MAX_PIXELS` is refused before a pixel is decoded: a few
+    kilobytes of PNG can claim 12000x12000 (432 MB as RGB), which PIL would only warn
+    about."""
+    mode = "L" if grayscale else "RGB"
     try:
-        with Image.open(path) as image:
-            image = image.convert("L" if grayscale else "RGB")
-            image = image.resize(size, Image.Resampling.BILINEAR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+            image = Image.open(path)
+        with image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise DataError(
+                    f"{path}: declares {width}x{height} pixels, more than the "
+                    f"{MAX_PIXELS:,} an image may have here (a damaged or hostile file, or a "
+                    "scan to shrink first)"
+                )
+            image.draft(mode, size)  # a JPEG decodes at a fraction of its size when it can
+            image = image.convert(mode).resize(size, Image.Resampling.BILINEAR)
+    except DataError:
+        raise
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise DataError(f"{path}: cannot be read as an image ({exc})") from None
     pixels = np.asarray(image, dtype=np.float32) / 255

@@ -22,21 +22,13 @@ from engine.data.dataset import FLOAT32_MAX, DataError, TensorData
 from engine.data.paths import require_file
 
 MAX_CLASSES = 100_000  # more ids than this is not a class label but a mistake
+CHECKED_AT_ONCE = 1 << 20  # values checked for finiteness at a time
 
 
 def load_npz(path: Path) -> TensorData:
     arrays = _read_arrays(require_file(path))
     name = path.name
-    for key in ("x", "y"):
-        if key not in arrays:
-            found = ", ".join(sorted(arrays)) or "none"
-            raise DataError(f"{name}: no array named {key!r} (arrays: {found})")
     x, y = _features(name, arrays["x"]), arrays["y"]
-    if y.ndim == 0 or len(y) != len(x):
-        raise DataError(
-            f"{name}: x has {len(x)} samples but y has shape {y.shape}; "
-            "they need the same first dimension"
-        )
     if len(x) == 0:
         raise DataError(f"{name}: x and y hold no samples")
     source = f"npz {name}"
@@ -66,23 +58,43 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     if not isinstance(archive, NpzFile):
         raise DataError(f"{path.name}: holds a single array; save x and y with np.savez")
     with archive:
+        # Every header first: an x and y that cannot go together are refused before a
+        # byte of their data is inflated (a 1 MB archive can hold a gigabyte of zeros).
+        _require_pair(path.name, {key: _header(path, archive, key) for key in archive.files})
         return {key: _member(path, archive, key) for key in archive.files}
 
 
+def _require_pair(name: str, shapes: dict[str, tuple[int, ...]]) -> None:
+    """An x and a y, with one sample each per row, by their headers' shapes."""
+    for key in ("x", "y"):
+        if key not in shapes:
+            found = ", ".join(sorted(shapes)) or "none"
+            raise DataError(f"{name}: no array named {key!r} (arrays: {found})")
+    x, y = shapes["x"], shapes["y"]
+    if x and (not y or y[0] != x[0]):
+        raise DataError(
+            f"{name}: x has {x[0]} samples but y has shape {y}; they need the same first dimension"
+        )
+
+
 def _member(path: Path, archive: NpzFile, key: str) -> np.ndarray:
-    problem = _header_problem(archive, key)
-    if problem:
-        raise DataError(f"{path.name}: {key} {problem}")
     try:
         return archive[key]
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path.name}: the array {key} cannot be read ({exc})") from None
 
 
-def _header_problem(archive: NpzFile, key: str) -> str:
-    """What is wrong with member `key`'s header ("" when nothing is), read before the
-    array: a header may declare far more than the archive holds (a shape of 10**12
-    would ask for terabytes) or an object array (loading it could run code)."""
+def _header(path: Path, archive: NpzFile, key: str) -> tuple[int, ...]:
+    """The shape member `key`'s header declares, read before the array; refused when
+    the header declares far more than the archive holds (a shape of 10**12 would ask for
+    terabytes) or an object array (loading it could run code)."""
+    shape, problem = _read_header(archive, key)
+    if problem:
+        raise DataError(f"{path.name}: {key} {problem}")
+    return shape
+
+
+def _read_header(archive: NpzFile, key: str) -> tuple[tuple[int, ...], str]:
     name = f"{key}.npy" if f"{key}.npy" in archive.zip.namelist() else key
     info = archive.zip.getinfo(name)
     try:
@@ -96,16 +108,16 @@ def _header_problem(archive: NpzFile, key: str) -> str:
             shape, _, dtype = read(member)
             header = member.tell()
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        return f"has no readable array header ({exc})"
+        return (), f"has no readable array header ({exc})"
     if dtype.hasobject:
-        return "is an object array, which is not loaded (it could run code)"
+        return shape, "is an object array, which is not loaded (it could run code)"
     declared, stored = int(np.prod(shape, dtype=object)) * dtype.itemsize, info.file_size - header
     if declared > stored:
-        return (
+        return shape, (
             f"declares shape {shape} of {dtype} ({_size(declared)}), but the archive holds "
             f"{_size(stored)} of it"
         )
-    return ""
+    return shape, ""
 
 
 def _size(count: int) -> str:
@@ -129,8 +141,11 @@ def _features(name: str, x: np.ndarray) -> np.ndarray:
 
 
 def _require_finite(name: str, key: str, values: np.ndarray) -> None:
-    """Every value finite, and still so as float32 (1e39 is not)."""
-    if not (np.abs(values) <= FLOAT32_MAX).all():
+    """Every value finite, and still so as float32 (1e39 is not); checked a part at a
+    time, so the check takes no memory the size of the array."""
+    flat = values.reshape(-1)
+    parts = range(0, flat.size, CHECKED_AT_ONCE)
+    if not all((np.abs(flat[i : i + CHECKED_AT_ONCE]) <= FLOAT32_MAX).all() for i in parts):
         raise DataError(
             f"{name}: {key} holds NaN, infinite or too large values (float32 ends at "
             f"{FLOAT32_MAX:.3g})"

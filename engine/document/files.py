@@ -53,23 +53,50 @@ def not_a_file(path: str | os.PathLike) -> str:
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
     """Call `write(handle)` on a temporary file beside `path`, then move it into place.
 
-    If anything fails the temporary file is removed and `path` keeps its old content.
+    If anything fails the temporary file is removed and `path` keeps its old content; an
+    OSError names `path` (not the temporary file), a full disk too.
     """
-    path = Path(path)
+    return write_together({Path(path): write})[0]
+
+
+def write_together(writes: dict[Path, Callable[[BinaryIO], None]]) -> list[Path]:
+    """Write several files as one (a project and its weights, say): each to a temporary
+    file beside it, and only once every one is written do they move into place. If any
+    write fails, none of the files is touched."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, write in writes.items():
+            staged.append((_staged(Path(path), write), Path(path)))
+        for temp, path in staged:
+            os.replace(temp, path)
+    except BaseException:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        raise
+    return [path for _, path in staged]
+
+
+def _staged(path: Path, write: Callable[[BinaryIO], None]) -> Path:
+    """`write` done to a new temporary file beside `path`, flushed to disk."""
     mode = _mode_for(path)
     _remove_stale_temps(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
+    except BaseException as exc:
+        temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
-    return path
+    return temp
 
 
 def _remove_stale_temps(path: Path) -> None:

@@ -27,10 +27,15 @@ class DeployError(UserError):
 
 def save_safetensors(module: nn.Module, path: str | os.PathLike) -> Path:
     """Write the module's weights as safetensors, the class name in the metadata."""
+    data = safetensors_bytes(module)
+    return atomic_write(path, lambda handle: handle.write(data))
+
+
+def safetensors_bytes(module: nn.Module) -> bytes:
+    """The module's weights as a safetensors file's bytes."""
     from safetensors.torch import save
 
-    data = save(_tensors(module), metadata={"model_class": type(module).__name__})
-    return atomic_write(path, lambda handle: handle.write(data))
+    return save(_tensors(module), metadata={"model_class": type(module).__name__})
 
 
 def save_state_dict(module: nn.Module, path: str | os.PathLike) -> Path:
@@ -46,17 +51,36 @@ def _tensors(module: nn.Module) -> dict[str, Tensor]:
     return {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
 
 
-def load_weights(path: str | os.PathLike, module: nn.Module) -> None:
+def load_weights(path: str | os.PathLike, module: nn.Module) -> list[str]:
     """Load a file written by `save_safetensors` or `save_state_dict` (or any safetensors
-    file or `.pt` state_dict) into `module`, strictly: every name and shape must match."""
+    file or `.pt` state_dict) into `module`, strictly: every name and shape must match,
+    and every value be finite (NaN weights would export a model that checks "equal" to
+    itself and predicts nothing). Returns notes for the user: tensors of another dtype,
+    which loading casts."""
     source = Path(path)
     if source.exists() and (why := not_a_file(source)):
         raise DeployError(f"cannot read weights {str(source)!r}: {why}")
     weights = _read_safetensors(source) if _is_safetensors(source) else _read_pt(source)
-    mismatch = weights_mismatch(weights, module.state_dict(), "the file")
+    expected = module.state_dict()
+    mismatch = weights_mismatch(weights, expected, "the file")
     if mismatch:
         raise DeployError(f"the weights in {str(source)!r} do not fit the model: {mismatch}")
+    for key, tensor in weights.items():
+        if (tensor.is_floating_point() or tensor.is_complex()) and not tensor.isfinite().all():
+            raise DeployError(f"the weights in {str(source)!r} are not all finite: {key!r}")
+    cast = [key for key, tensor in weights.items() if tensor.dtype != expected[key].dtype]
     module.load_state_dict(weights, strict=True)
+    if not cast:
+        return []
+    first = cast[0]
+    return [
+        f"{first!r}{_more(cast)} is {_dtype(weights[first])} in {str(source)!r}, loaded "
+        f"as the model's {_dtype(expected[first])}"
+    ]
+
+
+def _dtype(tensor: Tensor) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
 
 
 def _is_safetensors(source: Path) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtGui import QColor, QFont
 
 from engine.layers import LayerSpec, Role
+from gui.highlighter import monospace_font
 
 NODE_WIDTH = 170.0
 HEADER_HEIGHT = 24.0
@@ -88,6 +89,6 @@ def small_font() -> QFont:
 @cache
 def mono_font() -> QFont:
     """Shapes are written in a fixed-width font, a little smaller than the text."""
-    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font = monospace_font()
     font.setPointSizeF(QFont().pointSizeF() * 0.85)
     return font

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,6 +126,45 @@ def test_sys_exit_in_a_custom_layer_is_an_error_naming_the_layer(tmp_path, comma
     line = one_error_line(result)
     assert f"'{custom['label']}'" in line and "called sys.exit(0)" in line
     assert not (out / "model.py").exists()
+
+
+@pytest.mark.parametrize(("command", "status"), [("train", 7), ("export", 0)])
+def test_os_exit_in_a_custom_layer_is_said_in_one_line(tmp_path, command, status):
+    """os._exit ends a process at once: the command runs in a child, watched."""
+    project = json.loads((PRESETS / "custom_layer.json").read_text())
+    (custom,) = [n for n in project["nodes"] if n["type"] == "Custom"]
+    exits = f"super().__init__()\n        import os\n        os._exit({status})"
+    custom["params"]["source"] = custom["params"]["source"].replace("super().__init__()", exits)
+    path = tmp_path / "exits.json"
+    path.write_text(json.dumps(project))
+    out = tmp_path / "out"
+    result = cli(command, str(path), "--allow-custom-code", "--out", str(out))
+    assert result.returncode == 1
+    assert one_error_line(result) == (
+        f"error: the command's process ended without a word (exit status {status}): code it "
+        "ran ended it at once (os._exit()), so nothing after that was done"
+    )
+
+
+def test_a_watched_command_killed_by_a_signal_says_so(tmp_path):
+    """As the kernel kills a run for memory: SIGKILL to the process the command runs in."""
+    net = model_file(tmp_path, "while True:\n    pass")
+    watcher = subprocess.Popen(
+        [sys.executable, "main.py", "import", f"{net}:Net", "--input-shape", "1,4", "--out",
+         str(tmp_path / "net.json")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    children = Path(f"/proc/{watcher.pid}/task/{watcher.pid}/children")
+    deadline = time.monotonic() + QUICK_S
+    while not children.read_text().split() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(int(children.read_text().split()[0]), signal.SIGKILL)
+    _, stderr = watcher.communicate(timeout=QUICK_S)
+    assert watcher.returncode == 1
+    assert stderr.strip() == (
+        "error: the command's process was killed by SIGKILL (by the kernel for memory, most "
+        "likely); its files may be missing"
+    )
 
 
 @pytest.mark.parametrize("after_s", [0.3, 0.6])
@@ -247,3 +287,243 @@ def test_a_save_removes_the_temporary_files_a_killed_save_left(tmp_path):
     assert not stale.exists()
     assert fresh.exists()  # it may be another write, still going
     assert other.exists()  # another file's
+
+
+def model_file(tmp_path, body: str):
+    """A model file whose module body runs `body` first."""
+    path = tmp_path / "net.py"
+    path.write_text(
+        f"from torch import nn\n{body}\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 2)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(x)\n"
+    )
+    return path
+
+
+def test_an_imported_file_raising_keyboard_interrupt_ends_with_one_line(tmp_path):
+    net = model_file(tmp_path, "raise KeyboardInterrupt")
+    out = tmp_path / "net.json"
+    result = cli("import", f"{net}:Net", "--input-shape", "1,4", "--out", str(out))
+    assert result.returncode == 130
+    assert (
+        one_error_line(result)
+        == f"error: interrupted while importing {net}:Net; nothing was written"
+    )
+    assert not out.exists()
+
+
+def test_an_imported_file_that_never_ends_is_said_to_run_and_ctrl_c_stops_it(tmp_path):
+    net = model_file(tmp_path, "while True:\n    pass")
+    out = tmp_path / "net.json"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "main.py",
+            "import",
+            f"{net}:Net",
+            "--input-shape",
+            "1,4",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        # As from a terminal: Ctrl+C on, and its own process group, which Ctrl+C reaches.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    notice = child.stderr.readline()  # blocks until the file has run for a while
+    assert notice.strip() == (
+        f"{net}: still importing after 10 s; the file's own code runs as Python would run "
+        "it (Ctrl+C stops it)"
+    )
+    os.killpg(child.pid, signal.SIGINT)  # the command and the process it watches
+    stdout, stderr = child.communicate(timeout=QUICK_S)
+    assert child.returncode == 130
+    assert stderr.strip() == f"error: interrupted while importing {net}:Net; nothing was written"
+    assert stdout == "" and not out.exists()
+
+
+def test_import_writes_the_project_and_its_weights_or_neither(tmp_path):
+    net = model_file(tmp_path, "")
+    out, nowhere = tmp_path / "net.json", tmp_path / "no such folder"
+    weights = nowhere / "net.safetensors"
+    args = ("import", f"{net}:Net", "--input-shape", "1,4")
+    result = cli(*args, "--out", str(out), "--weights", str(weights))
+    assert result.returncode == 1
+    assert one_error_line(result) == f"error: {weights}: cannot write: No such file or directory"
+    left = [path.name for path in tmp_path.iterdir() if path.name != "__pycache__"]
+    assert left == [net.name]  # no project, no temporary file
+    result = cli(*args, "--out", str(nowhere / "net.json"))
+    assert result.returncode == 1
+    assert one_error_line(result).startswith(f"error: {nowhere / 'net.json'}: cannot write")
+
+
+def test_a_header_of_a_million_columns_is_read_in_linear_time(tmp_path):
+    """1.3 million column names on one line (10 MB): the check for names given twice
+    was quadratic (80k columns took 46 s); now a misnamed target says so at once."""
+    from engine.data.csv_file import load_csv
+    from engine.data.dataset import DataError
+
+    columns = 1_300_000
+    table = tmp_path / "wide.csv"
+    table.write_text(
+        ",".join(f"c{i}" for i in range(columns)) + "\n" + ",".join(["1"] * columns) + "\n"
+    )
+    with pytest.raises(DataError) as error:
+        load_csv(table, target="price")
+    message = str(error.value)
+    assert message.startswith("wide.csv: no column named 'price' for the target (columns: c0, c1")
+    assert message.endswith(f"... ({columns - 20:,} more))") and len(message) < 500
+    twice = tmp_path / "twice.csv"
+    twice.write_text(",".join(f"c{i}" for i in range(columns)) + ",c7\n")
+    with pytest.raises(DataError, match="line 1: the column name 'c7' appears twice"):
+        load_csv(twice)
+
+
+@pytest.mark.parametrize("kind", ["nan", "int32"])
+def test_weights_that_are_not_finite_are_refused_and_cast_ones_are_said(tmp_path, capsys, kind):
+    import torch
+
+    from engine.training.job import prepare_job
+    from main import main
+    from tests.run_helpers import preset
+
+    weights = dict(prepare_job(preset("digits_mlp", 1)).built.module.state_dict())
+    first = next(iter(weights))
+    if kind == "nan":
+        weights[first] = torch.full_like(weights[first], float("nan"))
+    else:
+        weights = {key: (tensor * 100).to(torch.int32) for key, tensor in weights.items()}
+    torch.save(weights, tmp_path / "w.pt")
+    out = tmp_path / "out"
+    argv = ["export", str(PRESETS / "digits_mlp.json"), "--out", str(out)]
+    status = main([*argv, "--weights", str(tmp_path / "w.pt")])
+    captured = capsys.readouterr()
+    if kind == "nan":
+        assert status == 1
+        assert captured.err.strip() == (
+            f"error: the weights in {str(tmp_path / 'w.pt')!r} are not all finite: {first!r}"
+        )
+        assert not (out / "weights.pt").exists()
+    else:
+        assert status == 0, captured.err
+        count = len(weights) - 1
+        assert f"note: {first!r} (and {count} more) is int32 in " in captured.out
+        assert "loaded as the model's float32" in captured.out
+        assert (out / "weights.safetensors").exists()
+
+
+def test_a_table_of_one_class_trains_with_a_warning(tmp_path):
+    table = tmp_path / "cats.csv"
+    rng = np.random.default_rng(0)
+    rows = [",".join(f"{v:.3f}" for v in rng.random(30)) + ",cat" for _ in range(40)]
+    header = ",".join(f"f{i}" for i in range(30)) + ",label"
+    table.write_text("\n".join([header, *rows]) + "\n")
+    project = preset_with(
+        tmp_path, "logistic_regression", kind="csv", path=str(table), target="label"
+    )
+    result = cli("train", project, "--epochs", "1", "--out", str(tmp_path / "run"), timeout=QUICK_S)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (
+        "warning: csv cats.csv: every sample is of class 'cat'; a classifier needs at least "
+        "two classes to learn anything (is the target column the right one?)"
+    ) in result.stderr.splitlines()
+    assert (tmp_path / "run" / "summary.json").exists()
+
+
+def peak_while(call) -> int:
+    """The most memory (bytes) Python and numpy held at once while `call()` ran."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+    except Exception:
+        pass  # the refusal is checked by the caller
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def test_an_npz_bomb_is_refused_by_its_headers_before_it_inflates(tmp_path):
+    from engine.data.dataset import DataError
+    from engine.data.npz_file import load_npz
+
+    bomb = tmp_path / "bomb.npz"
+    np.savez_compressed(bomb, x=np.zeros((1000, 16_384)), y=np.zeros(999))  # 131 MB of x
+    assert bomb.stat().st_size < 2_000_000
+    with pytest.raises(DataError, match=r"x has 1000 samples but y has shape \(999,\)"):
+        load_npz(bomb)
+    assert peak_while(lambda: load_npz(bomb)) < 10_000_000
+
+
+def test_a_gzip_idx_bomb_inflates_no_further_than_its_header_declares(tmp_path):
+    import gzip
+
+    from engine.data.dataset import DataError
+    from engine.data.idx import LABELS_MAGIC, read_idx
+
+    labels = tmp_path / "train-labels-idx1-ubyte.gz"
+    header = LABELS_MAGIC.to_bytes(4, "big") + (1000).to_bytes(4, "big")
+    with gzip.open(labels, "wb", compresslevel=1) as file:
+        file.write(header + bytes(1000))
+        for _ in range(128):
+            file.write(bytes(1 << 20))  # 128 MB more than the header declares
+    assert labels.stat().st_size < 2_000_000
+    with pytest.raises(DataError, match="too long, its header declares 1000 bytes of data"):
+        read_idx(labels, LABELS_MAGIC)
+    assert peak_while(lambda: read_idx(labels, LABELS_MAGIC)) < 10_000_000
+    liar = tmp_path / "liar-idx1-ubyte"
+    liar.write_bytes(
+        LABELS_MAGIC.to_bytes(4, "big") + (4_000_000_000).to_bytes(4, "big") + bytes(10)
+    )
+    with pytest.raises(DataError, match="truncated, its header declares 4000000000 bytes"):
+        read_idx(liar, LABELS_MAGIC)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A truncated PNG whose header (checksums right) declares width x height RGB."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    data = zlib.compress(bytes(3 * width + 1) * 4)  # four rows of thousands
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+
+
+def test_an_image_claiming_too_many_pixels_is_refused_before_decoding(tmp_path):
+    import warnings
+
+    from PIL import Image
+
+    from engine.data.dataset import DataError
+    from engine.data.image_folder import load_image_folder
+
+    for name, color in (("cats", "orange"), ("dogs", "gray")):
+        (tmp_path / name).mkdir()
+        Image.new("RGB", (40, 30), color).save(tmp_path / name / "a.png")
+    bomb = tmp_path / "dogs" / "b.png"
+    bomb.write_bytes(png_claiming(12_000, 12_000))
+    assert bomb.stat().st_size < 1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PIL's DecompressionBombWarning would fail here
+        with pytest.raises(DataError) as error:
+            load_image_folder(tmp_path, (28, 28), grayscale=False)
+    assert str(error.value).startswith(
+        f"{bomb}: declares 12000x12000 pixels, more than the 67,108,864"
+    )
+    assert peak_while(lambda: load_image_folder(tmp_path, (28, 28), grayscale=False)) < 10_000_000
