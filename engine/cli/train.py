@@ -18,7 +18,7 @@ from engine.data import kind_of_path
 from engine.document.graph import clean_label
 from engine.document.project import Project, load
 from engine.document.settings import validate_training
-from engine.errors import UserError, one_line
+from engine.errors import TrainingError, UserError, one_line
 from engine.export.run_files import write_outputs
 from engine.training.job import TrainingJob, prepare_job
 from engine.training.status import RunStatus
@@ -146,7 +146,7 @@ def _train(args: argparse.Namespace) -> int:
         result = job.run(resume_from=args.resume)
         # checkpoint.pt holds the last completed epoch (Checkpointer); a stop mid-epoch
         # must not overwrite it with half an epoch, or --resume would not repeat the run.
-        summary = write_outputs(out, job, result)
+        summary = _write(out, job, result)
     except KeyboardInterrupt:  # Ctrl+C a second time: abort
         print(f"aborted; {out} holds the files written before (each whole)", file=sys.stderr)
         return INTERRUPTED
@@ -165,6 +165,19 @@ def _train(args: argparse.Namespace) -> int:
         f"files in {out}"
     )
     return 0
+
+
+def _write(out: Path, job: TrainingJob, result) -> dict[str, Any]:
+    """The run's files; when they cannot be written after a failed run (a full disk
+    fails the checkpoint first), the error says why the run ended too."""
+    try:
+        return write_outputs(out, job, result)
+    except OSError as exc:
+        if result.status != RunStatus.FAILED:
+            raise
+        raise TrainingError(
+            f"{result.message}; and the run's files could not be written: {one_line(exc)}"
+        ) from None
 
 
 def _prepare(args: argparse.Namespace) -> tuple[TrainingJob, Path]:

@@ -45,6 +45,7 @@ from engine.errors import USER_CODE_ERRORS, TrainingError
 from engine.model.failures import failing_layer, failure
 from engine.training.callbacks import Callback, copy_state
 from engine.training.checkpoint import (
+    CheckpointError,
     load_checkpoint,
     restore_run,
     run_state,
@@ -236,6 +237,8 @@ class Trainer:
             status, message = RunStatus.FAILED, str(exc)
         except _Failed as exc:
             status, message, error = RunStatus.FAILED, str(exc), exc.__cause__
+        except CheckpointError as exc:  # a full disk, say: the run cannot be kept
+            status, message, error = RunStatus.FAILED, self._stopped_by(run, exc), exc
         except USER_CODE_ERRORS as exc:
             status, message, error = RunStatus.FAILED, _failure(exc), exc
         result = self._finish(run, status, message, error)
@@ -399,6 +402,9 @@ class Trainer:
             message += f"; the weights are those from the start of epoch {epoch}"
         return message
 
+    def _stopped_by(self, run: Run, exc: CheckpointError) -> str:
+        return f"training stopped after epoch {run.epochs_done} of {self.settings['epochs']}: {exc}"
+
     def _finish(
         self, run: Run, status: RunStatus, message: str, error: BaseException | None
     ) -> TrainResult:
@@ -406,7 +412,9 @@ class Trainer:
         run.train_meter = None
         try:
             self._notify("on_train_end", status)
-        except Exception as exc:  # a last write failed (a checkpoint held back, say)
+        except CheckpointError as exc:  # the last write failed (a checkpoint held back)
+            status, message, error = RunStatus.FAILED, self._stopped_by(run, exc), exc
+        except Exception as exc:
             status, message, error = RunStatus.FAILED, _failure(exc), exc
         self._stop.clear()
         self._stop_early = False

@@ -110,35 +110,32 @@ def test_a_label_typed_as_its_fullwidth_twin_becomes_the_next_free_name():
     assert graph.unique_label("ﬁ") == "fi"  # the ligature is two letters to Python
 
 
-SYS_EXIT = "super().__init__()\n        import sys\n        sys.exit(0)"
+def exiting_custom_layer(tmp_path, command: str, exit_call: str):
+    """`command` run with --allow-custom-code on the custom_layer preset whose Custom
+    layer's `__init__` ends with `exit_call`; (the result, the layer's label)."""
+    project = json.loads((PRESETS / "custom_layer.json").read_text())
+    (custom,) = [n for n in project["nodes"] if n["type"] == "Custom"]
+    call = f"super().__init__()\n        import os, sys\n        {exit_call}"
+    custom["params"]["source"] = custom["params"]["source"].replace("super().__init__()", call)
+    path = tmp_path / "exits.json"
+    path.write_text(json.dumps(project))
+    result = cli(command, str(path), "--allow-custom-code", "--out", str(tmp_path / "out"))
+    assert not (tmp_path / "out" / "model.py").exists()
+    return result, custom["label"]
 
 
 @pytest.mark.parametrize("command", ["train", "export"])
 def test_sys_exit_in_a_custom_layer_is_an_error_naming_the_layer(tmp_path, command):
-    project = json.loads((PRESETS / "custom_layer.json").read_text())
-    (custom,) = [n for n in project["nodes"] if n["type"] == "Custom"]
-    custom["params"]["source"] = custom["params"]["source"].replace("super().__init__()", SYS_EXIT)
-    path = tmp_path / "exits.json"
-    path.write_text(json.dumps(project))
-    out = tmp_path / "out"
-    result = cli(command, str(path), "--allow-custom-code", "--out", str(out))
+    result, label = exiting_custom_layer(tmp_path, command, "sys.exit(0)")
     assert result.returncode == 1
     line = one_error_line(result)
-    assert f"'{custom['label']}'" in line and "called sys.exit(0)" in line
-    assert not (out / "model.py").exists()
+    assert f"'{label}'" in line and "called sys.exit(0)" in line
 
 
 @pytest.mark.parametrize(("command", "status"), [("train", 7), ("export", 0)])
 def test_os_exit_in_a_custom_layer_is_said_in_one_line(tmp_path, command, status):
     """os._exit ends a process at once: the command runs in a child, watched."""
-    project = json.loads((PRESETS / "custom_layer.json").read_text())
-    (custom,) = [n for n in project["nodes"] if n["type"] == "Custom"]
-    exits = f"super().__init__()\n        import os\n        os._exit({status})"
-    custom["params"]["source"] = custom["params"]["source"].replace("super().__init__()", exits)
-    path = tmp_path / "exits.json"
-    path.write_text(json.dumps(project))
-    out = tmp_path / "out"
-    result = cli(command, str(path), "--allow-custom-code", "--out", str(out))
+    result, _ = exiting_custom_layer(tmp_path, command, f"os._exit({status})")
     assert result.returncode == 1
     assert one_error_line(result) == (
         f"error: the command's process ended without a word (exit status {status}): code it "
@@ -527,3 +524,28 @@ def test_an_image_claiming_too_many_pixels_is_refused_before_decoding(tmp_path):
         f"{bomb}: declares 12000x12000 pixels, more than the 67,108,864"
     )
     assert peak_while(lambda: load_image_folder(tmp_path, (28, 28), grayscale=False)) < 10_000_000
+
+
+def test_a_full_disk_names_the_file_and_why_the_run_ended(tmp_path, capsys, monkeypatch):
+    """Every write fails as on a full disk: the checkpoint after epoch 1 first."""
+    import errno
+
+    from engine.document import files
+    from main import main
+
+    def full(path, write):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(files, "_staged", full)
+    out = tmp_path / "run"
+    status = main(["train", str(PRESETS / "digits_mlp.json"), "--epochs", "3", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "epoch 1/3" in captured.out and "epoch 2/3" not in captured.out
+    (error,) = captured.err.strip().splitlines()
+    assert error.startswith("error: training stopped after epoch 1 of 3: ")
+    assert (
+        f"cannot write checkpoint {str(out / 'checkpoint.pt')!r}: No space left on device" in error
+    )
+    assert error.endswith(f"could not be written: {out / 'model.py'}: No space left on device")
+    assert not out.exists() or list(out.iterdir()) == []
