@@ -21,6 +21,7 @@ from typing import Any
 
 from torch import nn
 
+from engine.document.files import not_a_file
 from engine.importing.source import USER_CODE_ERRORS, SourceFile
 
 _names = count(1)
@@ -30,8 +31,9 @@ Call = tuple[tuple[Any, ...], dict[str, Any]]
 @contextmanager
 def user_module(source: SourceFile) -> Iterator[ModuleType]:
     """The file run as a module, registered (for `inspect.getsource`) while in use."""
-    if not source.path.is_file():
-        raise source.error(None, "no such file")
+    why = not_a_file(source.path)  # a folder or a pipe is said as such, not as missing
+    if why:
+        raise source.error(None, why)
     name = f"_torchwright_import_{next(_names)}"
     spec = importlib.util.spec_from_file_location(name, source.path)
     if spec is None or spec.loader is None:

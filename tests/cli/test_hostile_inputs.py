@@ -549,3 +549,15 @@ def test_a_full_disk_names_the_file_and_why_the_run_ended(tmp_path, capsys, monk
     )
     assert error.endswith(f"could not be written: {out / 'model.py'}: No space left on device")
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_a_folder_given_to_import_is_said_to_be_a_folder(tmp_path, capsys):
+    from main import main
+
+    folder = tmp_path / "models.py"
+    folder.mkdir()
+    status = main(
+        ["import", f"{folder}:Net", "--input-shape", "1,4", "--out", str(tmp_path / "n.json")]
+    )
+    assert status == 1
+    assert capsys.readouterr().err.strip() == (f"error: {folder}: is a folder, not a regular file")
