@@ -23,6 +23,10 @@ class UserError(ValueError):
         self.node_id = node_id
 
 
+class DataError(UserError):
+    """Data that cannot be used; the message names the file (or setting) and the place."""
+
+
 class TrainingError(UserError):
     """A problem found before (or while) training; the message is one sentence for the user."""
 

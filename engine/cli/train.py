@@ -188,10 +188,39 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingJob, Path]:
     if out.exists() and not out.is_dir():  # found now, not after the first epoch
         raise UsageError(f"--out: {out} is a file; give a folder for the run's files")
     callbacks = [Progress(), Checkpointer(out / "checkpoint.pt", min_seconds=CHECKPOINT_SECONDS)]
-    job = prepare_job(
-        project, callbacks, data, training, batch_report_every=10, trust=trust.trust_of(args)
-    )
+    decoding = DecodingBar()
+    try:
+        job = prepare_job(
+            project,
+            callbacks,
+            data,
+            training,
+            batch_report_every=10,
+            trust=trust.trust_of(args),
+            data_progress=decoding.update,
+        )
+    finally:
+        decoding.close()
     return job, out
+
+
+class DecodingBar:
+    """A bar for an image folder's first decoding (into the cache), on a terminal only."""
+
+    def __init__(self) -> None:
+        self.bar: tqdm | None = None
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = tqdm(
+                total=total, desc="decoding images", unit="img", leave=False,
+                disable=not sys.stderr.isatty(),
+            )  # fmt: skip
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _stop(trainer: Trainer) -> None:

@@ -3,47 +3,46 @@
 `load_data(settings, base_dir, input_shape)` is the way in: it loads per `kind`, holds
 out a validation split, normalises x with statistics of the training split and reshapes
 samples for the model's input. The loaders below it can be used on their own.
+
+Names load lazily (PEP 562): a process that needs only `engine.data.image_files` (the
+image decoding workers) does not import torch with the rest.
 """
 
-from engine.data.builtin import BUILTIN_NAMES, load_builtin
-from engine.data.csv_file import load_csv
-from engine.data.dataset import CLASSIFICATION, REGRESSION, DataError, Splits, TensorData
-from engine.data.idx import load_idx_folder, read_idx
-from engine.data.image_folder import load_image_folder
-from engine.data.mnist import MNIST_MD5, MNIST_MIRRORS, download_mnist, load_mnist
-from engine.data.normalize import apply_normalization, fit_normalization
-from engine.data.npz_file import load_npz
-from engine.data.paths import kind_of_path
-from engine.data.prepare import checked_settings, load_data, load_raw, reshape_samples
-from engine.data.split import split
-from engine.data.synthetic import SYNTHETIC_NAMES, Recipe, make_synthetic
+from importlib import import_module
 
-__all__ = [
-    "BUILTIN_NAMES",
-    "CLASSIFICATION",
-    "MNIST_MD5",
-    "MNIST_MIRRORS",
-    "REGRESSION",
-    "SYNTHETIC_NAMES",
-    "DataError",
-    "Recipe",
-    "Splits",
-    "TensorData",
-    "apply_normalization",
-    "checked_settings",
-    "download_mnist",
-    "fit_normalization",
-    "kind_of_path",
-    "load_builtin",
-    "load_csv",
-    "load_data",
-    "load_idx_folder",
-    "load_image_folder",
-    "load_mnist",
-    "load_npz",
-    "load_raw",
-    "make_synthetic",
-    "read_idx",
-    "reshape_samples",
-    "split",
-]
+_HOMES = {
+    "BUILTIN_NAMES": "builtin",
+    "load_builtin": "builtin",
+    "load_csv": "csv_file",
+    "CLASSIFICATION": "dataset",
+    "REGRESSION": "dataset",
+    "DataError": "dataset",
+    "Splits": "dataset",
+    "TensorData": "dataset",
+    "load_idx_folder": "idx",
+    "read_idx": "idx",
+    "load_image_folder": "image_folder",
+    "MNIST_MD5": "mnist",
+    "MNIST_MIRRORS": "mnist",
+    "download_mnist": "mnist",
+    "load_mnist": "mnist",
+    "apply_normalization": "normalize",
+    "fit_normalization": "normalize",
+    "load_npz": "npz_file",
+    "kind_of_path": "paths",
+    "checked_settings": "prepare",
+    "load_data": "prepare",
+    "load_raw": "prepare",
+    "reshape_samples": "prepare",
+    "split": "holdout",
+    "SYNTHETIC_NAMES": "synthetic",
+    "Recipe": "synthetic",
+    "make_synthetic": "synthetic",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'engine.data' has no attribute {name!r}")
+    return getattr(import_module(f"engine.data.{_HOMES[name]}"), name)

@@ -8,15 +8,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.errors import UserError
+from engine.errors import DataError
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # a larger value would train as inf
-
-
-class DataError(UserError):
-    """Data that cannot be used; the message names the file (or setting) and the place."""
+__all__ = ["CLASSIFICATION", "FLOAT32_MAX", "REGRESSION", "DataError", "Splits", "TensorData"]
 
 
 @dataclass
@@ -113,16 +110,19 @@ class Splits:
     normalization: dict[str, Any] = field(default_factory=dict)
 
     def warnings(self) -> list[str]:
-        """What trains, but cannot teach much: classification data of one class only."""
+        """What the data's reader had to say (images skipped, say), and what trains but
+        cannot teach much: classification data of one class only."""
         data = self.train
+        said = list(data.info.get("warnings", []))
         if data.task != CLASSIFICATION or not len(data):
-            return []
+            return said
         present = torch.unique(torch.cat([data.y, self.val.y]))
         if len(present) > 1:
-            return []
+            return said
         name = data.classes[int(present[0])] if data.classes else str(int(present[0]))
         source = data.info.get("source", "the data")
         return [
+            *said,
             f"{source}: every sample is of class {name!r}; a classifier needs at least two "
-            f"classes to learn anything (is the target column the right one?)"
+            f"classes to learn anything (is the target column the right one?)",
         ]

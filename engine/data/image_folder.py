@@ -1,79 +1,70 @@
-"""Image folder import: one sub-folder per class, named after the class, holding images.
+"""Image folder import: one sub-folder per class (or train/ and val/ sub-folders holding
+them), each image resized to `image_size` (height, width), x float32 [N, C, H, W] in
+[0, 1], C = 1 in grayscale, else 3 (RGB). See `image_files` for the layouts and how an
+image is decoded, and `image_cache` for how a folder is decoded only once.
 
-Class names are the sub-folder names in sorted order (hidden folders are skipped); every
-image is resized to `image_size` (height, width) and becomes x float32 [N, C, H, W] in
-[0, 1], C = 1 in grayscale, else 3 (RGB). Files of other types are ignored.
+An image that cannot be read (damaged, truncated, not an image after all) is skipped
+and the data says so, with how many and the first few (`bad_images` "skip"), or stops
+the load naming it (`bad_images` "refuse").
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from engine.data.dataset import DataError, TensorData
-from engine.data.paths import require_dir
+from engine.data.image_cache import Progress, decoded
+from engine.data.image_files import list_images
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-MAX_PIXELS = 8192 * 8192  # a 48-megapixel photo passes; a 12000x12000 claim does not
+NAMED_FAILURES = 3  # of the images skipped, the ones the warning names
 
 
 def load_image_folder(
-    folder: Path, image_size: tuple[int, int] | list[int], grayscale: bool
-) -> TensorData:
-    files, labels, classes = _list_images(require_dir(folder))
-    height, width = image_size
-    channels = 1 if grayscale else 3
-    x = np.empty((len(files), channels, height, width), dtype=np.float32)
-    for i, path in enumerate(files):
-        x[i] = _read_image(path, (width, height), grayscale)
-    return TensorData.classification(
-        x, np.array(labels), classes, source=f"image folder {folder.name}"
-    )
-
-
-def _list_images(folder: Path) -> tuple[list[Path], list[int], list[str]]:
-    class_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not class_dirs:
-        raise DataError(f"{folder}: no class sub-folders; put each class's images in its own")
-    files, labels = [], []
-    for label, class_dir in enumerate(class_dirs):
-        images = sorted(
-            p for p in class_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    folder: Path,
+    image_size: tuple[int, int] | list[int],
+    grayscale: bool,
+    bad_images: str = "skip",
+    progress: Progress | None = None,
+) -> tuple[TensorData, TensorData | None]:
+    """(train, validation): validation when the folder holds its own (else None)."""
+    listing = list_images(folder)
+    files = listing.all_files()
+    found = decoded(files, (int(image_size[0]), int(image_size[1])), grayscale, progress)
+    if found.failed and bad_images == "refuse":
+        first = min(found.failed)
+        more = len(found.failed) - 1
+        raise DataError(found.failed[first] + (f" (and {more} more images)" if more else ""))
+    keep = np.array([i not in found.failed for i in range(len(files))], dtype=bool)
+    x = found.pixels.astype(np.float32)  # one copy, scaled in place
+    x /= 255
+    labels = np.array(listing.labels + (listing.val_labels or []), dtype=np.int64)
+    source = f"image folder {folder.name}"
+    warnings = [w for w in (_skipped(found.failed, len(files)), found.note) if w]
+    parts = [slice(0, len(listing.files))]
+    if listing.val_files is not None:
+        parts.append(slice(len(listing.files), len(files)))
+    data = [
+        TensorData.classification(
+            _rows(x, part, keep), _rows(labels, part, keep), listing.classes, source=source
         )
-        if not images:
-            kinds = ", ".join(s[1:] for s in IMAGE_SUFFIXES)
-            raise DataError(f"{class_dir}: class folder holds no images ({kinds})")
-        files += images
-        labels += [label] * len(images)
-    return files, labels, [d.name for d in class_dirs]
+        for part in parts
+    ]
+    data[0].info["warnings"] = warnings
+    return data[0], data[1] if len(data) > 1 else None
 
 
-def _read_image(path: Path, size: tuple[int, int], grayscale: bool) -> np.ndarray:
-    """[C, H, W] in [0, 1]; the first frame of an animated image. An image whose header
-    declares more than `MAX_PIXELS` is refused before a pixel is decoded: a few
-    kilobytes of PNG can claim 12000x12000 (432 MB as RGB), which PIL would only warn
-    about."""
-    mode = "L" if grayscale else "RGB"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
-            image = Image.open(path)
-        with image:
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise DataError(
-                    f"{path}: declares {width}x{height} pixels, more than the "
-                    f"{MAX_PIXELS:,} an image may have here (a damaged or hostile file, or a "
-                    "scan to shrink first)"
-                )
-            image.draft(mode, size)  # a JPEG decodes at a fraction of its size when it can
-            image = image.convert(mode).resize(size, Image.Resampling.BILINEAR)
-    except DataError:
-        raise
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise DataError(f"{path}: cannot be read as an image ({exc})") from None
-    pixels = np.asarray(image, dtype=np.float32) / 255
-    return pixels[None] if grayscale else pixels.transpose(2, 0, 1)
+def _rows(array: np.ndarray, part: slice, keep: np.ndarray) -> np.ndarray:
+    """The rows of `part` that are kept: a view when all are (no copy of the pixels)."""
+    rows, kept = array[part], keep[part]
+    return rows if kept.all() else rows[kept]
+
+
+def _skipped(failed: dict[int, str], total: int) -> str:
+    if not failed:
+        return ""
+    named = "; ".join(failed[i] for i in sorted(failed)[:NAMED_FAILURES])
+    return f"skipped {len(failed):,} of {total:,} images that cannot be read: {named}" + (
+        "; ..." if len(failed) > NAMED_FAILURES else ""
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.data.dataset import DataError
 from engine.document.files import not_a_file
+from engine.errors import DataError
 
 
 def resolve_path(path: str, base_dir: Path | None) -> Path:

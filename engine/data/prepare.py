@@ -9,13 +9,14 @@ from pathlib import Path
 from engine.data.builtin import load_builtin
 from engine.data.csv_file import load_csv
 from engine.data.dataset import DataError, Splits, TensorData
+from engine.data.holdout import split
 from engine.data.idx import load_idx_folder
+from engine.data.image_cache import Progress
 from engine.data.image_folder import load_image_folder
 from engine.data.mnist import load_mnist
 from engine.data.normalize import apply_normalization, fit_normalization
 from engine.data.npz_file import load_npz
 from engine.data.paths import resolve_path
-from engine.data.split import split
 from engine.data.synthetic import Recipe, make_synthetic
 from engine.document.settings import validate_data
 
@@ -24,14 +25,17 @@ def load_data(
     settings: dict,
     base_dir: Path | None = None,
     input_shape: tuple[int, ...] | None = None,
+    progress: Progress | None = None,
 ) -> Splits:
     """Load, split, normalise (fitted on the training split) and reshape x to `input_shape`.
 
     `settings` are data settings (missing ones take their defaults); relative paths start
-    at `base_dir`. IDX and MNIST folders with t10k files bring their own validation split.
+    at `base_dir`. IDX and MNIST folders with t10k files, and image folders with train/
+    and val/, bring their own validation split. `progress(done, total)` hears how the
+    decoding of an image folder goes, the first time it is decoded.
     """
     settings = checked_settings(settings)
-    train, val = _load(settings, base_dir)
+    train, val = _load(settings, base_dir, progress)
     if val is None:
         train, val = split(train, settings["val_fraction"], settings["seed"], settings["stratify"])
     normalization = fit_normalization(
@@ -80,7 +84,9 @@ def fit_problem(sample: tuple[int, ...], shape: tuple[int, ...]) -> str:
     )
 
 
-def _load(settings: dict, base_dir: Path | None) -> tuple[TensorData, TensorData | None]:
+def _load(
+    settings: dict, base_dir: Path | None, progress: Progress | None = None
+) -> tuple[TensorData, TensorData | None]:
     kind = settings["kind"]
     if kind == "builtin":
         return load_builtin(settings["name"]), None
@@ -92,7 +98,9 @@ def _load(settings: dict, base_dir: Path | None) -> tuple[TensorData, TensorData
     if kind == "npz":
         return load_npz(path), None
     if kind == "image_folder":
-        return load_image_folder(path, settings["image_size"], settings["grayscale"]), None
+        return load_image_folder(
+            path, settings["image_size"], settings["grayscale"], settings["bad_images"], progress
+        )
     if kind == "idx":
         return load_idx_folder(path)
     return load_mnist(path, settings["download"])

@@ -11,7 +11,7 @@ preview is kept, and checked against the model as the graph changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,12 @@ import numpy as np
 import torch
 
 from engine.data.dataset import CLASSIFICATION, DataError, TensorData
+from engine.data.holdout import split
+from engine.data.image_files import decode_image, list_images
 from engine.data.mnist import missing_mnist_files
 from engine.data.paths import resolve_path
 from engine.data.pictures import image_layout
 from engine.data.prepare import checked_settings, fit_problem, load_raw
-from engine.data.split import split
 
 SAMPLES = 8
 
@@ -85,6 +86,8 @@ def preview_data(
             raise NotDownloadedYet(
                 f"{folder}: the MNIST files are not here yet; training fetches them"
             )
+    if settings["kind"] == "image_folder":
+        return _image_folder_preview(settings, resolve_path(settings["path"], base_dir), count)
     data, own_val = load_raw(settings, base_dir)
     if own_val is None:
         train, val = split(data, settings["val_fraction"], settings["seed"], settings["stratify"])
@@ -103,6 +106,45 @@ def preview_data(
         feature_names=data.feature_names,
         samples=[_sample(data, i) for i in sample_indices(data, count)],
         y=train.y,
+    )
+
+
+def _image_folder_preview(settings: dict[str, Any], folder: Path, count: int) -> DataPreview:
+    """From the file listing and a few decoded images: an image folder of thousands
+    previews in a moment, and decodes all only when it trains (into the cache)."""
+    listing = list_images(folder)
+    size, grayscale = tuple(settings["image_size"]), settings["grayscale"]
+    data = _listed(listing.labels, listing.classes, folder)
+    if listing.val_files is None:
+        train, val = split(data, settings["val_fraction"], settings["seed"], settings["stratify"])
+    else:
+        train, val = data, _listed(listing.val_labels or [], listing.classes, folder)
+    samples = []
+    for index in sample_indices(data, count):
+        pixels = decode_image(listing.files[index], size, grayscale).astype(np.float32) / 255
+        picture = replace(data.subset(torch.tensor([index])), x=torch.from_numpy(pixels[None]))
+        samples.append(_sample(picture, 0))
+    return DataPreview(
+        source=data.info["source"],
+        task=CLASSIFICATION,
+        train_rows=len(train),
+        val_rows=len(val),
+        own_validation=listing.val_files is not None,
+        sample_shape=(1 if grayscale else 3, *size),
+        dtype="float32",
+        classes=_class_counts(train),
+        target_columns=1,
+        feature_names=None,
+        samples=samples,
+        y=train.y,
+    )
+
+
+def _listed(labels: list[int], classes: list[str], folder: Path) -> TensorData:
+    """Labels without pixels (x holds nothing): for splitting and counting."""
+    x = np.empty((len(labels), 0), dtype=np.float32)
+    return TensorData.classification(
+        x, np.array(labels, dtype=np.int64), classes, source=f"image folder {folder.name}"
     )
 
 

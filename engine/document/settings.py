@@ -87,6 +87,13 @@ DATA_SCHEMA = (
     Param("std", "floats", None, "Fixed normalisation: std per channel.", optional=True, min=1e-12),
     Param("image_size", "shape", [28, 28], "Image folder: height and width to resize to."),
     Param("grayscale", "bool", True, "Image folder: convert images to one channel."),
+    Param(
+        "bad_images",
+        "choice",
+        "skip",
+        "Image folder: an image that cannot be read is skipped (and reported), or refused.",
+        choices=("skip", "refuse"),
+    ),
     Param("download", "bool", False, "MNIST: download into path if it is missing."),
 )
 

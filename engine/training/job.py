@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.data import Splits, load_data
+from engine.data.image_cache import Progress
 from engine.document.project import Project
 from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import TrainingError
@@ -49,10 +50,12 @@ def prepare_job(
     training: dict[str, Any] | None = None,
     batch_report_every: int = 1,
     trust: Trust = NOT_ALLOWED,
+    data_progress: Progress | None = None,
 ) -> TrainingJob:
     """The run for `project`, with `data` / `training` settings replacing the project's
     when given. Relative data paths start at the project file's folder. `trust`: whether
-    the project's Custom layers may run (building the model runs them).
+    the project's Custom layers may run (building the model runs them). `data_progress`:
+    how decoding an image folder goes (engine.data.prepare.load_data).
 
     Raises the engine's errors (CustomCodeNotAllowed, TrainingError, DataError,
     CodegenError, BuildError...), whose messages name what is wrong.
@@ -60,7 +63,7 @@ def prepare_job(
     training = checked_settings(training or project.training, project.output_labels())
     base_dir = project.path.parent if project.path is not None else None
     data = data or project.data
-    splits = load_data(data, base_dir, input_shape(project))
+    splits = load_data(data, base_dir, input_shape(project), data_progress)
     project = following(project, splits_shapes(project, splits), trust)
     built = build_model(project.graph, project.name, seed=training["seed"], trust=trust)
     labels = [project.graph.nodes[node_id].label for node_id in built.code.outputs]

@@ -59,6 +59,7 @@ DATA_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "std": lambda d: d["normalize"] == "fixed",
     "image_size": lambda d: d["kind"] == "image_folder",
     "grayscale": lambda d: d["kind"] == "image_folder",
+    "bad_images": lambda d: d["kind"] == "image_folder",
     "download": lambda d: d["kind"] == "mnist",
 }
 TRAINING_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {

@@ -516,14 +516,15 @@ def test_an_image_claiming_too_many_pixels_is_refused_before_decoding(tmp_path):
     bomb = tmp_path / "dogs" / "b.png"
     bomb.write_bytes(png_claiming(12_000, 12_000))
     assert bomb.stat().st_size < 1000
+    claim = f"{bomb}: declares 12000x12000 pixels, more than the 67,108,864"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # PIL's DecompressionBombWarning would fail here
         with pytest.raises(DataError) as error:
-            load_image_folder(tmp_path, (28, 28), grayscale=False)
-    assert str(error.value).startswith(
-        f"{bomb}: declares 12000x12000 pixels, more than the 67,108,864"
-    )
-    assert peak_while(lambda: load_image_folder(tmp_path, (28, 28), grayscale=False)) < 10_000_000
+            load_image_folder(tmp_path, (28, 28), grayscale=False, bad_images="refuse")
+        assert str(error.value).startswith(claim)
+        train, _ = load_image_folder(tmp_path / "", (28, 30), grayscale=False)  # skipped
+    assert len(train) == 2 and claim in train.info["warnings"][0]
+    assert peak_while(lambda: load_image_folder(tmp_path, (26, 28), grayscale=False)) < 10_000_000
 
 
 def test_a_full_disk_names_the_file_and_why_the_run_ended(tmp_path, capsys, monkeypatch):

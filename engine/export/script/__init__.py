@@ -42,7 +42,7 @@ FILE_SETTINGS = {
     "npz": ("path",),
     "idx": ("path",),
     "mnist": ("path", "download"),
-    "image_folder": ("path", "image_size", "grayscale"),
+    "image_folder": ("path", "image_size", "grayscale", "bad_images"),
 }
 NO_SKLEARN = ("linear", "multi_target")
 

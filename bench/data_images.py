@@ -1,0 +1,211 @@
+"""Image folders: decoding once into the cache against decoding every epoch, same run.
+
+Run by hand:  python bench/data_images.py [--images 2000] [--size 128] [--grow 2]
+
+A folder of N generated JPEGs (shapes at random places, 3 classes, `--size` px square,
+saved at 1.5x that size so that each is resized) is read two ways:
+
+  (a) reference: a `Dataset` that opens, decodes and resizes each image with PIL per
+      sample, in a `DataLoader(num_workers=<cores>)`, as a hand-written script would;
+  (b) cache: `engine.data.image_folder.load_image_folder`, which decodes the folder once
+      into the cache (in worker processes) and maps it again afterwards.
+
+Both train the same small CNN (a 4x average pool, two conv blocks and a Linear: the
+bench weighs reading the data, not the model) for one epoch, batch 64,
+and report: (a)'s epoch, (b)'s cache build, (b)'s load from the built cache and its
+epoch. Memory is the peak private memory (anonymous pages, summed over the process and
+its children, sampled every 20 ms; a memory-mapped file's pages are the page cache's,
+not counted), for N images and for `--grow` times N, to see whether it grows with the
+folder. Aims: cached epochs at least 5x the reference's, a build at most 1.2x one
+reference epoch, memory flat in N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.data.image_cache import CACHE_ENV
+from engine.data.image_files import list_images
+
+BATCH = 64
+CLASSES = ("circle", "square", "cross")
+
+
+def make_folder(folder: Path, count: int, size: int) -> None:
+    rng = np.random.default_rng(0)
+    side = int(size * 1.5)
+    for i in range(count):
+        kind = CLASSES[i % len(CLASSES)]
+        image = Image.new("RGB", (side, side), tuple(int(v) for v in rng.integers(0, 120, 3)))
+        draw = ImageDraw.Draw(image)
+        x, y = (int(v) for v in rng.integers(0, side // 2, 2))
+        r = int(rng.integers(side // 8, side // 3))
+        color = tuple(int(v) for v in rng.integers(130, 256, 3))
+        if kind == "circle":
+            draw.ellipse((x, y, x + r, y + r), fill=color)
+        elif kind == "square":
+            draw.rectangle((x, y, x + r, y + r), fill=color)
+        else:
+            draw.line((x, y, x + r, y + r), fill=color, width=max(2, r // 6))
+            draw.line((x + r, y, x, y + r), fill=color, width=max(2, r // 6))
+        (folder / kind).mkdir(parents=True, exist_ok=True)
+        image.save(folder / kind / f"{i:06}.jpg", quality=90)
+
+
+class Decoding(Dataset):
+    """(a): each sample opened, decoded and resized when asked for."""
+
+    def __init__(self, folder: Path, size: int):
+        listing = list_images(folder)
+        self.files, self.labels, self.size = listing.files, listing.labels, size
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int):
+        with Image.open(self.files[index]) as image:
+            image = image.convert("RGB").resize((self.size, self.size), Image.Resampling.BILINEAR)
+            pixels = np.asarray(image, dtype=np.float32) / 255
+        return torch.from_numpy(pixels.transpose(2, 0, 1).copy()), self.labels[index]
+
+
+def make_model(size: int) -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.AvgPool2d(4),  # small: the bench weighs the data, not the convolutions
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(16 * (size // 16) ** 2, len(CLASSES)),
+    )  # fmt: skip
+
+
+def train_epoch(model: nn.Module, batches) -> float:
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    for x, y in batches:
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def tensor_batches(x: torch.Tensor, y: torch.Tensor):
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    for index in order.split(BATCH):
+        yield x.index_select(0, index), y.index_select(0, index)
+
+
+class PeakMemory:
+    """The largest sum of anonymous memory over this process and its children."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, sum(_anonymous(pid) for pid in _tree(os.getpid())))
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        todo += [int(child) for child in children]
+    return pids
+
+
+def _anonymous(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Anonymous:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def measure(count: int, size: int, scratch: Path) -> dict[str, float]:
+    from engine.data.image_folder import load_image_folder
+
+    folder = scratch / f"images-{count}"
+    make_folder(folder, count, size)
+    os.environ[CACHE_ENV] = str(scratch / f"cache-{count}")
+    cores = len(os.sched_getaffinity(0))
+    loader = DataLoader(Decoding(folder, size), batch_size=BATCH, shuffle=True, num_workers=cores)
+    with PeakMemory() as reference_memory:
+        reference = train_epoch(make_model(size), loader)
+    with PeakMemory() as cache_memory:
+        start = time.perf_counter()
+        load_image_folder(folder, (size, size), grayscale=False)
+        build = time.perf_counter() - start
+        start = time.perf_counter()
+        data, _ = load_image_folder(folder, (size, size), grayscale=False)
+        load = time.perf_counter() - start
+        cached = train_epoch(make_model(size), tensor_batches(data.x, data.y))
+    return {
+        "reference": reference,
+        "build": build,
+        "load": load,
+        "cached": cached,
+        "reference_memory": reference_memory.peak,
+        "cache_memory": cache_memory.peak,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--grow", type=int, default=2, help="also measure this many times N")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="data-images-") as scratch:
+        for count in (args.images, args.images * args.grow):
+            m = measure(count, args.size, Path(scratch))
+            mb = 1 / 2**20
+            print(
+                f"{count:,} JPEGs at 3x{args.size}x{args.size}: reference epoch "
+                f"{m['reference']:.2f} s; cache build {m['build']:.2f} s, load from it "
+                f"{m['load']:.2f} s, epoch {m['cached']:.2f} s"
+            )
+            print(
+                f"  cached epoch / reference epoch: {m['reference'] / m['cached']:.1f}x faster; "
+                f"build / reference epoch: {m['build'] / m['reference']:.2f}x"
+            )
+            print(
+                f"  peak private memory: reference {m['reference_memory'] * mb:,.0f} MB, "
+                f"cache {m['cache_memory'] * mb:,.0f} MB"
+            )
+
+
+if __name__ == "__main__":
+    main()
