@@ -1,7 +1,7 @@
 """Image folders decoded once: a uint8 array [N, C, H, W] on disk, read back mapped.
 
 `decoded(files, size, grayscale)` returns the pixels of `files` at that size. The first
-time, every image is decoded (`image_files.decode_image`), in worker processes when
+time, every image is decoded (`image_files.decode_image`), by a thread per core when
 there are many, straight into a memory-mapped file in the cache folder; later calls
 with the same files (paths, sizes and modification times) and the same settings map
 that file again and decode nothing. Its name is a hash of all of these, so a changed,
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from engine.errors import DataError
 CACHE_ENV = "TORCHWRIGHT_CACHE_DIR"
 FORMAT = 1  # of an entry: a new one when what is stored, or how it is decoded, changes
 CHUNK = 64  # images a worker decodes per task; the unit an interrupted build resumes by
-PARALLEL_FROM = 512  # fewer images decode in this process: starting workers costs more
+PARALLEL_FROM = 512  # fewer images decode in the calling thread alone
 Progress = Callable[[int, int], None]  # (images decoded, of how many)
 
 
@@ -83,7 +83,7 @@ def decoded(
     workers: int | None = None,
 ) -> Decoded:
     """The pixels of `files` decoded at `size` (height, width); see the module docstring.
-    `workers`: processes to decode in (default: one per core)."""
+    `workers`: threads to decode in (default: one per core)."""
     files = list(files)
     shape = (len(files), 1 if grayscale else 3, *size)
     try:
@@ -110,8 +110,7 @@ def decoded(
     if len(files) < PARALLEL_FROM or workers == 1:
         results = _in_process(files, size, grayscale, pixels, todo)
     else:
-        del pixels  # each worker maps the file itself
-        results = _in_workers(files, size, grayscale, entry, todo, workers)
+        results = _in_threads(files, size, grayscale, pixels, todo, workers)
     failed = _collect(results, len(files), todo, progress, entry)
     failed.update(entry.failed_before())
     return entry.complete(failed)
@@ -239,42 +238,27 @@ def _decode_chunk(
     return failed
 
 
-def _in_workers(
+def _in_threads(
     files: list[Path],
     size: tuple[int, int],
     grayscale: bool,
-    entry: Entry,
+    pixels: np.ndarray,
     chunks: Sequence[int],
     workers: int | None,
 ) -> Iterator[tuple[int, dict[int, str]]]:
-    """Each worker maps the partial file and decodes whole chunks into it."""
+    """Chunks decoded by a thread per core: Pillow lets go of Python's lock while it
+    decodes and resizes, so threads decode in parallel, in any process (the app's
+    training process may not start processes of its own)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    context = multiprocessing.get_context(_start_method())
-    job = (files, size, grayscale, str(entry.partial), entry.shape)
-    with context.Pool(workers or cores or 1, initializer=_start_worker, initargs=job) as pool:
-        yield from pool.imap_unordered(_worker_chunk, chunks)
 
+    def chunk_of(chunk: int) -> tuple[int, dict[int, str]]:
+        return chunk, _decode_chunk(files, size, grayscale, pixels, chunk)
 
-def _start_method() -> str:
-    """Fork where it is safe and there (as torch's DataLoader does): the workers start at
-    once. Never in a process that has loaded Qt, which a fork leaves broken; there, and
-    off Linux, workers start afresh (spawn), importing this module."""
-    if sys.platform == "linux" and not any(name.startswith("PySide6") for name in sys.modules):
-        return "fork"
-    return "spawn"
-
-
-_job: tuple | None = None  # in a worker: (files, size, grayscale, pixels)
-
-
-def _start_worker(files, size, grayscale, partial: str, shape) -> None:
-    global _job
-    pixels = np.memmap(partial, dtype=np.uint8, mode="r+", shape=tuple(shape))
-    _job = (files, size, grayscale, pixels)
-
-
-def _worker_chunk(chunk: int) -> tuple[int, dict[int, str]]:
-    files, size, grayscale, pixels = _job
-    found = _decode_chunk(files, size, grayscale, pixels, chunk)
-    pixels.flush()
-    return chunk, found
+    pool = ThreadPoolExecutor(workers or cores or 1, thread_name_prefix="decode")
+    try:
+        for chunk, found in pool.map(chunk_of, chunks):
+            if isinstance(pixels, np.memmap):
+                pixels.flush()  # on disk before the chunk is marked done
+            yield chunk, found
+    finally:  # Ctrl+C, or an error: the chunks not started yet are dropped, not decoded
+        pool.shutdown(wait=True, cancel_futures=True)

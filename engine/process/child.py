@@ -27,6 +27,7 @@ from engine.errors import node_of, one_line, speaks_for_itself
 from engine.process.protocol import (
     Batches,
     BatchLoss,
+    Decoding,
     Done,
     Epoch,
     Failed,
@@ -162,6 +163,7 @@ class Child(Callback):
                 settings.get("data"),
                 settings.get("training"),
                 trust=request.trust,
+                data_progress=self._decoding,
             )
             self._attach(job.trainer)
             result = job.run(resume.checkpoint_path if resume else None)
@@ -183,7 +185,16 @@ class Child(Callback):
             if wish is not None:
                 TRAINER_CONTROLS[type(wish)](trainer)
 
-    def _send(self, event: Started | Epoch | Paused | Resumed, flush: bool = False) -> None:
+    def _decoding(self, done: int, total: int) -> None:
+        """How the image folder's decoding goes, at most `FLUSH_HZ` times a second."""
+        now = time.perf_counter()
+        if done == total or now - self._flushed >= 1 / FLUSH_HZ:
+            self._flushed = now
+            self._send(Decoding(done, total))
+
+    def _send(
+        self, event: Decoding | Started | Epoch | Paused | Resumed, flush: bool = False
+    ) -> None:
         with self._lock:
             if flush:
                 self._flush()

@@ -2,8 +2,9 @@
 
 Controls go down, from the parent (`engine.process.parent`) to the child
 (`engine.process.child`): `Train` a run, `Stop`, `Pause` or `Resume` it, `Quit`. Events
-come up: the run `Started` (its plan), `Batches` of losses, each `Epoch`'s row, `Paused`,
-`Resumed`, and last `Done` (what the run made) or `Failed` (why it could not train).
+come up: how `Decoding` an image folder goes, the run `Started` (its plan), `Batches` of
+losses, each `Epoch`'s row, `Paused`, `Resumed`, and last `Done` (what the run made) or
+`Failed` (why it could not train).
 
 Messages are frozen dataclasses of plain data (dicts, lists, numbers, tensors), so they
 pickle across the spawn pipe (`encode`, `decode`). Each end handles a message by its type
@@ -84,6 +85,15 @@ Control = Train | Steer | Quit
 
 
 @dataclass(frozen=True)
+class Decoding:
+    """Before the run starts: images of an image folder decoded into the cache so far,
+    of how many (engine.data.image_cache); only the first time a folder is read."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Started:
     """plan: the trainer's plan (epochs, start_epoch, batches_per_epoch, train_samples,
     val_samples, device) with the batch_size."""
@@ -143,7 +153,7 @@ class Failed:
     node_id: str | None = None
 
 
-Event = Started | Batches | Epoch | Paused | Resumed | Done | Failed
+Event = Decoding | Started | Batches | Epoch | Paused | Resumed | Done | Failed
 Message = Control | Event
 
 

@@ -65,6 +65,7 @@ class TrainingController(QObject):
     """One run at a time; every `start` ends with exactly one `finished` or `failed`,
     after which the state is back to "idle" (so a slot may start the next run)."""
 
+    decoding = Signal(int, int)  # before the run: images decoded into the cache, of how many
     started = Signal(object)  # the plan: epochs, batches_per_epoch, batch_size, device...
     batch_losses = Signal(object)  # list of (epoch, batch, loss), oldest first
     progress = Signal(object)  # epoch, epochs, batch, batches_per_epoch, samples_per_second...
@@ -114,6 +115,7 @@ class TrainingController(QObject):
         thread.setObjectName("training")
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
+        worker.decoding.connect(self.decoding)
         worker.started.connect(self._on_started)
         worker.paused.connect(self._on_paused)
         worker.resumed.connect(self._on_resumed)

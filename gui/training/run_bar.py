@@ -142,6 +142,12 @@ class RunBar(QWidget):
         self._start_epoch = plan["start_epoch"]
         self.show_status(f"Training on {plan.get('device', 'the device')}...")
 
+    def show_decoding(self, done: int, total: int) -> None:
+        """An image folder decodes into the cache before its first run."""
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"decoding images into the cache: {done:,} of {total:,}")
+
     def show_progress(self, progress: dict[str, Any]) -> None:
         per = progress["batches_per_epoch"]
         done = (progress["epoch"] - self._start_epoch) * per + progress["batch"]

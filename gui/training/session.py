@@ -68,6 +68,7 @@ class TrainingSession(QObject):
         document.inference_updated.connect(self._follow_data)
         c = self.controller
         c.state_changed.connect(bar.show_state)
+        c.decoding.connect(bar.show_decoding)
         c.started.connect(self._started)
         c.batch_losses.connect(plots.add_batches)
         c.progress.connect(bar.show_progress)

@@ -29,6 +29,7 @@ from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import node_of, one_line, one_line_text, speaks_for_itself
 from engine.process.protocol import (
     Batches,
+    Decoding,
     Epoch,
     Handlers,
     Pause,
@@ -59,6 +60,7 @@ class TrainingWorker(QObject):
     or "stopped") or `failed`, emitted as the last thing `run` does.
     """
 
+    decoding = Signal(int, int)  # images of an image folder decoded so far, of how many
     started = Signal(object)  # plan: epochs, start_epoch, batches_per_epoch, batch_size...
     paused = Signal()  # the run is now held until resumed or stopped
     resumed = Signal()
@@ -182,6 +184,7 @@ class TrainingWorker(QObject):
 
     def _handlers(self) -> Handlers:
         return {
+            Decoding: lambda event: self.decoding.emit(event.done, event.total),
             Started: lambda event: self.started.emit(event.plan),
             Batches: lambda event: self.feed.put(event.losses, event.progress),
             Epoch: lambda event: self.feed.put_row(event.row),

@@ -130,7 +130,7 @@ def test_an_interrupted_build_decodes_only_what_is_left(tmp_path, cache, monkeyp
     assert [int(p[0, 0, 0]) for p in done.pixels[:3]] == [1, 3, 5]  # a/001, a/003, a/005
 
 
-def test_workers_decode_a_large_folder_into_the_same_pixels(tmp_path, cache, monkeypatch):
+def test_threads_decode_a_large_folder_into_the_same_pixels(tmp_path, cache, monkeypatch):
     for i in range(600):
         save_image(tmp_path / ("a" if i % 3 else "b") / f"{i:03}.png", (i % 256, 50, 0))
     files = list_images(tmp_path).files
@@ -218,30 +218,24 @@ def test_load_data_reports_how_the_first_decoding_goes(animals, cache):
     assert heard == []  # from the cache: nothing decoded, nothing to report
 
 
-def test_without_qt_the_workers_are_forked_and_decode_the_same(tmp_path, cache):
-    """The suite has Qt loaded (workers spawn); a command-line run has not (they fork)."""
-    import subprocess
-    import sys
+def test_an_interrupted_threaded_build_stops_without_decoding_the_rest(
+    tmp_path, cache, monkeypatch
+):
+    import engine.data.image_cache as image_cache
 
-    from tests.paths import ROOT
-
-    for i in range(600):
-        save_image(tmp_path / ("a" if i % 2 else "b") / f"{i:03}.png", (i % 256, 9, 0))
+    for i in range(1000):
+        save_image(tmp_path / ("a" if i % 2 else "b") / f"{i:04}.png", (i % 256, 0, 0))
     files = list_images(tmp_path).files
-    alone = decoded(files, (4, 4), grayscale=False, workers=1)
-    script = (
-        "import sys, numpy as np; from pathlib import Path\n"
-        "from engine.data.image_cache import _start_method, decoded\n"
-        "from engine.data.image_files import list_images\n"
-        "assert _start_method() == 'fork', _start_method()\n"
-        "found = decoded(list_images(Path(sys.argv[1])).files, (4, 4), False, workers=2)\n"
-        "np.save(sys.argv[2], np.asarray(found.pixels))\n"
-    )
-    env = {**os.environ, CACHE_ENV: str(tmp_path.parent / f"{tmp_path.name}-forked")}
-    out = tmp_path.parent / f"{tmp_path.name}-pixels.npy"
-    run = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path), str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    assert np.array_equal(np.load(out), alone.pixels)
+    calls = []
+    real = image_cache.decode_image
+    monkeypatch.setattr(image_cache, "decode_image", lambda *a: calls.append(a) or real(*a))
+
+    def interrupted(done, total):
+        raise KeyboardInterrupt  # at the first chunk reported, as Ctrl+C would
+
+    with pytest.raises(KeyboardInterrupt):
+        decoded(files, (3, 3), grayscale=False, progress=interrupted, workers=2)
+    assert len(calls) < 400  # 16 chunks of 64: the ones not started were dropped
+    calls.clear()
+    again = decoded(files, (3, 3), grayscale=False, workers=2)
+    assert 0 < len(calls) < 1000 and again.pixels.shape == (1000, 3, 3, 3)

@@ -10,6 +10,7 @@ from engine.errors import TrainingError
 from engine.process import parent
 from engine.process.protocol import (
     Batches,
+    Decoding,
     Epoch,
     Pause,
     Paused,
@@ -36,10 +37,13 @@ class Listener:
 
     @property
     def handlers(self):
-        return {kind: self._hear for kind in (Started, Batches, Epoch, Paused, Resumed)}
+        kinds = (Decoding, Started, Batches, Epoch, Paused, Resumed)
+        return {kind: self._hear for kind in kinds}
 
     def _hear(self, event):
         match event:
+            case Decoding(done, total):
+                self.events.append(("decoding", done, total))
             case Started(plan):
                 self.events.append(("started", plan["epochs"]))
             case Batches(losses):
@@ -159,3 +163,24 @@ def test_a_layer_that_fails_names_its_node_across_the_pipe(process):
     outcome = process.follow(Listener().handlers)
     assert outcome.summary["status"] == RunStatus.FAILED and outcome.summary["node_id"] == custom
     assert "in layer 'affine' (Custom): ValueError: boom" in outcome.summary["message"]
+
+
+def test_an_image_folder_reports_its_decoding_before_the_run_starts(process, tmp_path):
+    from tests.data_files import save_image
+
+    for i in range(600):
+        save_image(tmp_path / "pictures" / ("a" if i % 2 else "b") / f"{i:03}.png", i % 256)
+    project = preset("digits_cnn", 1)
+    project.data.update(kind="image_folder", path=str(tmp_path / "pictures"), image_size=[8, 8])
+    listener = Listener()
+    process.send(Train(to_dict(project), None, None))
+    done = process.follow(listener.handlers)
+    assert done.summary["status"] is RunStatus.COMPLETED
+    decoding = [e for e in listener.events if e[0] == "decoding"]
+    started = listener.events.index(("started", 1))
+    assert decoding and decoding[-1] == ("decoding", 600, 600)
+    assert listener.events.index(decoding[-1]) < started
+    process.send(Train(to_dict(project), None, None))  # the same folder again: cached
+    listener.events.clear()
+    process.follow(listener.handlers)
+    assert not [e for e in listener.events if e[0] == "decoding"]

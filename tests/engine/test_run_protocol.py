@@ -11,6 +11,7 @@ import torch
 
 from engine.process.protocol import (
     Batches,
+    Decoding,
     Done,
     Epoch,
     Failed,
@@ -43,6 +44,7 @@ MESSAGES = [
     Pause(),
     Resume(),
     Quit(),
+    Decoding(1200, 20000),
     Started(PLAN),
     Batches(((1, 1, 0.5), (1, 2, 0.25)), {"epoch": 1, "batch": 2}),
     Epoch({"epoch": 1, "train_loss": 0.3, "val_loss": None}),
