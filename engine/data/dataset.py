@@ -1,4 +1,5 @@
-"""In-memory data sets: features and targets held as tensors, batched by index slicing."""
+"""Data sets: features and targets held as tensors (image pixels read from their cache a
+batch at a time), batched by index slicing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.data.pixels import PixelRows
 from engine.errors import DataError
 
 CLASSIFICATION = "classification"
@@ -20,16 +22,19 @@ __all__ = ["CLASSIFICATION", "FLOAT32_MAX", "REGRESSION", "DataError", "Splits",
 class TensorData:
     """A data set as two tensors.
 
-    x: features, float32 [N, ...] with at least two dimensions (int64 for token ids).
+    x: features, float32 [N, ...] with at least two dimensions (int64 for token ids);
+       for an image folder a `PixelRows`, which reads float32 samples from the cache's
+       uint8 pixels a batch at a time and answers as such a tensor does.
     y: targets: int64 [N] class ids for classification; float32 [N, k] for regression,
        always two-dimensional, so one target is [N, 1] like the output of Linear(..., 1)
        (a multi-output model picks columns by loss `target`).
     task: "classification" or "regression".
     classes: class names, index = class id (classification only).
-    info: where the data came from, e.g. {"source": "builtin digits"}.
+    info: where the data came from, e.g. {"source": "builtin digits"}, and "warnings",
+       what its reader had to say (images skipped, say).
     """
 
-    x: torch.Tensor
+    x: torch.Tensor | PixelRows
     y: torch.Tensor
     task: str
     classes: list[str] | None = None
@@ -40,9 +45,10 @@ class TensorData:
         return int(self.x.shape[0])
 
     def subset(self, index: torch.Tensor) -> TensorData:
-        return TensorData(
-            self.x[index], self.y[index], self.task, self.classes, self.feature_names, self.info
-        )
+        """The samples at `index`; image pixels (`PixelRows`) are not copied, only their
+        rows taken."""
+        x = self.x.subset(index) if isinstance(self.x, PixelRows) else self.x[index]
+        return TensorData(x, self.y[index], self.task, self.classes, self.feature_names, self.info)
 
     def empty(self) -> TensorData:
         """No samples, the same sample shape: a validation split of nothing."""

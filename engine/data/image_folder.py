@@ -1,7 +1,9 @@
 """Image folder import: one sub-folder per class (or train/ and val/ sub-folders holding
-them), each image resized to `image_size` (height, width), x float32 [N, C, H, W] in
-[0, 1], C = 1 in grayscale, else 3 (RGB). See `image_files` for the layouts and how an
-image is decoded, and `image_cache` for how a folder is decoded only once.
+them), each image resized to `image_size` (height, width), x [N, C, H, W] in [0, 1],
+C = 1 in grayscale, else 3 (RGB), read from the cache's uint8 pixels a batch at a time
+(`PixelRows`): the data set takes no memory of its own however large the folder. See
+`image_files` for the layouts and how an image is decoded, and `image_cache` for how a
+folder is decoded only once.
 
 An image that cannot be read (damaged, truncated, not an image after all) is skipped
 and the data says so, with how many and the first few (`bad_images` "skip"), or stops
@@ -12,11 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
+import torch
 
-from engine.data.dataset import DataError, TensorData
+from engine.data.dataset import CLASSIFICATION, DataError, TensorData
 from engine.data.image_cache import Progress, decoded
 from engine.data.image_files import list_images
+from engine.data.pixels import PixelRows
 
 NAMED_FAILURES = 3  # of the images skipped, the ones the warning names
 
@@ -36,29 +39,21 @@ def load_image_folder(
         first = min(found.failed)
         more = len(found.failed) - 1
         raise DataError(found.failed[first] + (f" (and {more} more images)" if more else ""))
-    keep = np.array([i not in found.failed for i in range(len(files))], dtype=bool)
-    x = found.pixels.astype(np.float32)  # one copy, scaled in place
-    x /= 255
-    labels = np.array(listing.labels + (listing.val_labels or []), dtype=np.int64)
-    source = f"image folder {folder.name}"
-    warnings = [w for w in (_skipped(found.failed, len(files)), found.note) if w]
-    parts = [slice(0, len(listing.files))]
+    kept = torch.tensor([i for i in range(len(files)) if i not in found.failed], dtype=torch.int64)
+    pixels = PixelRows(found.pixels)
+    labels = torch.tensor(listing.labels + (listing.val_labels or []), dtype=torch.int64)
+    info = {
+        "source": f"image folder {folder.name}",
+        "warnings": [w for w in (_skipped(found.failed, len(files)), found.note) if w],
+    }
+    parts = [kept[kept < len(listing.files)]]
     if listing.val_files is not None:
-        parts.append(slice(len(listing.files), len(files)))
+        parts.append(kept[kept >= len(listing.files)])
     data = [
-        TensorData.classification(
-            _rows(x, part, keep), _rows(labels, part, keep), listing.classes, source=source
-        )
-        for part in parts
+        TensorData(pixels.subset(rows), labels[rows], CLASSIFICATION, listing.classes, info=info)
+        for rows in parts
     ]
-    data[0].info["warnings"] = warnings
     return data[0], data[1] if len(data) > 1 else None
-
-
-def _rows(array: np.ndarray, part: slice, keep: np.ndarray) -> np.ndarray:
-    """The rows of `part` that are kept: a view when all are (no copy of the pixels)."""
-    rows, kept = array[part], keep[part]
-    return rows if kept.all() else rows[kept]
 
 
 def _skipped(failed: dict[int, str], total: int) -> str:

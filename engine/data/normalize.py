@@ -11,11 +11,14 @@ Integer x (token ids) is never scaled.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 
 from engine.data.dataset import DataError
+from engine.data.pixels import PixelRows, stats_rows
 
 _RELATIVE_NOISE = 1e-6
 
@@ -33,15 +36,13 @@ def fit_normalization(
         return {"kind": "none", "note": "integer x (token ids) is not normalised"}
     if kind == "fixed":
         return {"kind": kind, "mean": _per_dim1(x, mean, "mean"), "std": _per_dim1(x, std, "std")}
-    dims = [0, *range(2, x.dim())]
     if kind == "standardize":
-        var, centre = torch.var_mean(x, dim=dims, correction=0)
-        scale = var.double().sqrt()
-        centre = centre.double()
+        centre, scale = _mean_and_std(x)
         constant = scale <= _RELATIVE_NOISE * centre.abs()
     elif kind == "minmax":
-        centre = torch.amin(x, dim=dims).double()
-        scale = torch.amax(x, dim=dims).double() - centre
+        low, high = zip(*((c.amin(1), c.amax(1)) for c in _by_dim1(x)), strict=True)
+        centre = torch.stack(low).amin(0).double()
+        scale = torch.stack(high).amax(0).double() - centre
         constant = scale == 0
     else:
         raise DataError(f"data.normalize: {kind!r} is not none, standardize, minmax or fixed")
@@ -49,9 +50,30 @@ def fit_normalization(
     return {"kind": kind, "mean": centre.tolist(), "std": scale.tolist()}
 
 
+def _by_dim1(x: torch.Tensor | PixelRows) -> Iterator[torch.Tensor]:
+    """x's values a few million at a time (`stats_rows` samples), as [entries of dim 1,
+    values]: the whole is never one more array (a folder of images is read from its
+    cache)."""
+    per_sample = math.prod(x.shape[1:])
+    chunks = x.raw_chunks() if isinstance(x, PixelRows) else x.split(stats_rows(per_sample))
+    for chunk in chunks:
+        yield chunk.transpose(0, 1).reshape(chunk.shape[1], -1)
+
+
+def _mean_and_std(x: torch.Tensor | PixelRows) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per entry of dim 1, in float64, in two passes over the chunks (the population
+    standard deviation)."""
+    count = len(x) * math.prod(x.shape[2:])
+    mean = sum(chunk.double().sum(1) for chunk in _by_dim1(x)) / count
+    squares = sum(((chunk.double() - mean[:, None]) ** 2).sum(1) for chunk in _by_dim1(x))
+    return mean, (squares / count).sqrt()
+
+
 def apply_normalization(x: torch.Tensor, normalization: dict[str, Any]) -> torch.Tensor:
     if "mean" not in normalization:
         return x
+    if isinstance(x, PixelRows):
+        return x.normalized(normalization["mean"], normalization["std"])
     shape = [1, -1] + [1] * (x.dim() - 2)
     mean = torch.tensor(normalization["mean"], dtype=x.dtype).reshape(shape)
     std = torch.tensor(normalization["std"], dtype=x.dtype).reshape(shape)

@@ -17,6 +17,7 @@ from engine.data.mnist import load_mnist
 from engine.data.normalize import apply_normalization, fit_normalization
 from engine.data.npz_file import load_npz
 from engine.data.paths import resolve_path
+from engine.data.pixels import PixelRows
 from engine.data.synthetic import Recipe, make_synthetic
 from engine.document.settings import validate_data
 
@@ -70,6 +71,8 @@ def reshape_samples(data: TensorData, shape: tuple[int, ...]) -> TensorData:
     problem = fit_problem(sample, shape)
     if problem:
         raise DataError(problem)
+    if isinstance(data.x, PixelRows):
+        return replace(data, x=data.x.reshaped(shape))
     return replace(data, x=data.x.reshape(len(data), *shape).contiguous())
 
 

@@ -3,6 +3,7 @@ images decoded once into the cache, read explicitly (EXIF, alpha, 16-bit), bad o
 skipped or refused."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,7 +48,7 @@ def test_rgb_images_are_resized_and_labelled_by_sorted_folders(animals):
 def test_grayscale_gives_one_channel_in_unit_range(animals):
     data, _ = load_image_folder(animals, (8, 8), grayscale=True)
     assert data.x.shape == (4, 1, 8, 8)
-    assert float(data.x.min()) >= 0.0 and float(data.x.max()) <= 1.0
+    assert float(data.x[:].min()) >= 0.0 and float(data.x[:].max()) <= 1.0
     assert np.isclose(float(data.x[1].mean()), 128 / 255)
 
 
@@ -93,7 +94,7 @@ def test_a_folder_is_decoded_once_and_again_when_a_file_changes(animals, cache, 
     real = image_cache.decode_image
     monkeypatch.setattr(image_cache, "decode_image", lambda *a: calls.append(a) or real(*a))
     again, _ = load_image_folder(animals, (6, 6), grayscale=False)
-    assert calls == [] and torch.equal(first.x, again.x)  # mapped from the cache
+    assert calls == [] and torch.equal(first.x[:], again.x[:])  # mapped from the cache
     save_image(animals / "dog" / "b.png", (0, 255, 0))
     os.utime(animals / "dog" / "b.png", ns=(1, 1))  # a new time, however fast this runs
     changed, _ = load_image_folder(animals, (6, 6), grayscale=False)
@@ -239,3 +240,53 @@ def test_an_interrupted_threaded_build_stops_without_decoding_the_rest(
     calls.clear()
     again = decoded(files, (3, 3), grayscale=False, workers=2)
     assert 0 < len(calls) < 1000 and again.pixels.shape == (1000, 3, 3, 3)
+
+
+def anonymous_bytes() -> int:
+    """This process's private memory that no file backs (a mapped cache is not in it),
+    once the C allocator has handed back what was freed."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+        if line.startswith("Anonymous:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no Anonymous line in smaps_rollup")
+
+
+def test_a_loaded_folder_takes_no_private_memory_for_its_pixels(tmp_path, cache):
+    import gc
+
+    from engine.data import load_data
+
+    for i in range(1500):
+        save_image(
+            tmp_path / ("a" if i % 2 else "b") / f"{i:04}.png", (i % 256, 3, 9), size=(64, 64)
+        )
+    settings = {"kind": "image_folder", "path": str(tmp_path), "image_size": [64, 64]}
+    settings["grayscale"] = False
+    load_data(settings)  # builds the cache
+    gc.collect()
+    before = anonymous_bytes()
+    splits = load_data(settings, input_shape=(3, 64, 64))
+    grown = anonymous_bytes() - before
+    as_floats = 1500 * 3 * 64 * 64 * 4  # 74 MB: what one float32 array of them took
+    assert grown < as_floats / 8, grown
+    batch = splits.train.x.index_select(0, torch.tensor([0, 5]))
+    assert batch.shape == (2, 3, 64, 64) and batch.dtype == torch.float32
+    assert abs(float(splits.train.x[:].mean())) < 1e-4  # standardised, batch by batch
+
+
+def test_pixel_rows_pickle_as_their_cache_file_and_read_the_same(animals, cache):
+    import pickle
+
+    from engine.data.normalize import apply_normalization, fit_normalization
+
+    data, _ = load_image_folder(animals, (6, 6), grayscale=False)
+    scaled = apply_normalization(data.x, fit_normalization(data.x, "standardize"))
+    part = scaled.subset(torch.tensor([3, 1])).reshaped((3, 36))
+    sent = pickle.dumps(part)
+    assert len(sent) < 2000  # the path, the rows and the scale, not the pixels
+    back = pickle.loads(sent)
+    assert torch.equal(back[:], part[:]) and back.shape == (2, 3, 36)
+    assert torch.equal(part[0], scaled[3].reshape(3, 36))

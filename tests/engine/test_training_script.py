@@ -126,7 +126,7 @@ def test_the_script_loads_splits_and_scales_data_exactly_as_the_engine(tmp_path)
         script = module.prepare_data(module.DATA)
         for (x, y), expected in zip(script, (engine.train, engine.val), strict=True):
             assert x.dtype == expected.x.dtype and y.dtype == expected.y.dtype, case
-            assert torch.equal(x, expected.x), case
+            assert torch.equal(x, expected.x[:]), case  # an image folder's read here
             assert torch.equal(y, expected.y), case
 
 
