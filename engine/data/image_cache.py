@@ -12,13 +12,17 @@ The cache folder is `$TORCHWRIGHT_CACHE_DIR`, else the platform's (~/.cache/torc
 on Linux, ~/Library/Caches/torchwright on macOS, %LOCALAPPDATA%\\torchwright\\cache on
 Windows), in `images/`. An entry is complete once its `.json` is there, written last and
 atomically; a build that is interrupted leaves its `.partial` file and a record of the
-chunks done, and the next build with the same key decodes only the rest. When the cache
-folder cannot be written the images are decoded into memory instead, and the data says
-so (`Decoded.note`).
+chunks done, and the next build with the same key decodes only the rest. The file's
+bytes are taken on disk before a pixel is written, so a full disk is an error then, not
+a crash of the mapped writes later. When the cache folder cannot be written (or has no
+room) the images are decoded into memory instead, where they fit in `MEMORY_SHARE` of
+it, and the data says so (`Decoded.note`); a folder too big for that is refused, saying
+how to give the cache room.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -38,6 +42,7 @@ CACHE_ENV = "TORCHWRIGHT_CACHE_DIR"
 FORMAT = 1  # of an entry: a new one when what is stored, or how it is decoded, changes
 CHUNK = 64  # images a worker decodes per task; the unit an interrupted build resumes by
 PARALLEL_FROM = 512  # fewer images decode in the calling thread alone
+MEMORY_SHARE = 0.25  # of the machine's memory, the most decoded into it without a cache
 Progress = Callable[[int, int], None]  # (images decoded, of how many)
 
 
@@ -99,13 +104,14 @@ def decoded(
         folder.mkdir(parents=True, exist_ok=True)
         pixels = entry.open_partial()
     except OSError as exc:
-        pixels = np.zeros(shape, dtype=np.uint8)
+        entry.discard()
+        why = f"the cache folder {folder} cannot be written ({exc.strerror})"
+        pixels = _in_memory(shape, why)
         every = range(_chunks(len(files)))
         failed = _collect(
             _in_process(files, size, grayscale, pixels, every), len(files), every, progress
         )
-        note = f"decoded into memory: the cache folder {folder} cannot be written ({exc.strerror})"
-        return Decoded(pixels, failed, note)
+        return Decoded(pixels, failed, f"decoded into memory: {why}")
     todo = [chunk for chunk in range(_chunks(len(files))) if not entry.chunk_done(chunk)]
     if len(files) < PARALLEL_FROM or workers == 1:
         results = _in_process(files, size, grayscale, pixels, todo)
@@ -156,10 +162,16 @@ class Entry:
         )
         if fresh:
             with self.partial.open("wb") as handle:
-                handle.truncate(_bytes(self.shape))
+                _reserve(handle, _bytes(self.shape))
             self.chunks.write_bytes(bytes(chunks))
             self.failures.write_text("")
         return np.memmap(self.partial, dtype=np.uint8, mode="r+", shape=self.shape)
+
+    def discard(self) -> None:
+        """Remove what a build that cannot go on left (a full disk, say)."""
+        for path in (self.partial, self.chunks, self.failures):
+            with contextlib.suppress(OSError):  # no folder, or not one: nothing was left
+                path.unlink(missing_ok=True)
 
     def chunk_done(self, chunk: int) -> bool:
         with self.chunks.open("rb") as handle:
@@ -188,6 +200,29 @@ class Entry:
             path.unlink(missing_ok=True)
         pixels = np.memmap(self.data, dtype=np.uint8, mode="r", shape=self.shape)
         return Decoded(pixels, failed)
+
+
+def _reserve(handle, size: int) -> None:
+    """Take the file's bytes on disk now: a full disk then fails here (ENOSPC), and not
+    later, as a crash (SIGBUS), when a page of the map finds no room to be written."""
+    if hasattr(os, "posix_fallocate"):
+        os.posix_fallocate(handle.fileno(), 0, size)
+    else:
+        handle.truncate(size)
+
+
+def _in_memory(shape: tuple[int, ...], why: str) -> np.ndarray:
+    """Room for the pixels in memory, when the cache cannot hold them: refused (why,
+    and what to do) when they would take more than `MEMORY_SHARE` of the machine's."""
+    needed = _bytes(shape)
+    pages = os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
+    physical = pages * os.sysconf("SC_PAGE_SIZE") if pages > 0 else needed / MEMORY_SHARE
+    if needed > MEMORY_SHARE * physical:
+        raise DataError(
+            f"{why}, and the decoded images ({needed / 1e9:.1f} GB) are too many to hold in "
+            f"memory instead: make room there, or set {CACHE_ENV} to a folder with room"
+        )
+    return np.zeros(shape, dtype=np.uint8)
 
 
 def _bytes(shape: tuple[int, ...]) -> int:

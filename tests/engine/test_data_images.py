@@ -290,3 +290,20 @@ def test_pixel_rows_pickle_as_their_cache_file_and_read_the_same(animals, cache)
     back = pickle.loads(sent)
     assert torch.equal(back[:], part[:]) and back.shape == (2, 3, 36)
     assert torch.equal(part[0], scaled[3].reshape(3, 36))
+
+
+def test_a_full_disk_decodes_into_memory_or_says_how_to_make_room(animals, cache, monkeypatch):
+    import errno
+
+    import engine.data.image_cache as image_cache
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    data, _ = load_image_folder(animals, (4, 4), grayscale=True)
+    assert len(data) == 4 and "(No space left on device)" in data.info["warnings"][0]
+    assert list(cache.iterdir()) == []  # no partial file left taking room
+    monkeypatch.setattr(image_cache, "MEMORY_SHARE", 1e-12)  # as if the folder were huge
+    with pytest.raises(DataError, match=r"too many to hold in memory instead: make room"):
+        load_image_folder(animals, (4, 4), grayscale=True)

@@ -149,3 +149,33 @@ def test_a_load_ending_keeps_a_refused_value_and_its_reason(qtbot, window):
     with qtbot.waitSignal(check.changed, timeout=RUN_MS):
         pass  # the reload ends
     assert field.error.text() == reason and field.editor.edit.text() == "7"
+
+
+def test_an_image_folder_previews_at_once_and_its_first_run_shows_the_decoding(
+    qtbot, window, tmp_path
+):
+    from tests.data_files import save_image
+
+    for i in range(600):  # ten classes, as the digits CNN's last layer has outputs
+        save_image(tmp_path / "shapes" / f"c{i % 10}" / f"{i:03}.png", i % 256)
+    view = loaded(qtbot, window, "digits_cnn")
+    check = window.training.session.data_check
+    with qtbot.waitSignal(check.changed, timeout=RUN_MS):
+        window.document.set_setting(("data", "image_size"), [8, 8])
+        window.document.set_setting(("data", "path"), str(tmp_path / "shapes"))
+        window.document.set_setting(("data", "kind"), "image_folder")
+    loaded(qtbot, window)
+    assert "image folder shapes: 600 samples" in view.summary.text()
+    assert "c0 (48)" in view.summary.text() and data_row_shown(window, "bad_images")
+    assert captions(view)[:3] == ["c0", "c1", "c2"]
+    window.document.project.training["epochs"] = 1
+    controller = window.training.session.controller
+    decoding, shown = [], []
+    progress = window.training.bar.progress
+    controller.decoding.connect(lambda done, total: decoding.append((done, total)))
+    controller.decoding.connect(lambda *_: shown.append(progress.format()))
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
+        qtbot.mouseClick(window.training.bar.train, Qt.MouseButton.LeftButton)
+    assert done.args[0]["status"] == "completed"
+    assert decoding[-1] == (600, 600)
+    assert shown[-1] == "decoding images into the cache: 600 of 600"
