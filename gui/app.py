@@ -11,10 +11,12 @@ def run(path: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("Torchwright")
     app.setApplicationName("Torchwright")
+    from gui.document import close_documents
     from gui.main_window import open_window
 
     window = open_window(path)
     status = app.exec()
+    close_documents()  # their undo histories, before the objects they hold are collected
     del window
     release_clipboard()
     return status

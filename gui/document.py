@@ -12,9 +12,11 @@ attached later by `attach_inference`, typically once a background import finishe
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
@@ -26,6 +28,9 @@ from engine.document.trust import NOT_ALLOWED, Trust
 
 if TYPE_CHECKING:
     from engine.model.shapes import DataShapes, ShapeInference
+
+
+_alive: weakref.WeakSet[Document] = weakref.WeakSet()  # every Document not yet collected
 
 
 class Document(QObject):
@@ -53,6 +58,7 @@ class Document(QObject):
         self.lock_reason = ""
         self._unsubscribe = self.graph.subscribe(self._follow_output_renames)
         self._output_labels = self._current_output_labels()
+        _alive.add(self)
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(not clean)
@@ -91,6 +97,14 @@ class Document(QObject):
         self.selection_changed.emit([])
         self.custom_code_changed.emit(False)
         self.refresh()
+
+    def close(self) -> None:
+        """The document is done with (its window closes): its undo history goes now,
+        while every command it holds is whole. Left to Python's garbage collector, the
+        stack could be destroyed after a command's C++ object, and crash the process
+        (see gui.commands)."""
+        if shiboken6.isValid(self):
+            self.undo_stack.clear()
 
     def _current_output_labels(self) -> dict[str, str]:
         return {n.id: n.label for n in self.graph.nodes.values() if n.is_output}
@@ -249,3 +263,9 @@ class Document(QObject):
         if source is not None and source.spec.has_output and node.spec.max_inputs != 0:
             commands.append(Connect(Edge(source.id, node.id, 0)))
         return node.id if self.push(Macro(commands, text=f"Add {layer_type}")) else None
+
+
+def close_documents() -> None:
+    """Close every document still alive: at the application's end (and a test's)."""
+    for document in list(_alive):
+        document.close()

@@ -339,6 +339,7 @@ class MainWindow(QMainWindow):
         self.training.session.shutdown()
         self.files.discard_recovery()
         self.loader.stop()
+        self.document.close()
         self._collector.release()
         event.accept()
 

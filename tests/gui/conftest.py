@@ -9,8 +9,16 @@ from PySide6.QtCore import QSettings, QStandardPaths
 from engine.document.presets import preset_path
 from engine.model.shapes import ShapeInference
 from gui import MainWindow
-from gui.document import Document
+from gui.document import Document, close_documents
 from gui.files import recovery_path
+
+
+@pytest.fixture(autouse=True)
+def _documents_closed():
+    """After each test, every document still alive is closed, as its window would close
+    it: its undo history goes while its commands are whole (see `Document.close`)."""
+    yield
+    close_documents()
 
 
 @pytest.fixture
