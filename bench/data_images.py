@@ -8,16 +8,21 @@ saved at 1.5x that size so that each is resized) is read two ways:
   (a) reference: a `Dataset` that opens, decodes and resizes each image with PIL per
       sample, in a `DataLoader(num_workers=<cores>)`, as a hand-written script would;
   (b) cache: `engine.data.image_folder.load_image_folder`, which decodes the folder once
-      into the cache (in worker processes) and maps it again afterwards.
+      into the cache (a thread per core) and maps it again afterwards.
 
 Both train the same small CNN (a 4x average pool, two conv blocks and a Linear: the
-bench weighs reading the data, not the model) for one epoch, batch 64,
-and report: (a)'s epoch, (b)'s cache build, (b)'s load from the built cache and its
-epoch. Memory is the peak private memory (anonymous pages, summed over the process and
-its children, sampled every 20 ms; a memory-mapped file's pages are the page cache's,
-not counted), for N images and for `--grow` times N, to see whether it grows with the
-folder. Aims: cached epochs at least 5x the reference's, a build at most 1.2x one
-reference epoch, memory flat in N.
+bench weighs reading the data, not the model) for two epochs, batch 64, timing the
+second (the loader's workers kept between epochs), and report: (a)'s epoch, (b)'s
+cache build, (b)'s load from the built cache and its epoch. Then both again with
+augmentation (a crop of 60-100% of the area, a left-right flip, a turn of up to 15
+degrees, brightness, contrast and saturation jitter of 0.2, random erasing with chance
+0.25): (a) with the same changes made per sample with PIL and numpy in the workers, as
+a hand-written script would; (b) with `engine.data.augment.Augmenter` on each gathered
+batch. Memory is the peak private
+memory (anonymous pages, summed over the process and its children, sampled every 20
+ms; a memory-mapped file's pages are the page cache's, not counted), for N images and
+for `--grow` times N, to see whether it grows with the folder. Aims: cached epochs at
+least 5x the reference's, a build at most 1.2x one reference epoch, memory flat in N.
 """
 
 from __future__ import annotations
@@ -32,17 +37,30 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageEnhance
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from engine.data.augment import Augmenter
 from engine.data.image_cache import CACHE_ENV
 from engine.data.image_files import list_images
+from engine.document.settings import AUGMENT_SCHEMA
 
 BATCH = 64
 CLASSES = ("circle", "square", "cross")
+AUGMENT = {
+    **{p.name: p.default for p in AUGMENT_SCHEMA},
+    "augment_crop": True,
+    "augment_crop_scale": [0.6, 1.0],
+    "augment_hflip": True,
+    "augment_rotation": 15.0,
+    "augment_brightness": 0.2,
+    "augment_contrast": 0.2,
+    "augment_saturation": 0.2,
+    "augment_erasing": 0.25,
+}
 
 
 def make_folder(folder: Path, count: int, size: int) -> None:
@@ -69,9 +87,10 @@ def make_folder(folder: Path, count: int, size: int) -> None:
 class Decoding(Dataset):
     """(a): each sample opened, decoded and resized when asked for."""
 
-    def __init__(self, folder: Path, size: int):
+    def __init__(self, folder: Path, size: int, augment: bool = False):
         listing = list_images(folder)
         self.files, self.labels, self.size = listing.files, listing.labels, size
+        self.augment = augment
 
     def __len__(self) -> int:
         return len(self.files)
@@ -79,8 +98,45 @@ class Decoding(Dataset):
     def __getitem__(self, index: int):
         with Image.open(self.files[index]) as image:
             image = image.convert("RGB").resize((self.size, self.size), Image.Resampling.BILINEAR)
+            if self.augment:
+                image = augmented(image, np.random.default_rng())
             pixels = np.asarray(image, dtype=np.float32) / 255
+        if self.augment and np.random.random() < AUGMENT["augment_erasing"]:
+            erase(pixels, np.random.default_rng())
         return torch.from_numpy(pixels.transpose(2, 0, 1).copy()), self.labels[index]
+
+
+def augmented(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """(a)'s augmentation of one image with PIL: crop, flip, turn, colour."""
+    side = image.size[0]
+    area = rng.uniform(*AUGMENT["augment_crop_scale"]) * side * side
+    ratio = np.exp(rng.uniform(*np.log(AUGMENT["augment_crop_ratio"])))
+    w = min(side, round((area * ratio) ** 0.5))
+    h = min(side, round((area / ratio) ** 0.5))
+    left, top = int(rng.integers(0, side - w + 1)), int(rng.integers(0, side - h + 1))
+    image = image.resize((side, side), Image.Resampling.BILINEAR, (left, top, left + w, top + h))
+    if rng.random() < 0.5:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    turn = AUGMENT["augment_rotation"]
+    image = image.rotate(rng.uniform(-turn, turn), Image.Resampling.BILINEAR)
+    for enhance, key in (
+        (ImageEnhance.Brightness, "augment_brightness"),
+        (ImageEnhance.Contrast, "augment_contrast"),
+        (ImageEnhance.Color, "augment_saturation"),
+    ):
+        image = enhance(image).enhance(1 + rng.uniform(-AUGMENT[key], AUGMENT[key]))
+    return image
+
+
+def erase(pixels: np.ndarray, rng: np.random.Generator) -> None:
+    """(a)'s random erasing of one image [H, W, C] in place."""
+    height, width = pixels.shape[:2]
+    area = rng.uniform(0.02, 0.33) * height * width
+    ratio = np.exp(rng.uniform(np.log(0.3), np.log(3.3)))
+    h = min(height, round((area * ratio) ** 0.5))
+    w = min(width, round((area / ratio) ** 0.5))
+    top, left = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))
+    pixels[top : top + h, left : left + w] = 0
 
 
 def make_model(size: int) -> nn.Module:
@@ -93,21 +149,26 @@ def make_model(size: int) -> nn.Module:
     )  # fmt: skip
 
 
-def train_epoch(model: nn.Module, batches) -> float:
+def later_epoch(size: int, batches) -> float:
+    """Seconds of the second of two epochs over `batches()` (a later epoch: the first
+    also starts the loader's workers and warms the model's kernels)."""
+    model = make_model(size)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    start = time.perf_counter()
-    for x, y in batches:
-        optimizer.zero_grad()
-        loss_fn(model(x), y).backward()
-        optimizer.step()
+    for _ in range(2):
+        start = time.perf_counter()
+        for x, y in batches():
+            optimizer.zero_grad()
+            loss_fn(model(x), y).backward()
+            optimizer.step()
     return time.perf_counter() - start
 
 
-def tensor_batches(x: torch.Tensor, y: torch.Tensor):
+def tensor_batches(x: torch.Tensor, y: torch.Tensor, augment: Augmenter | None = None):
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
     for index in order.split(BATCH):
-        yield x.index_select(0, index), y.index_select(0, index)
+        batch = x.index_select(0, index)
+        yield (batch if augment is None else augment(batch)), y.index_select(0, index)
 
 
 class PeakMemory:
@@ -161,9 +222,13 @@ def measure(count: int, size: int, scratch: Path) -> dict[str, float]:
     make_folder(folder, count, size)
     os.environ[CACHE_ENV] = str(scratch / f"cache-{count}")
     cores = len(os.sched_getaffinity(0))
-    loader = DataLoader(Decoding(folder, size), batch_size=BATCH, shuffle=True, num_workers=cores)
+    workers = {"num_workers": cores, "persistent_workers": True}
+    loader = DataLoader(Decoding(folder, size), batch_size=BATCH, shuffle=True, **workers)
     with PeakMemory() as reference_memory:
-        reference = train_epoch(make_model(size), loader)
+        reference = later_epoch(size, lambda: loader)
+    augmenting = Decoding(folder, size, augment=True)
+    loader = DataLoader(augmenting, batch_size=BATCH, shuffle=True, **workers)
+    reference_augmented = later_epoch(size, lambda: loader)
     with PeakMemory() as cache_memory:
         start = time.perf_counter()
         load_image_folder(folder, (size, size), grayscale=False)
@@ -171,9 +236,14 @@ def measure(count: int, size: int, scratch: Path) -> dict[str, float]:
         start = time.perf_counter()
         data, _ = load_image_folder(folder, (size, size), grayscale=False)
         load = time.perf_counter() - start
-        cached = train_epoch(make_model(size), tensor_batches(data.x, data.y))
+        cached = later_epoch(size, lambda: tensor_batches(data.x, data.y))
+        image = (3, size, size)
+        augment = Augmenter(AUGMENT, image, image, None, None).seeded(0, "cpu")
+        cached_augmented = later_epoch(size, lambda: tensor_batches(data.x, data.y, augment))
     return {
         "reference": reference,
+        "reference_augmented": reference_augmented,
+        "cached_augmented": cached_augmented,
         "build": build,
         "load": load,
         "cached": cached,
@@ -200,6 +270,12 @@ def main() -> None:
             print(
                 f"  cached epoch / reference epoch: {m['reference'] / m['cached']:.1f}x faster; "
                 f"build / reference epoch: {m['build'] / m['reference']:.2f}x"
+            )
+            print(
+                f"  augmented: reference epoch {m['reference_augmented']:.2f} s, cached epoch "
+                f"{m['cached_augmented']:.2f} s: "
+                f"{m['reference_augmented'] / m['cached_augmented']:.1f}x faster; augmenting "
+                f"costs the cached epoch {m['cached_augmented'] / m['cached']:.2f}x"
             )
             print(
                 f"  peak private memory: reference {m['reference_memory'] * mb:,.0f} MB, "

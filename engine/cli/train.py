@@ -54,7 +54,10 @@ def settings_for(project: Project, args: argparse.Namespace) -> tuple[dict, dict
     data = dict(project.data)
     if args.data:
         path = Path(args.data).resolve()
-        data.update(kind=kind_of_path(path), path=str(path))
+        kind = kind_of_path(path)
+        if kind == "csv" and data["kind"] == "image_csv":  # a table of images like the project's
+            kind = "image_csv"
+        data.update(kind=kind, path=str(path))
     if args.target is not None:
         data["target"] = args.target
     if args.seed is not None:

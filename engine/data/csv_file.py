@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,10 +32,11 @@ MAX_INTEGER_CLASSES = 100
 BLOCK_ROWS = 4096
 LISTED_COLUMNS = 20  # of the columns named when the target is not among them
 _INTEGER = re.compile(r"^[+-]?\d+$")
+T = TypeVar("T")
 
 
 @dataclass
-class _Part:
+class TablePart:
     """Some columns of some rows of the file, as text, with line numbers for messages."""
 
     path: Path
@@ -79,11 +81,17 @@ def _number_problem(text: str) -> str | None:
 
 def load_csv(path: Path, target: str = "") -> TensorData:
     """A CSV file as a data set; see the module docstring for how the target is read."""
+    return read_csv(path, lambda reader: _read(path, reader, target))
+
+
+def read_csv(path: Path, read: Callable[[Any], T]) -> T:
+    """`read(reader)` of a csv.reader over the file at `path`; what stops the reading
+    (not UTF-8, bad quoting, unreadable) raises DataError naming the file and line."""
     require_file(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as file:
             reader = csv.reader(file)
-            return _read(path, reader, target)
+            return read(reader)
     except UnicodeDecodeError as exc:
         raise DataError(f"{path.name}: not UTF-8 text (byte {exc.start})") from None
     except csv.Error as exc:
@@ -93,33 +101,39 @@ def load_csv(path: Path, target: str = "") -> TensorData:
 
 
 def _read(path: Path, reader, target: str) -> TensorData:
-    header = _header(path, next((row for row in reader if row), None))
-    targets = _target_columns(path, header, target)
+    header = header_names(path, next((row for row in reader if row), None))
+    targets = target_columns(path, header, target)
     features = [i for i in range(len(header)) if i not in targets]
     if not features:
         raise DataError(f"{path.name}: every column is a target; no feature columns are left")
     names = [header[i] for i in features]
     pick_x, pick_y = _picker(features), _picker(targets)
     blocks, target_rows, lines = [], [], []
-    for rows, block_lines in _blocks(path, reader, len(header)):
-        part = _Part(path, names, [pick_x(row) for row in rows], block_lines)
+    for rows, block_lines in row_blocks(path, reader, len(header)):
+        part = TablePart(path, names, [pick_x(row) for row in rows], block_lines)
         blocks.append(part.numbers().astype(np.float32))
         target_rows += [pick_y(row) for row in rows]
         lines += block_lines
     if not lines:
         raise DataError(f"{path.name}: has a header but no data rows")
     x = np.concatenate(blocks)
-    y_part = _Part(path, [header[i] for i in targets], target_rows, lines)
+    y, classes = table_targets(TablePart(path, [header[i] for i in targets], target_rows, lines))
     source = f"csv {path.name}"
-    if len(targets) == 1 and _is_label_column([row[0].strip() for row in target_rows]):
-        y, classes = _labels(y_part)
+    if classes is not None:
         return TensorData.classification(x, y, classes, names, source)
-    hint = " (with several target columns every target must be a number)"
-    y = y_part.numbers(hint if len(targets) > 1 else "")
     return TensorData.regression(x, y, names, source)
 
 
-def _header(path: Path, row: list[str] | None) -> list[str]:
+def table_targets(part: TablePart) -> tuple[np.ndarray, list[str] | None]:
+    """The target columns `part` holds, read as the module docstring says: (class ids,
+    class names), or (float64 [N, k] values, None) for regression."""
+    if len(part.names) == 1 and _is_label_column([row[0].strip() for row in part.rows]):
+        return _labels(part)
+    hint = " (with several target columns every target must be a number)"
+    return part.numbers(hint if len(part.names) > 1 else ""), None
+
+
+def header_names(path: Path, row: list[str] | None) -> list[str]:
     if row is None:
         raise DataError(f"{path.name}: the file is empty; expected a header row of column names")
     names = [name.strip() for name in row]
@@ -135,7 +149,7 @@ def _header(path: Path, row: list[str] | None) -> list[str]:
     return names
 
 
-def _target_columns(path: Path, header: list[str], target: str) -> list[int]:
+def target_columns(path: Path, header: list[str], target: str) -> list[int]:
     names = [name.strip() for name in target.split(",") if name.strip()]
     if not names:
         return [len(header) - 1]
@@ -150,7 +164,7 @@ def _target_columns(path: Path, header: list[str], target: str) -> list[int]:
     return [header.index(name) for name in dict.fromkeys(names)]
 
 
-def _blocks(path: Path, reader, width: int) -> Iterator[tuple[list[list[str]], list[int]]]:
+def row_blocks(path: Path, reader, width: int) -> Iterator[tuple[list[list[str]], list[int]]]:
     """Non-blank rows, BLOCK_ROWS at a time, with their line numbers."""
     rows, lines = [], []
     for row in reader:
@@ -193,7 +207,7 @@ def _is_label_column(texts: list[str]) -> bool:
     )
 
 
-def _labels(part: _Part) -> tuple[np.ndarray, list[str]]:
+def _labels(part: TablePart) -> tuple[np.ndarray, list[str]]:
     """Class ids and names: integers sorted by value, other labels sorted as text."""
     texts = [row[0].strip() for row in part.rows]
     if "" in texts:

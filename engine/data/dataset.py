@@ -3,14 +3,17 @@ batch at a time), batched by index slicing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from engine.data.pixels import PixelRows
 from engine.errors import DataError
+
+if TYPE_CHECKING:
+    from engine.data.augment import Augmenter
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -32,6 +35,8 @@ class TensorData:
     classes: class names, index = class id (classification only).
     info: where the data came from, e.g. {"source": "builtin digits"}, and "warnings",
        what its reader had to say (images skipped, say).
+    augment: the augmentation a run applies to each training batch (training data with
+       augmentation switched on; engine.data.augment), else None.
     """
 
     x: torch.Tensor | PixelRows
@@ -40,6 +45,7 @@ class TensorData:
     classes: list[str] | None = None
     feature_names: list[str] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    augment: Augmenter | None = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -48,7 +54,7 @@ class TensorData:
         """The samples at `index`; image pixels (`PixelRows`) are not copied, only their
         rows taken."""
         x = self.x.subset(index) if isinstance(self.x, PixelRows) else self.x[index]
-        return TensorData(x, self.y[index], self.task, self.classes, self.feature_names, self.info)
+        return replace(self, x=x, y=self.y[index])
 
     def empty(self) -> TensorData:
         """No samples, the same sample shape: a validation split of nothing."""

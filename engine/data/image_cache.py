@@ -57,18 +57,21 @@ class Decoded:
     note: str = ""
 
 
-def cache_folder() -> Path:
-    """Where decoded image folders are kept (see the module docstring)."""
+def cache_root() -> Path:
+    """Torchwright's cache folder: `$TORCHWRIGHT_CACHE_DIR`, else the platform's."""
     if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser() / "images"
+        return Path(os.environ[CACHE_ENV]).expanduser()
     home = Path.home()
     if sys.platform == "darwin":
-        root = home / "Library" / "Caches" / "torchwright"
-    elif sys.platform == "win32":
-        root = Path(os.environ.get("LOCALAPPDATA", home)) / "torchwright" / "cache"
-    else:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "torchwright"
-    return root / "images"
+        return home / "Library" / "Caches" / "torchwright"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", home)) / "torchwright" / "cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "torchwright"
+
+
+def cache_folder() -> Path:
+    """Where decoded image folders are kept (see the module docstring)."""
+    return cache_root() / "images"
 
 
 def cache_key(files: Sequence[Path], size: tuple[int, int], grayscale: bool) -> str:

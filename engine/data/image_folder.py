@@ -17,11 +17,29 @@ from pathlib import Path
 import torch
 
 from engine.data.dataset import CLASSIFICATION, DataError, TensorData
-from engine.data.image_cache import Progress, decoded
+from engine.data.image_cache import Progress, cache_root, decoded
 from engine.data.image_files import list_images
+from engine.data.paths import resolve_path
 from engine.data.pixels import PixelRows
+from engine.data.shapes import SHAPES_VERSION, draw_shapes
 
 NAMED_FAILURES = 3  # of the images skipped, the ones the warning names
+
+
+def image_folder_path(settings: dict, base_dir: Path | None) -> Path:
+    """The folder the data settings name, drawn first when `generate` says what to draw
+    (engine.data.shapes) and it is missing: at `path`, or with no path in the cache
+    folder's `generated/` (the shapes preset's place: no project folder is written)."""
+    generate = settings["generate"]
+    if generate == "none":
+        return resolve_path(settings["path"], base_dir)
+    if settings["path"]:
+        folder = resolve_path(settings["path"], base_dir)
+    else:
+        folder = cache_root() / "generated" / f"{generate}-{SHAPES_VERSION}"
+    if not folder.exists():
+        draw_shapes(folder)
+    return folder
 
 
 def load_image_folder(
@@ -34,18 +52,10 @@ def load_image_folder(
     """(train, validation): validation when the folder holds its own (else None)."""
     listing = list_images(folder)
     files = listing.all_files()
-    found = decoded(files, (int(image_size[0]), int(image_size[1])), grayscale, progress)
-    if found.failed and bad_images == "refuse":
-        first = min(found.failed)
-        more = len(found.failed) - 1
-        raise DataError(found.failed[first] + (f" (and {more} more images)" if more else ""))
-    kept = torch.tensor([i for i in range(len(files)) if i not in found.failed], dtype=torch.int64)
-    pixels = PixelRows(found.pixels)
+    size = (int(image_size[0]), int(image_size[1]))
+    pixels, kept, warnings = decoded_rows(files, size, grayscale, bad_images, progress)
     labels = torch.tensor(listing.labels + (listing.val_labels or []), dtype=torch.int64)
-    info = {
-        "source": f"image folder {folder.name}",
-        "warnings": [w for w in (_skipped(found.failed, len(files)), found.note) if w],
-    }
+    info = {"source": f"image folder {folder.name}", "warnings": warnings}
     parts = [kept[kept < len(listing.files)]]
     if listing.val_files is not None:
         parts.append(kept[kept >= len(listing.files)])
@@ -56,10 +66,34 @@ def load_image_folder(
     return data[0], data[1] if len(data) > 1 else None
 
 
-def _skipped(failed: dict[int, str], total: int) -> str:
+def decoded_rows(
+    files: list[Path],
+    size: tuple[int, int],
+    grayscale: bool,
+    bad_images: str,
+    progress: Progress | None = None,
+    missing: dict[int, str] | None = None,
+) -> tuple[PixelRows, torch.Tensor, list[str]]:
+    """`files` decoded (through the cache): their pixels, the rows of those that decoded,
+    and what to warn of (images skipped, counting `missing`, listed images that are not
+    there; the cache's note). With `bad_images` "refuse", an image that cannot be read
+    raises DataError naming it."""
+    found = decoded(files, size, grayscale, progress)
+    if found.failed and bad_images == "refuse":
+        first = min(found.failed)
+        more = len(found.failed) - 1
+        raise DataError(found.failed[first] + (f" (and {more} more images)" if more else ""))
+    kept = torch.tensor([i for i in range(len(files)) if i not in found.failed], dtype=torch.int64)
+    missing = missing or {}
+    failed = [missing[i] for i in sorted(missing)] + [found.failed[i] for i in sorted(found.failed)]
+    skipped = _skipped(failed, len(files) + len(missing))
+    return PixelRows(found.pixels), kept, [w for w in (skipped, found.note) if w]
+
+
+def _skipped(failed: list[str], total: int) -> str:
     if not failed:
         return ""
-    named = "; ".join(failed[i] for i in sorted(failed)[:NAMED_FAILURES])
+    named = "; ".join(failed[:NAMED_FAILURES])
     return f"skipped {len(failed):,} of {total:,} images that cannot be read: {named}" + (
         "; ..." if len(failed) > NAMED_FAILURES else ""
     )

@@ -6,17 +6,22 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import torch
+
+from engine.data.augment import Augmenter, augmentation_on
 from engine.data.builtin import load_builtin
 from engine.data.csv_file import load_csv
 from engine.data.dataset import DataError, Splits, TensorData
 from engine.data.holdout import split
 from engine.data.idx import load_idx_folder
 from engine.data.image_cache import Progress
-from engine.data.image_folder import load_image_folder
+from engine.data.image_folder import image_folder_path, load_image_folder
+from engine.data.image_table import load_image_table
 from engine.data.mnist import load_mnist
 from engine.data.normalize import apply_normalization, fit_normalization
 from engine.data.npz_file import load_npz
 from engine.data.paths import resolve_path
+from engine.data.pictures import image_layout
 from engine.data.pixels import PixelRows
 from engine.data.synthetic import Recipe, make_synthetic
 from engine.document.settings import validate_data
@@ -33,7 +38,8 @@ def load_data(
     `settings` are data settings (missing ones take their defaults); relative paths start
     at `base_dir`. IDX and MNIST folders with t10k files, and image folders with train/
     and val/, bring their own validation split. `progress(done, total)` hears how the
-    decoding of an image folder goes, the first time it is decoded.
+    decoding of an image folder goes, the first time it is decoded. With augmentation
+    switched on, the training part's `augment` is its `Augmenter`.
     """
     settings = checked_settings(settings)
     train, val = _load(settings, base_dir, progress)
@@ -42,10 +48,40 @@ def load_data(
     normalization = fit_normalization(
         train.x, settings["normalize"], settings["mean"], settings["std"]
     )
+    augment = augmenter(settings, train, normalization) if augmentation_on(settings) else None
     train, val = (replace(d, x=apply_normalization(d.x, normalization)) for d in (train, val))
+    train = replace(train, augment=augment)
     if input_shape is not None:
         train, val = (reshape_samples(d, input_shape) for d in (train, val))
     return Splits(train, val, normalization)
+
+
+def augmenter(settings: dict, train: TensorData, normalization: dict) -> Augmenter:
+    """The augmentation the settings ask for, of samples like `train`'s (as loaded, to
+    be normalised with `normalization`); DataError when they are not pictures."""
+    image = augmented_image(tuple(train.x.shape[1:]), train.x.is_floating_point())
+    mean, std = normalization.get("mean"), normalization.get("std")
+    return Augmenter(settings, image, train.x.shape[1:], mean, std, value_span(train.x))
+
+
+def augmented_image(sample: tuple[int, ...], floating: bool = True) -> tuple[int, int, int]:
+    """The picture (C, H, W) that samples of shape `sample` hold, for augmenting them;
+    DataError when they hold none."""
+    layout = image_layout(sample) if floating else None
+    if layout is None:
+        raise DataError(
+            f"data: augmentation changes pictures, but a sample of this data has shape "
+            f"{list(sample)}; switch the augment settings off, or use image data"
+        )
+    return layout.channels, layout.height, layout.width
+
+
+def value_span(x: torch.Tensor | PixelRows) -> tuple[float, float]:
+    """(lowest, highest) value of x as loaded: [0, 1] for image pixels, else measured
+    (nothing loaded: [0, 1])."""
+    if isinstance(x, PixelRows) or not len(x):
+        return 0.0, 1.0
+    return float(x.min()), float(x.max())
 
 
 def load_raw(settings: dict, base_dir: Path | None = None) -> tuple[TensorData, TensorData | None]:
@@ -102,8 +138,22 @@ def _load(
         return load_npz(path), None
     if kind == "image_folder":
         return load_image_folder(
-            path, settings["image_size"], settings["grayscale"], settings["bad_images"], progress
+            image_folder_path(settings, base_dir),
+            settings["image_size"],
+            settings["grayscale"],
+            settings["bad_images"],
+            progress,
         )
+    if kind == "image_csv":
+        return load_image_table(
+            path,
+            settings["image_column"],
+            settings["target"],
+            settings["image_size"],
+            settings["grayscale"],
+            settings["bad_images"],
+            progress,
+        ), None
     if kind == "idx":
         return load_idx_folder(path)
     return load_mnist(path, settings["download"])

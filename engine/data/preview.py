@@ -18,15 +18,19 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.data.augment import Augmenter
 from engine.data.dataset import CLASSIFICATION, DataError, TensorData
 from engine.data.holdout import split
 from engine.data.image_files import decode_image, list_images
+from engine.data.image_folder import image_folder_path
+from engine.data.image_table import present_rows, read_image_table
 from engine.data.mnist import missing_mnist_files
 from engine.data.paths import resolve_path
 from engine.data.pictures import image_layout
-from engine.data.prepare import checked_settings, fit_problem, load_raw
+from engine.data.prepare import augmented_image, checked_settings, fit_problem, load_raw, value_span
 
 SAMPLES = 8
+AUGMENTED_VIEWS = 8  # augmentations of one picture in the preview's strip
 
 
 class NotDownloadedYet(DataError):
@@ -50,7 +54,10 @@ class DataPreview:
     own_validation: the validation samples come from the source's own files (IDX and
     MNIST test files) rather than a split. classes: (name, training samples) per class;
     empty for regression, whose targets are `target_columns` columns. y: every training
-    target, for checking the losses against the data before a run.
+    target, for checking the losses against the data before a run. picture: the first
+    sample's values as loaded when samples are pictures ([C, H, W], colour kept), with
+    `span`, the lowest and highest value the training samples hold: what augmentation
+    works on (`augmented_views`).
     """
 
     source: str
@@ -65,6 +72,8 @@ class DataPreview:
     feature_names: list[str] | None
     samples: list[PreviewSample]
     y: torch.Tensor
+    picture: np.ndarray | None = None
+    span: tuple[float, float] = (0.0, 1.0)
 
     @property
     def pictures(self) -> bool:
@@ -87,7 +96,10 @@ def preview_data(
                 f"{folder}: the MNIST files are not here yet; training fetches them"
             )
     if settings["kind"] == "image_folder":
-        return _image_folder_preview(settings, resolve_path(settings["path"], base_dir), count)
+        return _image_folder_preview(settings, image_folder_path(settings, base_dir), count)
+    if settings["kind"] == "image_csv":
+        path = resolve_path(settings["path"], base_dir)
+        return _image_table_preview(settings, path, count)
     data, own_val = load_raw(settings, base_dir)
     if own_val is None:
         train, val = split(data, settings["val_fraction"], settings["seed"], settings["stratify"])
@@ -106,46 +118,100 @@ def preview_data(
         feature_names=data.feature_names,
         samples=[_sample(data, i) for i in sample_indices(data, count)],
         y=train.y,
+        picture=_picture(data),
+        span=value_span(train.x),
     )
 
 
 def _image_folder_preview(settings: dict[str, Any], folder: Path, count: int) -> DataPreview:
-    """From the file listing and a few decoded images: an image folder of thousands
-    previews in a moment, and decodes all only when it trains (into the cache)."""
     listing = list_images(folder)
+    source = f"image folder {folder.name}"
+    data = _listed(np.array(listing.labels), listing.classes, source)
+    own = None
+    if listing.val_files is not None:
+        own = _listed(np.array(listing.val_labels or []), listing.classes, source)
+    return _pictures_preview(settings, data, listing.files, own, count)
+
+
+def _image_table_preview(settings: dict[str, Any], path: Path, count: int) -> DataPreview:
+    table = read_image_table(path, settings["image_column"], settings["target"])
+    rows = present_rows(table, path)
+    data = _listed(table.y[rows], table.classes, f"image table {path.name}")
+    return _pictures_preview(settings, data, [table.files[i] for i in rows], None, count)
+
+
+def _pictures_preview(
+    settings: dict[str, Any],
+    listed: TensorData,
+    files: list[Path],
+    own_val: TensorData | None,
+    count: int,
+) -> DataPreview:
+    """From a listing of image files (`listed`: their targets, no pixels) and a few
+    decoded images: thousands of images preview in a moment, and decode all only when
+    they train (into the cache)."""
     size, grayscale = tuple(settings["image_size"]), settings["grayscale"]
-    data = _listed(listing.labels, listing.classes, folder)
-    if listing.val_files is None:
-        train, val = split(data, settings["val_fraction"], settings["seed"], settings["stratify"])
+    if own_val is None:
+        train, val = split(listed, settings["val_fraction"], settings["seed"], settings["stratify"])
     else:
-        train, val = data, _listed(listing.val_labels or [], listing.classes, folder)
-    samples = []
-    for index in sample_indices(data, count):
-        pixels = decode_image(listing.files[index], size, grayscale).astype(np.float32) / 255
-        picture = replace(data.subset(torch.tensor([index])), x=torch.from_numpy(pixels[None]))
+        train, val = listed, own_val
+    samples, pictures = [], []
+    for index in sample_indices(listed, count):
+        pixels = decode_image(files[index], size, grayscale).astype(np.float32) / 255
+        picture = replace(listed.subset(torch.tensor([index])), x=torch.from_numpy(pixels[None]))
         samples.append(_sample(picture, 0))
+        pictures.append(pixels)
     return DataPreview(
-        source=data.info["source"],
-        task=CLASSIFICATION,
+        source=listed.info["source"],
+        task=listed.task,
         train_rows=len(train),
         val_rows=len(val),
-        own_validation=listing.val_files is not None,
+        own_validation=own_val is not None,
         sample_shape=(1 if grayscale else 3, *size),
         dtype="float32",
         classes=_class_counts(train),
-        target_columns=1,
+        target_columns=int(listed.y.shape[1]) if listed.y.dim() == 2 else 1,
         feature_names=None,
         samples=samples,
         y=train.y,
+        picture=pictures[0] if pictures else None,
     )
 
 
-def _listed(labels: list[int], classes: list[str], folder: Path) -> TensorData:
-    """Labels without pixels (x holds nothing): for splitting and counting."""
-    x = np.empty((len(labels), 0), dtype=np.float32)
-    return TensorData.classification(
-        x, np.array(labels, dtype=np.int64), classes, source=f"image folder {folder.name}"
-    )
+def augmented_views(
+    preview: DataPreview, settings: dict[str, Any], count: int = AUGMENTED_VIEWS, seed: int = 0
+) -> list[np.ndarray]:
+    """`count` augmentations of the preview's first picture as `settings` (data settings)
+    make them, each [C, H, W] scaled to [0, 1] for showing; none when samples are not
+    pictures."""
+    if preview.picture is None:
+        return []
+    settings = checked_settings(settings)
+    image = preview.picture.shape
+    augmenter = Augmenter(settings, image, image, None, None, preview.span).seeded(seed, "cpu")
+    batch = torch.from_numpy(np.ascontiguousarray(preview.picture, dtype=np.float32))
+    views = augmenter(batch.expand(count, *image).clone()).numpy()
+    low, high = preview.span
+    return list((views - low) / (high - low) if high > low else np.zeros_like(views))
+
+
+def _picture(data: TensorData) -> np.ndarray | None:
+    """The first sample as a picture [C, H, W], values as loaded; None when it is none."""
+    if not len(data) or not data.x.is_floating_point():
+        return None
+    try:
+        image = augmented_image(tuple(data.x.shape[1:]))
+    except DataError:
+        return None
+    return data.x[0].reshape(image).numpy().astype(np.float32)
+
+
+def _listed(y: np.ndarray, classes: list[str] | None, source: str) -> TensorData:
+    """Targets without pixels (x holds nothing): for splitting and counting."""
+    x = np.empty((len(y), 0), dtype=np.float32)
+    if classes is None:
+        return TensorData.regression(x, y, source=source)
+    return TensorData.classification(x, y.astype(np.int64), classes, source=source)
 
 
 def sample_indices(data: TensorData, count: int) -> list[int]:

@@ -22,6 +22,7 @@ from typing import Any
 from engine.document.files import atomic_write_text, json_text
 from engine.document.graph import Edge, Graph, GraphError, Node, check_params, python_name
 from engine.document.settings import (
+    AUGMENT_SCHEMA,
     DATA_SCHEMA,
     LOSS_SCHEMA,
     TRAINING_SCHEMA,
@@ -55,7 +56,7 @@ class Project:
     name: str = "Untitled"
     description: str = ""
     graph: Graph = field(default_factory=Graph)
-    data: dict[str, Any] = field(default_factory=lambda: defaults(DATA_SCHEMA))
+    data: dict[str, Any] = field(default_factory=lambda: defaults(DATA_SCHEMA + AUGMENT_SCHEMA))
     training: dict[str, Any] = field(
         default_factory=lambda: {**defaults(TRAINING_SCHEMA), "losses": {}}
     )

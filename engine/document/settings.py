@@ -27,7 +27,8 @@ OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad")
 SCHEDULERS = ("none", "step", "cosine", "one_cycle", "plateau")
 BUILTIN_DATASETS = ("digits", "iris", "wine", "breast_cancer", "diabetes")
 SYNTHETIC_DATASETS = ("blobs", "moons", "circles", "classification", "linear", "multi_target")
-DATA_KINDS = ("builtin", "synthetic", "csv", "npz", "idx", "image_folder", "mnist")
+DATA_KINDS = ("builtin", "synthetic", "csv", "npz", "idx", "image_folder", "image_csv", "mnist")
+IMAGE_KINDS = ("image_folder", "image_csv")  # decoded into the image cache
 NORMALIZATIONS = ("none", "standardize", "minmax", "fixed")
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,2})?)$")
 
@@ -44,7 +45,7 @@ DATA_SCHEMA = (
         "path",
         "text",
         "",
-        "File or folder (csv, npz, idx, image_folder, mnist); "
+        "File or folder (csv, npz, idx, image_folder, image_csv, mnist); "
         "relative paths start at the project file's folder.",
         max_length=4096,
     ),
@@ -52,7 +53,7 @@ DATA_SCHEMA = (
         "target",
         "text",
         "",
-        "CSV: target column name(s), comma-separated; empty: the last column.",
+        "CSV, image CSV: target column name(s), comma-separated; empty: the last column.",
         max_length=4096,
     ),
     Param("samples", "int", 1000, "Synthetic: number of samples.", min=10, max=10_000_000),
@@ -85,6 +86,14 @@ DATA_SCHEMA = (
     ),
     Param("mean", "floats", None, "Fixed normalisation: mean per channel.", optional=True),
     Param("std", "floats", None, "Fixed normalisation: std per channel.", optional=True, min=1e-12),
+    Param(
+        "image_column",
+        "text",
+        "",
+        "Image CSV: the column of image paths, relative to the CSV's folder (empty: the "
+        "first column whose values are image file names).",
+        max_length=4096,
+    ),
     Param("image_size", "shape", [28, 28], "Image folder: height and width to resize to."),
     Param("grayscale", "bool", True, "Image folder: convert images to one channel."),
     Param(
@@ -94,8 +103,87 @@ DATA_SCHEMA = (
         "Image folder: an image that cannot be read is skipped (and reported), or refused.",
         choices=("skip", "refuse"),
     ),
+    Param(
+        "generate",
+        "choice",
+        "none",
+        "Image folder: draw the folder first when it is missing (at path, or with no path "
+        "in the cache folder): shapes, 3,000 pictures of circles, squares, triangles and "
+        "crosses.",
+        choices=("none", "shapes"),
+    ),
     Param("download", "bool", False, "MNIST: download into path if it is missing."),
 )
+
+# Augmentation of training images (engine.data.augment): part of the data settings,
+# shown in a group of its own.
+AUGMENT_SCHEMA = (
+    Param(
+        "augment_crop",
+        "bool",
+        False,
+        "Random resized crop: a random part of the image, stretched back to its size.",
+    ),
+    Param(
+        "augment_crop_scale",
+        "range",
+        [0.5, 1.0],
+        "Random resized crop: the share of the image's area a crop takes (low, high).",
+        min=0.01,
+        max=1.0,
+    ),
+    Param(
+        "augment_crop_ratio",
+        "range",
+        [0.75, 1.3333],
+        "Random resized crop: width over height of a crop (low, high), drawn log-uniformly.",
+        min=0.1,
+        max=10.0,
+    ),
+    Param("augment_hflip", "bool", False, "Mirror half of the images left to right."),
+    Param("augment_vflip", "bool", False, "Mirror half of the images top to bottom."),
+    Param(
+        "augment_rotation",
+        "float",
+        0.0,
+        "Rotate by a random angle of up to this many degrees either way (0: off).",
+        min=0.0,
+        max=180.0,
+    ),
+    Param(
+        "augment_brightness",
+        "float",
+        0.0,
+        "Multiply brightness by a random factor in 1 +- this (0: off).",
+        min=0.0,
+        max=1.0,
+    ),
+    Param(
+        "augment_contrast",
+        "float",
+        0.0,
+        "Scale contrast by a random factor in 1 +- this (0: off).",
+        min=0.0,
+        max=1.0,
+    ),
+    Param(
+        "augment_saturation",
+        "float",
+        0.0,
+        "Colour images: scale saturation by a random factor in 1 +- this (0: off).",
+        min=0.0,
+        max=1.0,
+    ),
+    Param(
+        "augment_erasing",
+        "float",
+        0.0,
+        "Random erasing: the chance that a rectangle (2-33% of the image) is blanked.",
+        min=0.0,
+        max=1.0,
+    ),
+)
+AUGMENT_KEYS = tuple(p.name for p in AUGMENT_SCHEMA)
 
 TRAINING_SCHEMA = (
     Param("epochs", "int", 10, "Passes over the training data.", min=1, max=1_000_000),
@@ -206,7 +294,7 @@ def validate_section(
 
 
 def validate_data(values: Any, where: str = "data") -> tuple[dict, list[tuple[str, str]]]:
-    data, problems = validate_section(DATA_SCHEMA, values, where)
+    data, problems = validate_section(DATA_SCHEMA + AUGMENT_SCHEMA, values, where)
     if problems:
         return data, problems
     kind, name = data["kind"], data["name"]
@@ -214,7 +302,12 @@ def validate_data(values: Any, where: str = "data") -> tuple[dict, list[tuple[st
         problems.append((f"{where}.name", f"{name!r} is not a built-in data set"))
     if kind == "synthetic" and name not in SYNTHETIC_DATASETS:
         problems.append((f"{where}.name", f"{name!r} is not a synthetic generator"))
-    if kind in ("csv", "npz", "idx", "image_folder", "mnist") and not data["path"]:
+    generated = kind == "image_folder" and data["generate"] != "none"
+    if (
+        kind in ("csv", "npz", "idx", "image_folder", "image_csv", "mnist")
+        and not data["path"]
+        and not generated
+    ):
         problems.append((f"{where}.path", f"a {kind} data source needs a path"))
     if data["normalize"] == "fixed" and (data["mean"] is None or data["std"] is None):
         problems.append((f"{where}.normalize", "fixed normalisation needs mean and std"))

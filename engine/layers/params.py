@@ -50,6 +50,7 @@ class Param:
       reshape - like shape, but one entry may be -1,
       ints   - a list of positive ints of any length (LayerNorm's normalized_shape),
       floats - a list of finite numbers (a normalisation's per-channel mean).
+      range - two numbers, low <= high, both within min..max (a crop's scale range).
     inferred: None means "fill in from the input shape" (shown as "auto").
     from_data: None means "take it from the data" (shown as "auto (from data)"): an
       Input's shape, the units of a Linear that feeds an Output.
@@ -178,6 +179,17 @@ class Param:
         if self.min is not None and any(v < self.min for v in value):
             raise ParamError(f"must hold numbers >= {self.min:g}, got {show(value)}")
         return [float(v) for v in value]
+
+    def _check_range(self, value: Any) -> list[float]:
+        ok = isinstance(value, list | tuple) and len(value) == 2
+        if not ok or not all(_is_number(v) and math.isfinite(v) for v in value):
+            raise ParamError(f"must be two numbers, low and high, got {show(value)}")
+        low, high = (float(v) for v in value)
+        if low > high:
+            raise ParamError(f"must be low then high (low <= high), got {show(value)}")
+        if not (self._in_bounds(low) and self._in_bounds(high)):
+            raise ParamError(f"{self._bounds_text('numbers', None)}, got {show(value)}")
+        return [low, high]
 
     def _check_reshape(self, value: Any) -> list[int]:
         return self._int_list(value, allow_minus_one=True)

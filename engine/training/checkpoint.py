@@ -149,6 +149,7 @@ def _rng_state(run: Run) -> dict[str, Any]:
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if run.device.type == "cuda" else [],
         "shuffle": run.shuffle.get_state(),
+        "augment": None if run.augment is None else run.augment.generator.get_state(),
     }
 
 
@@ -157,3 +158,5 @@ def _set_rng_state(run: Run, rng: dict[str, Any]) -> None:
     if run.device.type == "cuda" and rng["cuda"]:
         torch.cuda.set_rng_state_all(rng["cuda"])
     run.shuffle.set_state(rng["shuffle"])
+    if run.augment is not None and rng.get("augment") is not None:
+        run.augment.generator.set_state(rng["augment"])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from engine.data.augment import augmentation_on
 from engine.data.preview import DataPreview
 from engine.document.graph import Graph
 from engine.document.project import Project
@@ -33,6 +34,7 @@ class Reason(StrEnum):
     INPUT_MISMATCH = "input_mismatch"  # a sample does not fit the Input
     LOSS_MISMATCH = "loss_mismatch"  # a loss does not fit its output or its targets
     OUTPUT_WIDTH = "output_width"  # a classifier's output has more units than classes
+    NOT_PICTURES = "not_pictures"  # augmentation is on, but samples are not pictures
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,12 @@ def data_problems(project: Project, inference: ShapeInference, data: DataState) 
             fix = Fix(f"Set the Input to {sample}", _the_input(project), {"shape": sample})
             message = problem[0].upper() + problem[1:] + "."
             problems.append(Problem(Reason.INPUT_MISMATCH, message, fix.node_id, fix))
+    if preview is not None and preview.picture is None and augmentation_on(project.data):
+        message = (
+            f"Augmentation changes pictures, but a sample of this data has shape "
+            f"{list(preview.sample_shape)}: switch the augment settings off, or use image data."
+        )
+        problems.append(Problem(Reason.NOT_PICTURES, message))
     found = _loss_problems(project, inference, preview)
     return problems + (found or _width_problems(project, inference, preview))
 

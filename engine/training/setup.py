@@ -2,7 +2,8 @@
 
 `prepare_run` resolves the device, moves model and data there once, runs one probe
 forward pass to learn the outputs' shapes, checks every loss against its output and
-targets, and builds the optimizer, schedule and shuffling generator. Every problem it
+targets, and builds the optimizer, schedule, shuffling generator and (with augmentation
+on) the augmenter, seeded with the run's seed + 1. Every problem it
 finds is a `TrainingError` with a one-sentence message.
 """
 
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from engine.data.augment import Augmenter
 from engine.data.dataset import TensorData
 from engine.document.settings import validate_training
 from engine.errors import USER_CODE_ERRORS, TrainingError
@@ -57,6 +59,7 @@ class Run:
     optimizer: torch.optim.Optimizer
     schedule: LrSchedule
     shuffle: torch.Generator
+    augment: Augmenter | None  # of each training batch, with its own generator
     early: EarlyStopping
     batch_size: int
     sample_flops: float  # of the forward pass, per sample
@@ -125,6 +128,7 @@ def prepare_run(
         optimizer=optimizer,
         schedule=LrSchedule(optimizer, settings, batches),
         shuffle=torch.Generator().manual_seed(settings["seed"]),
+        augment=train.augment.seeded(settings["seed"] + 1, device) if train.augment else None,
         early=EarlyStopping(settings["early_stopping"]),
         batch_size=settings["batch_size"],
         sample_flops=flops,

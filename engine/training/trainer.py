@@ -6,6 +6,8 @@ Design decisions (the why behind the code):
   `torch.Generator` and batches are gathered with `index_select` from the resident
   tensors: no DataLoader, no per-sample Python. The same seed gives the same order on
   every device; model-side randomness (dropout) comes from `torch.manual_seed(seed)`.
+  Augmentation (engine.data.augment) changes each gathered training batch on the device,
+  from a generator of its own.
 * Metrics are accumulated on the device (`engine.training.metrics.SplitMeter`) and read back once
   per epoch. The only per-batch host read is one scalar: the loss is checked to be finite
   before the optimizer step, so a bad step is never applied (on the CPU this read is free;
@@ -311,9 +313,10 @@ class Trainer:
         try:
             for batch, index in enumerate(_batches(order, self.settings["batch_size"]), start=1):
                 batch_targets = [t.index_select(0, index) for t in targets]
-                outputs, loss, parts = self._forward_backward(
-                    run, x.index_select(0, index), batch_targets
-                )
+                batch_x = x.index_select(0, index)
+                if run.augment is not None:
+                    batch_x = run.augment(batch_x)
+                outputs, loss, parts = self._forward_backward(run, batch_x, batch_targets)
                 if not math.isfinite(loss.item()):
                     raise _Diverged(self._divergence(run, epoch, batch, loss, parts))
                 self._step(run)

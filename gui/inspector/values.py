@@ -20,6 +20,7 @@ _EXAMPLES = {
     "reshape": "-1, 7, 7",
     "ints": "64",
     "floats": "0.5, 0.5",
+    "range": "0.5, 1",
 }
 
 
@@ -40,7 +41,7 @@ def format_value(value: Any) -> str:
 
 def parse_value(param: Param, text: str) -> Any:
     """Read a field's text as a value of `param`'s kind (text, identifier, float, or one
-    of the number-list kinds: size, shape, reshape, ints, floats). Empty text is None."""
+    of the number-list kinds: size, shape, reshape, ints, floats, range). Empty text is None."""
     text = text.strip()
     if not text:
         return None
@@ -60,7 +61,8 @@ def _float(text: str) -> float:
 
 def _number_list(param: Param, text: str) -> Any:
     items = [t for t in _SEPARATORS.split(text.strip("()[] ")) if t]
-    kind, what = (float, "numbers") if param.kind == "floats" else (int, "whole numbers")
+    floating = param.kind in ("floats", "range")
+    kind, what = (float, "numbers") if floating else (int, "whole numbers")
     try:
         values = [kind(item) for item in items]
     except ValueError:

@@ -90,7 +90,7 @@ class DataCheck(QObject):
     # --- loading ----------------------------------------------------------------------
 
     def _setting_changed(self, path: tuple[str, ...]) -> None:
-        if path and path[0] == "data":
+        if path and path[0] == "data" and not path[1].startswith("augment_"):
             self.schedule()
 
     def _base_dir(self) -> Path | None:
@@ -98,7 +98,9 @@ class DataCheck(QObject):
         return path.parent if path is not None else None
 
     def _settings_key(self) -> str:
-        data = self.document.project.data
+        """What the preview is of: the data settings but augmentation's (which the
+        preview's strip follows without reading the data again), and the folder."""
+        data = {k: v for k, v in self.document.project.data.items() if not k.startswith("augment_")}
         return json.dumps([data, str(self._base_dir())], sort_keys=True, default=str)
 
     def _load(self) -> None:

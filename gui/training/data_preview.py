@@ -44,10 +44,7 @@ class DataPreviewView(QWidget):
         self.summary.setObjectName("dataPreviewSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
-        self.problems = QLabel()
-        self.problems.setObjectName("dataPreviewProblems")
-        self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #c62828;")
+        self.problems = warning_label("dataPreviewProblems")
         self.thumbnails = QWidget()
         self.thumbnails.setObjectName("dataPreviewSamples")
         self._grid = QGridLayout(self.thumbnails)
@@ -63,13 +60,7 @@ class DataPreviewView(QWidget):
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         bottom.addWidget(self.reload)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.problems)
-        layout.addWidget(self.thumbnails)
-        layout.addWidget(self.table)
-        layout.addLayout(bottom)
+        stacked(self, self.summary, self.problems, self.thumbnails, self.table, bottom)
         check.changed.connect(self.refresh)
         document = check.document
         document.inference_updated.connect(self.show_problems)
@@ -111,6 +102,26 @@ class DataPreviewView(QWidget):
         self.table.setVisible(tabular)
 
 
+def warning_label(name: str) -> QLabel:
+    """A label for what is wrong: red, wrapped."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #c62828;")
+    return label
+
+
+def stacked(parent: QWidget, *items: QWidget | QHBoxLayout) -> None:
+    """Lay `items` (widgets or rows) out top to bottom in `parent`, with no margins."""
+    layout = QVBoxLayout(parent)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for item in items:
+        if isinstance(item, QWidget):
+            layout.addWidget(item)
+        else:
+            layout.addLayout(item)
+
+
 def summary_text(preview: DataPreview) -> str:
     total = preview.train_rows + preview.val_rows
     val_from = "own test files" if preview.own_validation else "split"
@@ -130,16 +141,25 @@ def summary_text(preview: DataPreview) -> str:
     return "\n".join(lines)
 
 
-def _thumbnail(sample: PreviewSample) -> QWidget:
-    picture = np.ascontiguousarray((sample.picture * 255).round().astype(np.uint8))
-    height, width = picture.shape
-    image = QImage(picture.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
-    pixmap = QPixmap.fromImage(image).scaled(
-        THUMB,
-        THUMB,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.FastTransformation,  # sharp pixels: these are tiny images
+def picture_pixmap(picture: np.ndarray, side: int = THUMB) -> QPixmap:
+    """A picture in [0, 1], [H, W] or [C, H, W] (C 1 or 3: grey or colour), scaled to fit
+    `side` pixels with sharp pixels (these are tiny images)."""
+    values = np.clip(np.asarray(picture) * 255, 0, 255).round().astype(np.uint8)
+    if values.ndim == 3 and values.shape[0] == 3:
+        rgb = np.ascontiguousarray(values.transpose(1, 2, 0))
+        height, width = rgb.shape[:2]
+        image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    else:
+        grey = np.ascontiguousarray(values.reshape(values.shape[-2:]))
+        height, width = grey.shape
+        image = QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+    return QPixmap.fromImage(image).scaled(
+        side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
     )
+
+
+def _thumbnail(sample: PreviewSample) -> QWidget:
+    pixmap = picture_pixmap(sample.picture)
     cell = QWidget()
     cell.setToolTip(sample.label)
     layout = QVBoxLayout(cell)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from engine.document.settings import (
     BUILTIN_DATASETS,
     DATA_SCHEMA,
+    IMAGE_KINDS,
     LOSS_SCHEMA,
     SYNTHETIC_DATASETS,
     TRAINING_SCHEMA,
@@ -36,17 +37,19 @@ from engine.layers.params import Param, ParamError
 from gui.document import Document
 from gui.inspector.editors import ChoiceEditor, ParamEditor, make_editor
 from gui.inspector.form import Field
+from gui.training.augment_view import AugmentView
 from gui.training.data_check import DataCheck
 from gui.training.data_preview import DataPreviewView
 
-FILE_KINDS = ("csv", "npz", "idx", "image_folder", "mnist")
+FILE_KINDS = ("csv", "npz", "idx", "image_folder", "image_csv", "mnist")
 FOLDER_KINDS = ("idx", "image_folder", "mnist")
 
 # When a data field applies, given the data settings.
 DATA_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "name": lambda d: d["kind"] in ("builtin", "synthetic"),
     "path": lambda d: d["kind"] in FILE_KINDS,
-    "target": lambda d: d["kind"] == "csv",
+    "target": lambda d: d["kind"] in ("csv", "image_csv"),
+    "image_column": lambda d: d["kind"] == "image_csv",
     "samples": lambda d: d["kind"] == "synthetic",
     "features": lambda d: d["kind"] == "synthetic" and d["name"] != "multi_target",
     "classes": lambda d: d["kind"] == "synthetic" and d["name"] in ("blobs", "classification"),
@@ -57,9 +60,10 @@ DATA_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "stratify": lambda d: d["val_fraction"] > 0,
     "mean": lambda d: d["normalize"] == "fixed",
     "std": lambda d: d["normalize"] == "fixed",
-    "image_size": lambda d: d["kind"] == "image_folder",
-    "grayscale": lambda d: d["kind"] == "image_folder",
-    "bad_images": lambda d: d["kind"] == "image_folder",
+    "image_size": lambda d: d["kind"] in IMAGE_KINDS,
+    "grayscale": lambda d: d["kind"] in IMAGE_KINDS,
+    "bad_images": lambda d: d["kind"] in IMAGE_KINDS,
+    "generate": lambda d: d["kind"] == "image_folder",
     "download": lambda d: d["kind"] == "mnist",
 }
 TRAINING_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -82,9 +86,13 @@ class SchemaForm(QWidget):
         schema: tuple[Param, ...],
         applies: dict[str, Callable[[dict[str, Any]], bool]] | None = None,
         parent: QWidget | None = None,
+        shown_without: str = "",
     ):
+        """`shown_without`: a prefix the settings' names share, left out of their labels
+        (the group's title says it)."""
         super().__init__(parent)
         self.document = document
+        self.shown_without = shown_without
         self.prefix = prefix
         self.applies = applies or {}
         self.form = QFormLayout(self)
@@ -94,11 +102,14 @@ class SchemaForm(QWidget):
         for param in schema:
             editor = make_editor(param, self)
             editor.setObjectName(f"{'_'.join(prefix)}_{param.name}")
-            name = QLabel(param.name.replace("_", " "))
+            name = QLabel(self.label(param))
             name.setToolTip(param.help)
             self.fields[param.name] = Field(self.form, name, editor)
             editor.committed.connect(lambda value, p=param: self._commit(p, value))
             editor.rejected.connect(self.fields[param.name].show_error)
+
+    def label(self, param: Param) -> str:
+        return param.name.removeprefix(self.shown_without).replace("_", " ")
 
     def values(self) -> dict[str, Any]:
         return {name: self.document.setting((*self.prefix, name)) for name in self.fields}
@@ -124,7 +135,7 @@ class SchemaForm(QWidget):
         try:
             value = param.validate(value)
         except ParamError as exc:
-            self.fields[param.name].show_error(f"{param.name.replace('_', ' ')} {exc}")
+            self.fields[param.name].show_error(f"{self.label(param)} {exc}")
             return
         if not self.document.set_setting((*self.prefix, param.name), value):
             self.refresh()  # unchanged or refused: show what is stored
@@ -191,7 +202,7 @@ class DataForm(SchemaForm):
         if kind in FOLDER_KINDS:
             chosen = QFileDialog.getExistingDirectory(self, f"{kind} data folder", start)
         else:
-            pattern = {"csv": "CSV files (*.csv)", "npz": "NumPy archives (*.npz)"}[kind]
+            pattern = {"npz": "NumPy archives (*.npz)"}.get(kind, "CSV files (*.csv)")
             chosen, _ = QFileDialog.getOpenFileName(self, f"{kind} data file", start, pattern)
         if chosen:
             self.set_path(Path(chosen))
@@ -228,8 +239,11 @@ class SettingsForm(QWidget):
             "threads": self._threads_apply,
         }
         self.training = SchemaForm(document, ("training",), TRAINING_SHOWN, applies)
+        self.augmentation = AugmentView(document, data_check)
+        self.augmentation_box = _group("Augmentation", self.augmentation)
         layout.addWidget(_group("Data", self.data))
         layout.addWidget(_group("Data preview", self.preview))
+        layout.addWidget(self.augmentation_box)
         layout.addWidget(_group("Training", self.training))
         self.losses_box = QGroupBox("Loss per output")
         self.losses_layout = QVBoxLayout(self.losses_box)
@@ -241,6 +255,7 @@ class SettingsForm(QWidget):
         document.settings_changed.connect(self.refresh)
         document.project_replaced.connect(self.refresh)
         document.inference_updated.connect(self._follow_outputs)
+        data_check.changed.connect(self._show_augmentation)
         self.refresh()
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
@@ -262,8 +277,12 @@ class SettingsForm(QWidget):
         a CUDA GPU, or when it is on (so it can be turned off)."""
         return self._on_cuda() or training["mixed_precision"]
 
+    def _show_augmentation(self) -> None:
+        self.augmentation_box.setVisible(self.augmentation.applies())
+
     def refresh(self, *_: Any) -> None:
         self._follow_outputs()
+        self._show_augmentation()
         self.data.refresh()
         self.training.refresh()
         for form in self.losses.values():

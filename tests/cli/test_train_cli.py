@@ -224,3 +224,32 @@ def test_a_layer_that_fails_is_named_in_the_one_line(when, doing, tmp_path, caps
     assert train(str(tmp_path / "failing.json"), *argv) == 1
     err = capsys.readouterr().err
     assert err == f"error: {doing}: in layer 'affine' (Custom): ValueError: boom\n"
+
+
+def test_the_shapes_preset_draws_its_folder_and_trains_augmented(tmp_path):
+    args = [str(PRESETS / "shapes_cnn.json"), "--epochs", "1", "--out", str(tmp_path)]
+    assert train(*args) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["train_samples"] == 2400 and summary["status"] == "completed"
+
+
+def test_a_project_on_an_image_table_trains_on_another_table_given_as_data(tmp_path):
+    from engine.data.shapes import draw_shapes
+
+    draw_shapes(tmp_path / "pictures", count=60, side=32)
+    files = sorted((tmp_path / "pictures").rglob("*.png"))
+    for name, part in (("first.csv", files[:40]), ("second.csv", files[40:])):
+        with (tmp_path / name).open("w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["image", "shape"])
+            writer.writerows([[str(f.relative_to(tmp_path)), f.parent.name] for f in part])
+    project = load(PRESETS / "shapes_cnn.json")
+    project.data.update(kind="image_csv", path="first.csv", target="shape", generate="none")
+    save(project, tmp_path / "table.json")
+    out = tmp_path / "run"
+    args = [str(tmp_path / "table.json"), "--data", str(tmp_path / "second.csv"), "--epochs", "1"]
+    assert train(*args, "--out", str(out)) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["train_samples"] == 16  # 20 rows, 4 held out
+    script = (out / "train.py").read_text()
+    assert '"kind": "image_csv"' in script and "second.csv" in script

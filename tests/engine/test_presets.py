@@ -29,6 +29,7 @@ EXPECTED = {
         "Adam",
     ),
     "custom_layer": (["class Affine(nn.Module)", "nn.Parameter"], "CrossEntropyLoss", "Adam"),
+    "shapes_cnn": (["Conv2d(3, 16, 3, padding=1)", "Linear(2048, 64)"], "CrossEntropyLoss", "Adam"),
 }
 
 

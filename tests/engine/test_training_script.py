@@ -75,8 +75,22 @@ def data_cases(tmp_path):
     for i in range(4):
         save_image(tmp_path / "pictures" / "red" / f"{i}.png", (200 + i, 10, 10), size=(7, 5))
         save_image(tmp_path / "pictures" / "blue" / f"{i}.jpg", (0, 20 * i, 240))
+    rows = [
+        [f"pictures/{c}/{i}.{s}", c, i * 0.5]
+        for i in range(4)
+        for c, s in (("red", "png"), ("blue", "jpg"))
+    ]
+    write_csv(tmp_path / "pictures.csv", ["image", "colour", "size"], rows)
     return {
         "iris": {"kind": "builtin", "name": "iris"},
+        "image table labels": {
+            "kind": "image_csv",
+            "path": "pictures.csv",
+            "target": "colour",
+            "image_size": [5, 4],
+            "grayscale": False,
+        },
+        "image table numbers": {"kind": "image_csv", "path": "pictures.csv", "target": "size"},
         "diabetes minmax": {"kind": "builtin", "name": "diabetes", "normalize": "minmax"},
         "wine fixed": {
             "kind": "builtin",
@@ -123,7 +137,7 @@ def test_the_script_loads_splits_and_scales_data_exactly_as_the_engine(tmp_path)
         project = data_project(tmp_path, **data)
         module = script_module(project, tmp_path, name=f"train{number}")
         engine = load_data(project.data, tmp_path, tuple(project.graph.nodes["n1"].params["shape"]))
-        script = module.prepare_data(module.DATA)
+        script = module.prepare_data(module.DATA)[:2]
         for (x, y), expected in zip(script, (engine.train, engine.val), strict=True):
             assert x.dtype == expected.x.dtype and y.dtype == expected.y.dtype, case
             assert torch.equal(x, expected.x[:]), case  # an image folder's read here
@@ -151,6 +165,7 @@ def test_the_script_holds_only_what_its_data_needs():
     assert "Torchwright" not in source.split('"""', 2)[2]  # no import of ours
     assert "import re" not in source and "urllib" not in source
     assert "load_digits()" in source and "class DigitsCnn(nn.Module)" in source
+    assert "class Augmenter" not in source  # nothing switched on
 
 
 def test_a_custom_layer_name_the_script_uses_is_refused_by_name(tmp_path):
@@ -222,6 +237,20 @@ def test_the_script_repeats_the_engines_run_epoch_for_epoch(tmp_path, name):
     engine = prepare_job(project, trust=ALLOWED).run()
     script = tmp_path / "train.py"
     script.write_text(training_script(project, allowed_code(project)))
+    run_script(script, "--device", "cpu", "--out", str(tmp_path / "out"))
+    assert_same_epochs(read_history(tmp_path / "out" / "history.csv"), engine.history)
+
+
+def test_the_script_augments_as_the_engine_batch_for_batch(tmp_path):
+    """The shapes preset (an image folder drawn on first use, augmented with crops,
+    flips, turns and colour jitter) with random erasing too: the same losses."""
+    project = preset("shapes_cnn", 2)
+    project.data["augment_erasing"] = 0.3
+    project.path = tmp_path / "shapes.json"
+    engine = prepare_job(project).run()
+    script = tmp_path / "train.py"
+    script.write_text(training_script(project))
+    assert "class Augmenter" in script.read_text()
     run_script(script, "--device", "cpu", "--out", str(tmp_path / "out"))
     assert_same_epochs(read_history(tmp_path / "out" / "history.csv"), engine.history)
 

@@ -1,13 +1,14 @@
 """The standalone training script of a project: `train.py`.
 
 The script is assembled from the text parts in `parts/`: a header, the model source
-exactly as `engine.model.codegen` writes it, the project's settings as Python literals, a data
-loader for the project's kind of data, and the training loop. It needs torch and the
-libraries its data needs (numpy; scikit-learn for built-in and most synthetic data;
-Pillow for image folders), never Torchwright. With one process on the CPU and the same
-seed it repeats what `engine.training.trainer.Trainer` does, step for step, so its per-epoch
-losses are those of `python main.py train`; under torchrun it trains with
-DistributedDataParallel.
+exactly as `engine.model.codegen` writes it, the project's settings as Python literals,
+a data loader for the project's kind of data, the augmentation of training images (the
+module engine.data.augment itself, when the project switches augmentation on), and the
+training loop. It needs torch and the libraries its data needs (numpy; scikit-learn for
+built-in and most synthetic data; Pillow for image folders), never Torchwright. With one
+process on the CPU and the same seed it repeats what `engine.training.trainer.Trainer`
+does, step for step, so its per-epoch losses are those of `python main.py train`; under
+torchrun it trains with DistributedDataParallel.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.data import MNIST_MD5, MNIST_MIRRORS, checked_settings
+from engine.data import augment as augment_module
+from engine.data.augment import augmentation_on
+from engine.data.image_folder import image_folder_path
 from engine.data.paths import resolve_path
 from engine.document.project import Project
+from engine.document.settings import AUGMENT_KEYS, IMAGE_KINDS
 from engine.errors import TrainingError
 from engine.model.codegen import GeneratedCode, docstring_text, generate
 from engine.training.job import input_shape
@@ -28,7 +33,12 @@ from engine.training.setup import checked_settings as checked_training
 
 PARTS = Path(__file__).with_name("parts")
 BASE_IMPORTS = ("argparse", "csv", "gc", "math", "os", "time")
-KIND_IMPORTS = {"csv": ("re",), "idx": ("gzip",), "mnist": ("gzip", "hashlib", "urllib.request")}
+KIND_IMPORTS = {
+    "csv": ("re",),
+    "image_csv": ("re",),
+    "idx": ("gzip",),
+    "mnist": ("gzip", "hashlib", "urllib.request"),
+}
 RECIPES = {  # the data settings each synthetic generator reads
     "blobs": ("samples", "features", "classes", "noise"),
     "moons": ("samples", "noise"),
@@ -43,6 +53,12 @@ FILE_SETTINGS = {
     "idx": ("path",),
     "mnist": ("path", "download"),
     "image_folder": ("path", "image_size", "grayscale", "bad_images"),
+    "image_csv": ("path", "target", "image_column", "image_size", "grayscale", "bad_images"),
+}
+KIND_PARTS = {  # the parts that load each kind of file
+    "csv": ("csv_targets", "data_csv"),
+    "image_folder": ("decode_image", "data_image_folder"),
+    "image_csv": ("csv_targets", "decode_image", "data_image_csv"),
 }
 NO_SKLEARN = ("linear", "multi_target")
 
@@ -73,6 +89,7 @@ def training_script(project: Project, code: GeneratedCode | None = None) -> str:
             OUTPUTS=_outputs(labels, training["losses"]),
         ),
         _loader(data),
+        _augmentation(data),
         _part("prepare"),
         _part("train"),
         _part("loop"),
@@ -114,7 +131,7 @@ def _needs(data: dict[str, Any]) -> str:
     needs = ["numpy"]
     if kind == "builtin" or (kind == "synthetic" and name not in NO_SKLEARN):
         needs.append("scikit-learn")
-    if kind == "image_folder":
+    if kind in IMAGE_KINDS:
         needs.append("Pillow")
     return "".join(f", {n}" for n in needs[:-1]) + f" and {needs[-1]}"
 
@@ -139,8 +156,12 @@ def _data_settings(data: dict[str, Any], base_dir: Path | None) -> dict[str, Any
     keys += ["seed", "val_fraction", "stratify", "normalize"]
     if data["normalize"] == "fixed":
         keys += ["mean", "std"]
+    if augmentation_on(data):
+        keys += AUGMENT_KEYS
     chosen = {key: data[key] for key in keys}
-    if "path" in chosen:
+    if kind == "image_folder":  # a generated folder: where it is drawn
+        chosen["path"] = os.path.abspath(image_folder_path(data, base_dir))
+    elif "path" in chosen:
         chosen["path"] = os.path.abspath(resolve_path(data["path"], base_dir))
     return chosen
 
@@ -159,7 +180,18 @@ def _loader(data: dict[str, Any]) -> str:
         return _part("data_idx", FETCH=fetch) + _part(
             "data_mnist", MIRRORS=mirrors, MD5=_literal(MNIST_MD5)
         )
-    return _part(f"data_{kind}")
+    return "".join(_part(name) for name in KIND_PARTS.get(kind, (f"data_{kind}",)))
+
+
+def _augmentation(data: dict[str, Any]) -> str:
+    """The engine's augmentation module as it is (without its docstring and imports)
+    with the function that makes its Augmenter, or the stand-in that makes none."""
+    if not augmentation_on(data):
+        return _part("no_augment")
+    source = Path(augment_module.__file__).read_text(encoding="utf-8")
+    body = source.split("import torch.nn.functional as F\n", 1)[1]
+    header = "\n\n# --- augmentation of training batches " + "-" * 42 + "\n"
+    return header + body.rstrip("\n") + "\n" + _part("augment")
 
 
 def _outputs(labels: list[str], losses: dict[str, dict[str, Any]]) -> str:

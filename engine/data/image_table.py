@@ -1,0 +1,145 @@
+"""Image tables: a CSV file that lists images and their targets, one image a row.
+
+    image,label                 image,age          file,cat,dog,outdoor
+    photos/a.jpg,cat            faces/1.png,31     x/1.jpg,1,0,1
+    photos/b.jpg,dog            faces/2.png,58     x/2.jpg,0,1,1
+
+A path is relative to the CSV file's folder (or absolute). The image column is the
+`image_column` setting, or else the first column whose first value ends in an image
+suffix; the target column(s) are the `target` setting (comma-separated), or else the
+last other column, read as a CSV's target is (engine.data.csv_file): one column of labels
+is classification, numbers (and always several columns, such as 0/1 tags) regression.
+Other columns are ignored. Images decode into the image cache like an image folder's.
+
+A listed image that is missing counts as an image that cannot be read: skipped and
+reported (`bad_images` "skip"), or refused by name (`bad_images` "refuse"); a table none
+of whose images exist is refused, saying where paths start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.data.csv_file import (
+    LISTED_COLUMNS,
+    TablePart,
+    header_names,
+    read_csv,
+    row_blocks,
+    table_targets,
+    target_columns,
+)
+from engine.data.dataset import CLASSIFICATION, REGRESSION, DataError, TensorData
+from engine.data.image_cache import Progress
+from engine.data.image_files import IMAGE_SUFFIXES
+from engine.data.image_folder import decoded_rows
+
+
+@dataclass
+class ImageTable:
+    """The images a table lists (all of them, in its order), their targets, and the
+    ones missing on disk ({row: why})."""
+
+    files: list[Path]
+    y: np.ndarray
+    classes: list[str] | None
+    target_names: list[str]
+    missing: dict[int, str]
+
+
+def read_image_table(path: Path, image_column: str = "", target: str = "") -> ImageTable:
+    """The table at `path`; DataError naming file, line and column for what is wrong."""
+    return read_csv(path, lambda reader: _read(path, reader, image_column, target))
+
+
+def load_image_table(
+    path: Path,
+    image_column: str,
+    target: str,
+    image_size: tuple[int, int] | list[int],
+    grayscale: bool,
+    bad_images: str = "skip",
+    progress: Progress | None = None,
+) -> TensorData:
+    """The table's images (resized, from the cache) and targets."""
+    table = read_image_table(path, image_column, target)
+    present = present_rows(table, path)
+    if table.missing and bad_images == "refuse":
+        raise DataError(table.missing[min(table.missing)])
+    size = (int(image_size[0]), int(image_size[1]))
+    files = [table.files[i] for i in present]
+    pixels, kept, warnings = decoded_rows(
+        files, size, grayscale, bad_images, progress, table.missing
+    )
+    targets = table.y[np.asarray(present)[kept.numpy()]]
+    info = {"source": f"image table {path.name}", "warnings": warnings}
+    x = pixels.subset(kept)
+    if table.classes is not None:
+        y = torch.from_numpy(targets.astype(np.int64))
+        return TensorData(x, y, CLASSIFICATION, table.classes, info=info)
+    y = torch.from_numpy(targets.astype(np.float32).reshape(len(targets), -1))
+    return TensorData(x, y, REGRESSION, info=info)
+
+
+def present_rows(table: ImageTable, path: Path) -> list[int]:
+    """The rows whose image files exist; DataError when none does."""
+    present = [i for i in range(len(table.files)) if i not in table.missing]
+    if not present:
+        raise DataError(
+            f"{path.name}: none of its {len(table.files):,} images exist (the first: "
+            f"{table.missing[0]}); relative paths start at the CSV file's folder, {path.parent}"
+        )
+    return present
+
+
+def _read(path: Path, reader, image_column: str, target: str) -> ImageTable:
+    header = header_names(path, next((row for row in reader if row), None))
+    rows, lines = [], []
+    for block, block_lines in row_blocks(path, reader, len(header)):
+        rows += block
+        lines += block_lines
+    if not rows:
+        raise DataError(f"{path.name}: has a header but no data rows")
+    image = _image_column(path, header, rows[0], image_column)
+    others = [name for i, name in enumerate(header) if i != image]
+    if not others:
+        raise DataError(f"{path.name}: has only the image column; add a target column")
+    targets = target_columns(path, header, target or others[-1])
+    if image in targets:
+        raise DataError(f"{path.name}: column {header[image]!r} holds the images, not a target")
+    part = TablePart(
+        path, [header[i] for i in targets], [[r[i] for i in targets] for r in rows], lines
+    )
+    y, classes = table_targets(part)
+    files, missing = [], {}
+    for number, (row, line) in enumerate(zip(rows, lines, strict=True)):
+        text = row[image].strip()
+        if not text:
+            raise DataError(f"{path.name} line {line}, column {header[image]!r}: empty value")
+        file = path.parent / text
+        files.append(file)
+        if not file.is_file():
+            missing[number] = f"{path.name} line {line}: {file}: no such image file"
+    return ImageTable(files, y, classes, part.names, missing)
+
+
+def _image_column(path: Path, header: list[str], first: list[str], named: str) -> int:
+    if named:
+        if named not in header:
+            columns = ", ".join(header[:LISTED_COLUMNS])
+            raise DataError(
+                f"{path.name}: no column named {named!r} for the images (columns: {columns})"
+            )
+        return header.index(named)
+    for index, value in enumerate(first):
+        if value.strip().lower().endswith(IMAGE_SUFFIXES):
+            return index
+    suffixes = ", ".join(IMAGE_SUFFIXES)
+    raise DataError(
+        f"{path.name}: no column holds image file names (the first row has none ending in "
+        f"{suffixes}); name the column with the image_column setting"
+    )
