@@ -11,24 +11,27 @@ saved at 1.5x that size so that each is resized) is read two ways:
       into the cache (a thread per core) and maps it again afterwards.
 
 Both train the same small CNN (a 4x average pool, two conv blocks and a Linear: the
-bench weighs reading the data, not the model) for two epochs, batch 64, timing the
-second (the loader's workers kept between epochs), and report: (a)'s epoch, (b)'s
+bench weighs reading the data, not the model) for four epochs, batch 64, timing the last
+three (median; the loader's workers kept between epochs), and report: (a)'s epoch, (b)'s
 cache build, (b)'s load from the built cache and its epoch. Then both again with
 augmentation (a crop of 60-100% of the area, a left-right flip, a turn of up to 15
 degrees, brightness, contrast and saturation jitter of 0.2, random erasing with chance
-0.25): (a) with the same changes made per sample with PIL and numpy in the workers, as
-a hand-written script would; (b) with `engine.data.augment.Augmenter` on each gathered
-batch. Memory is the peak private
-memory (anonymous pages, summed over the process and its children, sampled every 20
-ms; a memory-mapped file's pages are the page cache's, not counted), for N images and
-for `--grow` times N, to see whether it grows with the folder. Aims: cached epochs at
-least 5x the reference's, a build at most 1.2x one reference epoch, memory flat in N.
+0.25): (a) with the same changes made per sample with PIL and numpy in the workers, as a
+hand-written script would; (b) with `engine.data.augment.Augmenter` on each gathered
+batch. For "in-memory speed", (c): every image as one float32 tensor in memory, the same
+epochs without and with the Augmenter (after (b)'s memory is measured). Memory is the
+peak private memory (anonymous pages, summed over the process and its children, sampled
+every 20 ms; a memory-mapped file's pages are the page cache's, not counted), for N
+images and for `--grow` times N, to see whether it grows with the folder. Aims: cached
+epochs at least 5x the reference's, a build at most 1.2x one reference epoch, memory
+flat in N.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -49,6 +52,7 @@ from engine.data.image_files import list_images
 from engine.document.settings import AUGMENT_SCHEMA
 
 BATCH = 64
+LATER = 3  # later epochs timed, after a first one
 CLASSES = ("circle", "square", "cross")
 AUGMENT = {
     **{p.name: p.default for p in AUGMENT_SCHEMA},
@@ -150,18 +154,38 @@ def make_model(size: int) -> nn.Module:
 
 
 def later_epoch(size: int, batches) -> float:
-    """Seconds of the second of two epochs over `batches()` (a later epoch: the first
-    also starts the loader's workers and warms the model's kernels)."""
+    """The median seconds of epochs 2 to 1 + LATER over `batches()` (later epochs: the
+    first also starts the loader's workers and warms the model's kernels)."""
     model = make_model(size)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    for _ in range(2):
+    seconds = []
+    for _ in range(1 + LATER):
         start = time.perf_counter()
         for x, y in batches():
             optimizer.zero_grad()
             loss_fn(model(x), y).backward()
             optimizer.step()
-    return time.perf_counter() - start
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds[1:])
+
+
+def reference_batches(dataset: Decoding, cores: int):
+    """(a)'s batches, an epoch at a time, from one loader whose workers stay between
+    epochs; after the last, the workers are stopped (they would hold memory and cores
+    while (b) is measured)."""
+    loader = DataLoader(
+        dataset, batch_size=BATCH, shuffle=True, num_workers=cores, persistent_workers=True
+    )
+    epochs = [0]
+
+    def epoch():
+        epochs[0] += 1
+        yield from loader
+        if epochs[0] == 1 + LATER:
+            loader._iterator._shutdown_workers()
+
+    return epoch
 
 
 def tensor_batches(x: torch.Tensor, y: torch.Tensor, augment: Augmenter | None = None):
@@ -222,13 +246,10 @@ def measure(count: int, size: int, scratch: Path) -> dict[str, float]:
     make_folder(folder, count, size)
     os.environ[CACHE_ENV] = str(scratch / f"cache-{count}")
     cores = len(os.sched_getaffinity(0))
-    workers = {"num_workers": cores, "persistent_workers": True}
-    loader = DataLoader(Decoding(folder, size), batch_size=BATCH, shuffle=True, **workers)
     with PeakMemory() as reference_memory:
-        reference = later_epoch(size, lambda: loader)
+        reference = later_epoch(size, reference_batches(Decoding(folder, size), cores))
     augmenting = Decoding(folder, size, augment=True)
-    loader = DataLoader(augmenting, batch_size=BATCH, shuffle=True, **workers)
-    reference_augmented = later_epoch(size, lambda: loader)
+    reference_augmented = later_epoch(size, reference_batches(augmenting, cores))
     with PeakMemory() as cache_memory:
         start = time.perf_counter()
         load_image_folder(folder, (size, size), grayscale=False)
@@ -240,7 +261,12 @@ def measure(count: int, size: int, scratch: Path) -> dict[str, float]:
         image = (3, size, size)
         augment = Augmenter(AUGMENT, image, image, None, None).seeded(0, "cpu")
         cached_augmented = later_epoch(size, lambda: tensor_batches(data.x, data.y, augment))
+    resident = data.x[:]  # (c): every image as one float32 tensor in memory
+    in_memory = later_epoch(size, lambda: tensor_batches(resident, data.y))
+    in_memory_augmented = later_epoch(size, lambda: tensor_batches(resident, data.y, augment))
     return {
+        "in_memory": in_memory,
+        "in_memory_augmented": in_memory_augmented,
         "reference": reference,
         "reference_augmented": reference_augmented,
         "cached_augmented": cached_augmented,
@@ -276,6 +302,12 @@ def main() -> None:
                 f"{m['cached_augmented']:.2f} s: "
                 f"{m['reference_augmented'] / m['cached_augmented']:.1f}x faster; augmenting "
                 f"costs the cached epoch {m['cached_augmented'] / m['cached']:.2f}x"
+            )
+            print(
+                f"  from a float32 tensor in memory: epoch {m['in_memory']:.2f} s, augmented "
+                f"{m['in_memory_augmented']:.2f} s; cached / in memory: "
+                f"{m['cached'] / m['in_memory']:.2f}x, augmented "
+                f"{m['cached_augmented'] / m['in_memory_augmented']:.2f}x"
             )
             print(
                 f"  peak private memory: reference {m['reference_memory'] * mb:,.0f} MB, "

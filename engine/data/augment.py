@@ -113,19 +113,26 @@ def augment_geometry(images, draws, data):
     sign_x, sign_y = (torch.where((draw < 0.5) & on, -one, one) for on, draw, _ in flips)
     angle = (2 * draws[6] - 1) * math.radians(data["augment_rotation"])
     cos, sin = torch.cos(angle), torch.sin(angle)
-    theta = torch.stack(
-        [
-            torch.stack(
-                [share_x * cos * sign_x, -share_x * sin * sign_y * height / width, centre_x], 1
-            ),
-            torch.stack(
-                [share_y * sin * sign_x * width / height, share_y * cos * sign_y, centre_y], 1
-            ),
-        ],
-        1,
+    rows = (
+        (share_x * cos * sign_x, -share_x * sin * sign_y * height / width, centre_x),
+        (share_y * sin * sign_x * width / height, share_y * cos * sign_y, centre_y),
     )
-    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    grid = affine_grid(rows, height, width)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def affine_grid(rows, height, width):
+    """[B, H, W, 2]: where each output pixel samples its image, (x, y) in [-1, 1], for the
+    affine maps `rows` ((a, b, c), (d, e, f)), per image: x' = a x + b y + c and
+    y' = d x + e y + f at the pixels' centres, as F.affine_grid(align_corners=False)
+    makes it, in a third of its time (no batched matrix product over a base grid)."""
+    device, dtype = rows[0][0].device, rows[0][0].dtype
+    xs = (torch.arange(width, device=device, dtype=dtype) * 2 + 1) / width - 1
+    ys = ((torch.arange(height, device=device, dtype=dtype) * 2 + 1) / height - 1)[:, None]
+    grid = torch.empty(len(rows[0][0]), height, width, 2, device=device, dtype=dtype)
+    for coordinate, (a, b, c) in enumerate(rows):  # [B, H, 1] + [B, 1, W]: one full write
+        torch.add(per_pixel(b) * ys + per_pixel(c), per_pixel(a) * xs, out=grid[..., coordinate])
+    return grid
 
 
 def augment_colour(images, draws, data, span):
@@ -157,10 +164,15 @@ def augment_erase(images, draws, chance):
     left = torch.floor(draws[14] * (width - wide + 1))
     rows = torch.arange(height, device=images.device, dtype=images.dtype)
     columns = torch.arange(width, device=images.device, dtype=images.dtype)
-    in_rows = (rows >= top[:, None]) & (rows < (top + tall)[:, None])
-    in_columns = (columns >= left[:, None]) & (columns < (left + wide)[:, None])
-    inside = in_rows[:, :, None] & in_columns[:, None, :] & (draws[10] < chance)[:, None, None]
-    return images.masked_fill_(inside[:, None], 0.0)
+    in_rows = (rows >= per_image(top)) & (rows < per_image(top + tall))  # [B, 1, 1, H]
+    in_columns = (columns >= per_image(left)) & (columns < per_image(left + wide))
+    inside = in_rows.transpose(2, 3) & in_columns & per_image(draws[10] < chance)
+    return images.masked_fill_(inside, 0.0)
+
+
+def per_pixel(values):
+    """Per-image values [B] shaped to broadcast over [B, H, W]."""
+    return values.reshape(-1, 1, 1)
 
 
 def per_image(values):
