@@ -18,7 +18,8 @@ augmentation (a crop of 60-100% of the area, a left-right flip, a turn of up to 
 degrees, brightness, contrast and saturation jitter of 0.2, random erasing with chance
 0.25): (a) with the same changes made per sample with PIL and numpy in the workers, as a
 hand-written script would; (b) with `engine.data.augment.Augmenter` on each gathered
-batch. For "in-memory speed", (c): every image as one float32 tensor in memory, the same
+batch. (d): streaming, `engine.data.streamed`, its DataLoader workers decoding every
+epoch. For "in-memory speed", (c): every image as one float32 tensor in memory, the same
 epochs without and with the Augmenter (after (b)'s memory is measured). Memory is the
 peak private memory (anonymous pages, summed over the process and its children, sampled
 every 20 ms; a memory-mapped file's pages are the page cache's, not counted), for N
@@ -49,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.data.augment import Augmenter
 from engine.data.image_cache import CACHE_ENV
 from engine.data.image_files import list_images
+from engine.data.streamed import Loading
 from engine.document.settings import AUGMENT_SCHEMA
 
 BATCH = 64
@@ -188,6 +190,13 @@ def reference_batches(dataset: Decoding, cores: int):
     return epoch
 
 
+def streamed_batches(x, y: torch.Tensor):
+    """(d)'s batches: `StreamedRows` decoding them in DataLoader workers."""
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    batches = list(order.split(BATCH))
+    yield from zip(x.batches_of(batches), (y.index_select(0, i) for i in batches), strict=True)
+
+
 def tensor_batches(x: torch.Tensor, y: torch.Tensor, augment: Augmenter | None = None):
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
     for index in order.split(BATCH):
@@ -261,10 +270,13 @@ def measure(count: int, size: int, scratch: Path) -> dict[str, float]:
         image = (3, size, size)
         augment = Augmenter(AUGMENT, image, image, None, None).seeded(0, "cpu")
         cached_augmented = later_epoch(size, lambda: tensor_batches(data.x, data.y, augment))
+    streamed, _ = load_image_folder(folder, (size, size), False, streaming=Loading())
+    stream = later_epoch(size, lambda: streamed_batches(streamed.x, streamed.y))
     resident = data.x[:]  # (c): every image as one float32 tensor in memory
     in_memory = later_epoch(size, lambda: tensor_batches(resident, data.y))
     in_memory_augmented = later_epoch(size, lambda: tensor_batches(resident, data.y, augment))
     return {
+        "stream": stream,
         "in_memory": in_memory,
         "in_memory_augmented": in_memory_augmented,
         "reference": reference,
@@ -303,6 +315,7 @@ def main() -> None:
                 f"{m['reference_augmented'] / m['cached_augmented']:.1f}x faster; augmenting "
                 f"costs the cached epoch {m['cached_augmented'] / m['cached']:.2f}x"
             )
+            print(f"  streamed (DataLoader workers, every epoch decoded): {m['stream']:.2f} s")
             print(
                 f"  from a float32 tensor in memory: epoch {m['in_memory']:.2f} s, augmented "
                 f"{m['in_memory_augmented']:.2f} s; cached / in memory: "

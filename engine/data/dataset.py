@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from engine.data.pixels import PixelRows
+from engine.data.pixels import ImageRows
 from engine.errors import DataError
 
 if TYPE_CHECKING:
@@ -26,8 +26,9 @@ class TensorData:
     """A data set as two tensors.
 
     x: features, float32 [N, ...] with at least two dimensions (int64 for token ids);
-       for an image folder a `PixelRows`, which reads float32 samples from the cache's
-       uint8 pixels a batch at a time and answers as such a tensor does.
+       for image files an `ImageRows`, which reads float32 samples a batch at a time
+       and answers as such a tensor does: from the cache's uint8 pixels (`PixelRows`),
+       or decoded from the files each time (`StreamedRows`, engine.data.streamed).
     y: targets: int64 [N] class ids for classification; float32 [N, k] for regression,
        always two-dimensional, so one target is [N, 1] like the output of Linear(..., 1)
        (a multi-output model picks columns by loss `target`).
@@ -39,7 +40,7 @@ class TensorData:
        augmentation switched on; engine.data.augment), else None.
     """
 
-    x: torch.Tensor | PixelRows
+    x: torch.Tensor | ImageRows
     y: torch.Tensor
     task: str
     classes: list[str] | None = None
@@ -51,9 +52,9 @@ class TensorData:
         return int(self.x.shape[0])
 
     def subset(self, index: torch.Tensor) -> TensorData:
-        """The samples at `index`; image pixels (`PixelRows`) are not copied, only their
+        """The samples at `index`; images (`ImageRows`) are not copied, only their
         rows taken."""
-        x = self.x.subset(index) if isinstance(self.x, PixelRows) else self.x[index]
+        x = self.x.subset(index) if isinstance(self.x, ImageRows) else self.x[index]
         return replace(self, x=x, y=self.y[index])
 
     def empty(self) -> TensorData:

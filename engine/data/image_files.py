@@ -100,17 +100,7 @@ def decode_image(path: Path, size: tuple[int, int], grayscale: bool) -> np.ndarr
     height, width = size
     mode = "L" if grayscale else "RGB"
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
-            image = Image.open(path)
-        with image:
-            claimed_width, claimed_height = image.size
-            if claimed_width * claimed_height > MAX_PIXELS:
-                raise DataError(
-                    f"{path}: declares {claimed_width}x{claimed_height} pixels, more than the "
-                    f"{MAX_PIXELS:,} an image may have here (a damaged or hostile file, or a "
-                    "scan to shrink first)"
-                )
+        with _opened(path) as image:
             # A JPEG decodes at a fraction of its size when that still covers the size
             # asked for, either way up (the EXIF orientation may turn it).
             image.draft(mode, (max(size), max(size)))
@@ -122,6 +112,35 @@ def decode_image(path: Path, size: tuple[int, int], grayscale: bool) -> np.ndarr
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise DataError(f"{path}: cannot be read as an image ({exc})") from None
     return pixels[None] if grayscale else pixels.transpose(2, 0, 1)
+
+
+def check_image(path: Path) -> None:
+    """Raise DataError naming the file when it is not an image Pillow reads or claims
+    too many pixels; reads the header only (a damaged body shows when it decodes)."""
+    try:
+        with _opened(path):
+            pass
+    except DataError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise DataError(f"{path}: cannot be read as an image ({exc})") from None
+
+
+def _opened(path: Path) -> Image.Image:
+    """The image at `path`, opened (its header read), refused when it claims more than
+    MAX_PIXELS."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+        image = Image.open(path)
+    claimed_width, claimed_height = image.size
+    if claimed_width * claimed_height > MAX_PIXELS:
+        image.close()
+        raise DataError(
+            f"{path}: declares {claimed_width}x{claimed_height} pixels, more than the "
+            f"{MAX_PIXELS:,} an image may have here (a damaged or hostile file, or a "
+            "scan to shrink first)"
+        )
+    return image
 
 
 def _in_mode(image: Image.Image, mode: str) -> Image.Image:

@@ -36,7 +36,8 @@ from engine.data.csv_file import (
 from engine.data.dataset import CLASSIFICATION, REGRESSION, DataError, TensorData
 from engine.data.image_cache import Progress
 from engine.data.image_files import IMAGE_SUFFIXES
-from engine.data.image_folder import decoded_rows
+from engine.data.image_folder import image_rows
+from engine.data.streamed import Loading
 
 
 @dataclass
@@ -64,16 +65,18 @@ def load_image_table(
     grayscale: bool,
     bad_images: str = "skip",
     progress: Progress | None = None,
+    streaming: Loading | None = None,
 ) -> TensorData:
-    """The table's images (resized, from the cache) and targets."""
+    """The table's images (resized, from the cache; streamed with `streaming`) and
+    targets."""
     table = read_image_table(path, image_column, target)
     present = present_rows(table, path)
     if table.missing and bad_images == "refuse":
         raise DataError(table.missing[min(table.missing)])
     size = (int(image_size[0]), int(image_size[1]))
     files = [table.files[i] for i in present]
-    pixels, kept, warnings = decoded_rows(
-        files, size, grayscale, bad_images, progress, table.missing
+    pixels, kept, warnings = image_rows(
+        files, size, grayscale, bad_images, progress, streaming, table.missing
     )
     targets = table.y[np.asarray(present)[kept.numpy()]]
     info = {"source": f"image table {path.name}", "warnings": warnings}

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from engine.data.dataset import DataError
-from engine.data.pixels import PixelRows, stats_rows
+from engine.data.pixels import ImageRows, stats_rows
 
 _RELATIVE_NOISE = 1e-6
 
@@ -50,17 +50,17 @@ def fit_normalization(
     return {"kind": kind, "mean": centre.tolist(), "std": scale.tolist()}
 
 
-def _by_dim1(x: torch.Tensor | PixelRows) -> Iterator[torch.Tensor]:
+def _by_dim1(x: torch.Tensor | ImageRows) -> Iterator[torch.Tensor]:
     """x's values a few million at a time (`stats_rows` samples), as [entries of dim 1,
     values]: the whole is never one more array (a folder of images is read from its
     cache)."""
     per_sample = math.prod(x.shape[1:])
-    chunks = x.raw_chunks() if isinstance(x, PixelRows) else x.split(stats_rows(per_sample))
+    chunks = x.raw_chunks() if isinstance(x, ImageRows) else x.split(stats_rows(per_sample))
     for chunk in chunks:
         yield chunk.transpose(0, 1).reshape(chunk.shape[1], -1)
 
 
-def _mean_and_std(x: torch.Tensor | PixelRows) -> tuple[torch.Tensor, torch.Tensor]:
+def _mean_and_std(x: torch.Tensor | ImageRows) -> tuple[torch.Tensor, torch.Tensor]:
     """Per entry of dim 1, in float64, in two passes over the chunks (the population
     standard deviation)."""
     count = len(x) * math.prod(x.shape[2:])
@@ -72,7 +72,7 @@ def _mean_and_std(x: torch.Tensor | PixelRows) -> tuple[torch.Tensor, torch.Tens
 def apply_normalization(x: torch.Tensor, normalization: dict[str, Any]) -> torch.Tensor:
     if "mean" not in normalization:
         return x
-    if isinstance(x, PixelRows):
+    if isinstance(x, ImageRows):
         return x.normalized(normalization["mean"], normalization["std"])
     shape = [1, -1] + [1] * (x.dim() - 2)
     mean = torch.tensor(normalization["mean"], dtype=x.dtype).reshape(shape)

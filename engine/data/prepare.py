@@ -22,7 +22,8 @@ from engine.data.normalize import apply_normalization, fit_normalization
 from engine.data.npz_file import load_npz
 from engine.data.paths import resolve_path
 from engine.data.pictures import image_layout
-from engine.data.pixels import PixelRows
+from engine.data.pixels import ImageRows
+from engine.data.streamed import Loading
 from engine.data.synthetic import Recipe, make_synthetic
 from engine.document.settings import validate_data
 
@@ -76,12 +77,19 @@ def augmented_image(sample: tuple[int, ...], floating: bool = True) -> tuple[int
     return layout.channels, layout.height, layout.width
 
 
-def value_span(x: torch.Tensor | PixelRows) -> tuple[float, float]:
+def value_span(x: torch.Tensor | ImageRows) -> tuple[float, float]:
     """(lowest, highest) value of x as loaded: [0, 1] for image pixels, else measured
     (nothing loaded: [0, 1])."""
-    if isinstance(x, PixelRows) or not len(x):
+    if isinstance(x, ImageRows) or not len(x):
         return 0.0, 1.0
     return float(x.min()), float(x.max())
+
+
+def streaming(settings: dict) -> Loading | None:
+    """How images stream, when the settings stream them (else None: through the cache)."""
+    if settings["image_loading"] != "stream":
+        return None
+    return Loading(settings["num_workers"], settings["prefetch_factor"], settings["pin_memory"])
 
 
 def load_raw(settings: dict, base_dir: Path | None = None) -> tuple[TensorData, TensorData | None]:
@@ -107,7 +115,7 @@ def reshape_samples(data: TensorData, shape: tuple[int, ...]) -> TensorData:
     problem = fit_problem(sample, shape)
     if problem:
         raise DataError(problem)
-    if isinstance(data.x, PixelRows):
+    if isinstance(data.x, ImageRows):
         return replace(data, x=data.x.reshaped(shape))
     return replace(data, x=data.x.reshape(len(data), *shape).contiguous())
 
@@ -143,6 +151,7 @@ def _load(
             settings["grayscale"],
             settings["bad_images"],
             progress,
+            streaming(settings),
         )
     if kind == "image_csv":
         return load_image_table(
@@ -153,6 +162,7 @@ def _load(
             settings["grayscale"],
             settings["bad_images"],
             progress,
+            streaming(settings),
         ), None
     if kind == "idx":
         return load_idx_folder(path)

@@ -104,6 +104,40 @@ DATA_SCHEMA = (
         choices=("skip", "refuse"),
     ),
     Param(
+        "image_loading",
+        "choice",
+        "cache",
+        "Image folder / CSV: cache decodes each image once into a uint8 file in the cache "
+        "folder (images x channels x height x width bytes of disk) and trains from it at "
+        "memory speed; stream decodes every image again every epoch in worker processes "
+        "(no disk, epochs as slow as decoding).",
+        choices=("cache", "stream"),
+    ),
+    Param(
+        "num_workers",
+        "int",
+        None,
+        "Streaming: DataLoader worker processes decoding batches (0: in the training "
+        "process; empty: one per core).",
+        min=0,
+        max=256,
+        optional=True,
+    ),
+    Param(
+        "prefetch_factor",
+        "int",
+        2,
+        "Streaming: batches each worker decodes ahead.",
+        min=1,
+        max=64,
+    ),
+    Param(
+        "pin_memory",
+        "bool",
+        True,
+        "Streaming to a CUDA GPU: batches in page-locked memory, copied without waiting.",
+    ),
+    Param(
         "generate",
         "choice",
         "none",

@@ -7,7 +7,8 @@ Design decisions (the why behind the code):
   tensors: no DataLoader, no per-sample Python. The same seed gives the same order on
   every device; model-side randomness (dropout) comes from `torch.manual_seed(seed)`.
   Augmentation (engine.data.augment) changes each gathered training batch on the device,
-  from a generator of its own.
+  from a generator of its own. Image data reads an epoch's batches its own way
+  (`batches_of`: streamed images decode in DataLoader workers), in the same order.
 * Metrics are accumulated on the device (`engine.training.metrics.SplitMeter`) and read back once
   per epoch. The only per-batch host read is one scalar: the loss is checked to be finite
   before the optimizer step, so a bad step is never applied (on the CPU this read is free;
@@ -310,10 +311,12 @@ class Trainer:
         listeners = self._batch_listeners()
         every = self.batch_report_every
         batch = 0
+        batches = _batches(order, self.settings["batch_size"])
+        read = getattr(x, "batches_of", None)  # image files: read their own way
+        inputs = read(batches) if read else (x.index_select(0, index) for index in batches)
         try:
-            for batch, index in enumerate(_batches(order, self.settings["batch_size"]), start=1):
+            for batch, (index, batch_x) in enumerate(zip(batches, inputs, strict=True), start=1):
                 batch_targets = [t.index_select(0, index) for t in targets]
-                batch_x = x.index_select(0, index)
                 if run.augment is not None:
                     batch_x = run.augment(batch_x)
                 outputs, loss, parts = self._forward_backward(run, batch_x, batch_targets)

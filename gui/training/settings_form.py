@@ -64,6 +64,10 @@ DATA_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "grayscale": lambda d: d["kind"] in IMAGE_KINDS,
     "bad_images": lambda d: d["kind"] in IMAGE_KINDS,
     "generate": lambda d: d["kind"] == "image_folder",
+    "image_loading": lambda d: d["kind"] in IMAGE_KINDS,
+    "num_workers": lambda d: d["kind"] in IMAGE_KINDS and d["image_loading"] == "stream",
+    "prefetch_factor": lambda d: d["kind"] in IMAGE_KINDS and d["image_loading"] == "stream",
+    "pin_memory": lambda d: d["kind"] in IMAGE_KINDS and d["image_loading"] == "stream",
     "download": lambda d: d["kind"] == "mnist",
 }
 TRAINING_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {

@@ -184,3 +184,28 @@ def test_an_image_folder_reports_its_decoding_before_the_run_starts(process, tmp
     listener.events.clear()
     process.follow(listener.handlers)
     assert not [e for e in listener.events if e[0] == "decoding"]
+
+
+def test_streamed_images_decode_in_worker_processes_of_the_training_process(process, tmp_path):
+    """The app's training process is a daemon, which multiprocessing lets have no
+    children; streaming starts its DataLoader workers all the same, and trains what the
+    cache trains, batch for batch."""
+    from engine.data.shapes import draw_shapes
+
+    draw_shapes(tmp_path / "shapes", count=120, side=32)
+    project = preset("shapes_cnn", 2)
+    project.data.update(path=str(tmp_path / "shapes"), generate="none")
+    histories: dict[str, list[dict]] = {}
+    for loading in ("cache", "stream"):
+        project.data.update(image_loading=loading, num_workers=2)
+        losses = histories[loading] = []
+        handlers = {**Listener().handlers, Epoch: lambda e, into=losses: into.append(e.row)}
+        process.send(Train(to_dict(project), None, None))
+        done = process.follow(handlers)
+        assert done.summary["status"] is RunStatus.COMPLETED, done.summary
+
+    def losses_of(rows):
+        return [row["train_loss"] for row in rows]
+
+    assert len(histories["cache"]) == 2
+    assert losses_of(histories["stream"]) == losses_of(histories["cache"])

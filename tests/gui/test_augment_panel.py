@@ -61,3 +61,20 @@ def test_crop_ranges_show_only_with_the_crop_and_the_group_hides_for_tables(qtbo
     assert view.views() == 8
     loaded(qtbot, window, "binary_classifier")
     assert not settings.augmentation_box.isVisibleTo(window)
+
+
+def test_streaming_fields_show_for_image_data_once_streaming_is_chosen(qtbot, window):
+    loaded(qtbot, window, "shapes_cnn")
+    data = window.training_settings.data
+    shown = {name: data.form.isRowVisible(data.editor(name)) for name in data.fields}
+    assert shown["image_loading"] and not shown["num_workers"] and not shown["prefetch_factor"]
+    combo = data.editor("image_loading").combo
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)  # cache -> stream
+    assert window.document.setting(("data", "image_loading")) == "stream"
+    assert data.form.isRowVisible(data.editor("num_workers"))
+    assert data.form.isRowVisible(data.editor("prefetch_factor"))
+    window.document.undo_stack.undo()
+    assert not data.form.isRowVisible(data.editor("num_workers"))
+    loaded(qtbot, window, "digits_mlp")
+    assert not data.form.isRowVisible(data.editor("image_loading"))
