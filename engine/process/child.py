@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from engine.document.project import from_dict
+from engine.document.project import from_dict, to_dict
 from engine.errors import node_of, one_line, speaks_for_itself
 from engine.process.protocol import (
     Batches,
@@ -167,7 +167,7 @@ class Child(Callback):
             )
             self._attach(job.trainer)
             result = job.run(resume.checkpoint_path if resume else None)
-            done = Done(result.summary())
+            done = Done(result.summary(), document=to_dict(job.project))
             if result.history:
                 done = _with_evaluation(job, done)
         if request.run_folder is not None and result.history:

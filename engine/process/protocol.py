@@ -134,7 +134,9 @@ class Done:
     summary: TrainResult.summary(), plus "run_error" when the run could not be kept.
     record: the saved run, when it was. trained: the model with its validation data, its
     module left out (`weights` carries the state_dict; engine.process.parent.trained_model
-    puts them together). evaluation: engine.runs.evaluation.evaluate of it.
+    puts them together). evaluation: engine.runs.evaluation.evaluate of it. document:
+    the project as it trained (engine.document.project.to_dict), its graph taking from
+    the data what follows it (an Input's shape): the graph to build the trained model of.
     """
 
     summary: dict[str, Any]
@@ -142,6 +144,7 @@ class Done:
     trained: TrainedModel | None = None
     weights: dict[str, Any] | None = None
     evaluation: list[OutputEvaluation] | None = None
+    document: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ class TrainingWorker(QObject):
         self.record = done.record
         self.evaluation = done.evaluation
         if done.trained is not None:
-            project = from_dict(self._document)
+            project = from_dict(done.document or self._document)  # as it trained
             try:
                 self.trained = parent.trained_model(done, project, self._trust)
             except Exception:  # the run went well: report it, show no evaluation

@@ -2,9 +2,10 @@
 and the controls it answers however early they come."""
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
-from engine.document.project import to_dict
+from engine.document.project import from_dict, to_dict
 from engine.document.trust import ALLOWED
 from engine.errors import TrainingError
 from engine.process import parent
@@ -209,3 +210,18 @@ def test_streamed_images_decode_in_worker_processes_of_the_training_process(proc
 
     assert len(histories["cache"]) == 2
     assert losses_of(histories["stream"]) == losses_of(histories["cache"])
+
+
+def test_a_graph_that_follows_the_data_comes_back_as_it_trained(process):
+    """The Input's shape taken from the data: the trained model builds from the graph
+    the run trained, not the one sent (whose Input still waits for the data)."""
+    project = preset("digits_mlp", 1)
+    first = next(n for n in project.graph.nodes.values() if n.type == "Input")
+    first.params["shape"] = None
+    process.send(Train(to_dict(project), None, None))
+    done = process.follow(Listener().handlers)
+    assert done.summary["status"] is RunStatus.COMPLETED
+    trained_graph = from_dict(done.document).graph
+    assert trained_graph.nodes[first.id].params["shape"] == [64]
+    model = parent.trained_model(done, from_dict(done.document))
+    assert model.module(torch.zeros(2, 64)).shape == (2, 10)

@@ -342,3 +342,13 @@ def test_a_run_that_will_not_stop_is_killed_on_shutdown(qtbot, controller):
     assert controller.shutdown(timeout_ms=200)
     assert "training process ended unexpectedly" in seen.messages[0]
     assert controller.state == "idle"
+
+
+def test_a_model_whose_input_follows_the_data_comes_back_to_try_and_evaluate(qtbot, controller):
+    project = digits(epochs=1)
+    first = next(node for node in project.graph.nodes.values() if node.type == "Input")
+    first.params["shape"] = None  # "auto (from data)"
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        controller.start(project)
+    trained, evaluation = controller.last_evaluation
+    assert evaluation and trained.module(torch.zeros(3, 64)).shape == (3, 10)
