@@ -205,10 +205,11 @@ def tensor_batches(x: torch.Tensor, y: torch.Tensor, augment: Augmenter | None =
 
 
 class PeakMemory:
-    """The largest sum of anonymous memory over this process and its children."""
+    """The largest sum of anonymous memory over this process and its children, and the
+    largest of this process alone (`own_peak`)."""
 
     def __init__(self) -> None:
-        self.peak = 0
+        self.peak = self.own_peak = 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -222,7 +223,10 @@ class PeakMemory:
 
     def _watch(self) -> None:
         while not self._done.wait(0.02):
-            self.peak = max(self.peak, sum(_anonymous(pid) for pid in _tree(os.getpid())))
+            own = _anonymous(os.getpid())
+            self.own_peak = max(self.own_peak, own)
+            others = sum(_anonymous(pid) for pid in _tree(os.getpid())[1:])
+            self.peak = max(self.peak, own + others)
 
 
 def _tree(pid: int) -> list[int]:
