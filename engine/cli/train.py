@@ -21,6 +21,7 @@ from engine.document.settings import validate_training
 from engine.errors import TrainingError, UserError, one_line
 from engine.export.run_files import write_outputs
 from engine.training.job import TrainingJob, prepare_job
+from engine.training.sanity import initial_loss_lines
 from engine.training.status import RunStatus
 from engine.training.trainer import CHECKPOINT_SECONDS, Callback, Checkpointer, Trainer
 
@@ -96,6 +97,8 @@ class Progress(Callback):
             file=self.stream,
             flush=True,
         )
+        for line in initial_loss_lines(plan["initial_loss"]):
+            print(line, file=self.stream, flush=True)
 
     def on_epoch_start(self, trainer, epoch) -> None:
         self.bar = tqdm(

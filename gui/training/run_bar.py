@@ -140,7 +140,11 @@ class RunBar(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat(f"epoch {plan['start_epoch']}/{plan['epochs']}")
         self._start_epoch = plan["start_epoch"]
-        self.show_status(f"Training on {plan.get('device', 'the device')}...")
+        from engine.training.sanity import initial_loss_lines
+
+        lines = initial_loss_lines(plan.get("initial_loss", []))
+        said = "".join(f" {line[0].upper()}{line[1:]}." for line in lines)
+        self.show_status(f"Training on {plan.get('device', 'the device')}...{said}")
 
     def show_decoding(self, done: int, total: int) -> None:
         """An image folder decodes into the cache before its first run."""

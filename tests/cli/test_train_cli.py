@@ -145,8 +145,11 @@ def test_progress_is_one_line_per_epoch_when_not_a_terminal(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert re.match(r"training on cpu, \d+ threads?: 1438 samples, 359 for validation", lines[0])
-    assert lines[1].startswith("epoch 1/2  train_loss ")
-    assert "val_accuracy" in lines[2]
+    assert re.fullmatch(
+        r"initial loss 2\.\d\d, expected about ln 10 = 2\.30 \(10 classes at chance\)", lines[1]
+    )
+    assert lines[2].startswith("epoch 1/2  train_loss ")
+    assert "val_accuracy" in lines[3]
     assert lines[-1].startswith("completed: 2 epochs")
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
     assert sorted(p.name for p in tmp_path.iterdir()) == [

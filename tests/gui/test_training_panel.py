@@ -76,9 +76,12 @@ def test_the_automation_names_are_there(window):
 
 def test_train_plots_batches_and_epochs_and_reports_the_result(window, qtbot):
     controller = open_preset(window, "digits_mlp", epochs=3)
+    said = []
+    controller.started.connect(lambda _: said.append(window.training.bar.status.text()))
     with qtbot.waitSignal(controller.finished, timeout=RUN_MS) as done:
         click(qtbot, button(window, "trainButton"))
     assert done.args[0]["status"] == "completed"
+    assert "Initial loss 2.3" in said[0] and "expected about ln 10 = 2.30" in said[0]
     assert window.tabs.currentWidget() is window.training
     loss = plotted(qtbot, window, "lossPlot")
     per_epoch = window.training.plots.batches_per_epoch
