@@ -109,8 +109,8 @@ def decode_image(path: Path, size: tuple[int, int], grayscale: bool) -> np.ndarr
             pixels = np.asarray(image, dtype=np.uint8)
     except DataError:
         raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise DataError(f"{path}: cannot be read as an image ({exc})") from None
+    except Exception as exc:  # Pillow's decoders raise many kinds on a damaged file
+        raise DataError(f"{path}: cannot be read as an image ({_why(exc)})") from None
     return pixels[None] if grayscale else pixels.transpose(2, 0, 1)
 
 
@@ -122,8 +122,15 @@ def check_image(path: Path) -> None:
             pass
     except DataError:
         raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise DataError(f"{path}: cannot be read as an image ({exc})") from None
+    except Exception as exc:  # Pillow's decoders raise many kinds on a damaged file
+        raise DataError(f"{path}: cannot be read as an image ({_why(exc)})") from None
+
+
+def _why(exc: Exception) -> str:
+    """What a decoder said, its kind named when that is not plain OSError/ValueError."""
+    if isinstance(exc, OSError | ValueError | SyntaxError) or not str(exc):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _opened(path: Path) -> Image.Image:

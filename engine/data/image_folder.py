@@ -28,16 +28,14 @@ NAMED_FAILURES = 3  # of the images skipped, the ones the warning names
 
 
 def image_folder_path(settings: dict, base_dir: Path | None) -> Path:
-    """The folder the data settings name, drawn first when `generate` says what to draw
-    (engine.data.shapes) and it is missing: at `path`, or with no path in the cache
-    folder's `generated/` (the shapes preset's place: no project folder is written)."""
+    """The folder the data settings name: `path`; with no path and `generate` saying
+    what to draw (engine.data.shapes), the cache folder's `generated/` one, drawn the
+    first time. A path is never drawn into: a mistyped one is "no such folder", not a
+    folder of shapes."""
     generate = settings["generate"]
-    if generate == "none":
+    if generate == "none" or settings["path"]:
         return resolve_path(settings["path"], base_dir)
-    if settings["path"]:
-        folder = resolve_path(settings["path"], base_dir)
-    else:
-        folder = cache_root() / "generated" / f"{generate}-{SHAPES_VERSION}"
+    folder = cache_root() / "generated" / f"{generate}-{SHAPES_VERSION}"
     if not folder.exists():
         draw_shapes(folder)
     return folder

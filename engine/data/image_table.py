@@ -42,14 +42,21 @@ from engine.data.streamed import Loading
 
 @dataclass
 class ImageTable:
-    """The images a table lists (all of them, in its order), their targets, and the
-    ones missing on disk ({row: why})."""
+    """The images a table lists (all of them, in its order), their target cells, and
+    the ones missing on disk ({row: why})."""
 
     files: list[Path]
-    y: np.ndarray
-    classes: list[str] | None
-    target_names: list[str]
+    targets: TablePart
     missing: dict[int, str]
+
+    def targets_of(self, rows: list[int]) -> tuple[np.ndarray, list[str] | None]:
+        """The targets of `rows` as the rows they are (class names from these rows only,
+        as the exported train.py reads them from the images it could read)."""
+        part = self.targets
+        chosen = TablePart(
+            part.path, part.names, [part.rows[i] for i in rows], [part.lines[i] for i in rows]
+        )
+        return table_targets(chosen)
 
 
 def read_image_table(path: Path, image_column: str = "", target: str = "") -> ImageTable:
@@ -78,12 +85,12 @@ def load_image_table(
     pixels, kept, warnings = image_rows(
         files, size, grayscale, bad_images, progress, streaming, table.missing
     )
-    targets = table.y[np.asarray(present)[kept.numpy()]]
+    targets, classes = table.targets_of([present[i] for i in kept.tolist()])
     info = {"source": f"image table {path.name}", "warnings": warnings}
     x = pixels.subset(kept)
-    if table.classes is not None:
+    if classes is not None:
         y = torch.from_numpy(targets.astype(np.int64))
-        return TensorData(x, y, CLASSIFICATION, table.classes, info=info)
+        return TensorData(x, y, CLASSIFICATION, classes, info=info)
     y = torch.from_numpy(targets.astype(np.float32).reshape(len(targets), -1))
     return TensorData(x, y, REGRESSION, info=info)
 
@@ -117,7 +124,7 @@ def _read(path: Path, reader, image_column: str, target: str) -> ImageTable:
     part = TablePart(
         path, [header[i] for i in targets], [[r[i] for i in targets] for r in rows], lines
     )
-    y, classes = table_targets(part)
+    table_targets(part)  # a bad cell is said now, before any image decodes
     files, missing = [], {}
     for number, (row, line) in enumerate(zip(rows, lines, strict=True)):
         text = row[image].strip()
@@ -127,7 +134,7 @@ def _read(path: Path, reader, image_column: str, target: str) -> ImageTable:
         files.append(file)
         if not file.is_file():
             missing[number] = f"{path.name} line {line}: {file}: no such image file"
-    return ImageTable(files, y, classes, part.names, missing)
+    return ImageTable(files, part, missing)
 
 
 def _image_column(path: Path, header: list[str], first: list[str], named: str) -> int:

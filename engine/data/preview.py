@@ -136,7 +136,7 @@ def _image_folder_preview(settings: dict[str, Any], folder: Path, count: int) ->
 def _image_table_preview(settings: dict[str, Any], path: Path, count: int) -> DataPreview:
     table = read_image_table(path, settings["image_column"], settings["target"])
     rows = present_rows(table, path)
-    data = _listed(table.y[rows], table.classes, f"image table {path.name}")
+    data = _listed(*table.targets_of(rows), f"image table {path.name}")
     return _pictures_preview(settings, data, [table.files[i] for i in rows], None, count)
 
 

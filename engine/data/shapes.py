@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ def draw_shapes(
     from PIL import Image
 
     folder = Path(folder)
-    staging = folder.with_name(f".{folder.name}.drawing-{os.getpid()}")
+    staging = folder.with_name(f".{folder.name}.drawing-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     rng = np.random.default_rng(seed)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)

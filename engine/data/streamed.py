@@ -79,9 +79,11 @@ class StreamedRows(ImageRows):
         return StreamedRows(self.files, self.size, self.grayscale, self.loading, **views)
 
     def _gather(self, rows: torch.Tensor) -> torch.Tensor:
+        if not len(rows):
+            return torch.empty((0, *self.image_shape), dtype=torch.uint8)
         decoding = _Decoding(self.files, self.size, self.grayscale)
-        cores = Loading().worker_count()
-        with ThreadPoolExecutor(cores, thread_name_prefix="decode") as pool:
+        threads = self.loading.worker_count() or 1
+        with ThreadPoolExecutor(threads, thread_name_prefix="decode") as pool:
             return _pixels(_stacked(list(pool.map(decoding.__getitem__, rows.tolist()))))
 
     def batches_of(self, batches: list[torch.Tensor]) -> Iterator[torch.Tensor]:
@@ -96,6 +98,9 @@ class StreamedRows(ImageRows):
             prefetch_factor=self.loading.prefetch if workers else None,
             pin_memory=self.loading.pin and self.device.type == "cuda",
             collate_fn=_stacked,
+            # Its own generator for the workers' seeds: starting an epoch would otherwise
+            # draw from the global one, and shift every dropout mask after it.
+            generator=torch.Generator(),
         )
         for batch in loader:
             yield self._converted(_pixels(batch))

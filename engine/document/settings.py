@@ -141,9 +141,8 @@ DATA_SCHEMA = (
         "generate",
         "choice",
         "none",
-        "Image folder: draw the folder first when it is missing (at path, or with no path "
-        "in the cache folder): shapes, 3,000 pictures of circles, squares, triangles and "
-        "crosses.",
+        "Image folder with no path: a folder drawn in the cache folder the first time "
+        "(shapes: 3,000 pictures of circles, squares, triangles and crosses).",
         choices=("none", "shapes"),
     ),
     Param("download", "bool", False, "MNIST: download into path if it is missing."),

@@ -88,8 +88,11 @@ def failure(exc: BaseException, describe: Callable[[BaseException], str] | None 
 
 
 def _type_and_message(exc: BaseException) -> str:
+    """Our own errors say what is wrong in a sentence; others are named by their type."""
     if isinstance(exc, SystemExit):
         return exit_text(exc)
+    if isinstance(exc, UserError):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -338,9 +338,10 @@ class Trainer:
         batch = 0
         batches = _batches(order, self.settings["batch_size"])
         read = getattr(x, "batches_of", None)  # image files: read their own way
-        inputs = read(batches) if read else (x.index_select(0, index) for index in batches)
+        inputs = iter(read(batches) if read else (x.index_select(0, i) for i in batches))
         try:
-            for batch, (index, batch_x) in enumerate(zip(batches, inputs, strict=True), start=1):
+            for batch, index in enumerate(batches, start=1):
+                batch_x = next(inputs)
                 batch_targets = [t.index_select(0, index) for t in targets]
                 if run.augment is not None:
                     batch_x = run.augment(batch_x)

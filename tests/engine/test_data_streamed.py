@@ -69,7 +69,7 @@ def test_a_file_that_is_not_an_image_is_skipped_at_load_or_refused(pictures):
 
 
 def test_an_image_whose_body_breaks_stops_the_load_or_the_run_naming_it(pictures):
-    broken = pictures / "even" / "10.png"  # not among the first samples, which probe the model
+    broken = pictures / "odd" / "39.png"  # the last: not in the first batch, scored first
     noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
     Image.fromarray(noise).save(broken)
     broken.write_bytes(broken.read_bytes()[:4000])  # the header is there, most pixels not
@@ -81,7 +81,7 @@ def test_an_image_whose_body_breaks_stops_the_load_or_the_run_naming_it(pictures
         "image_size": [4, 4],
         "val_fraction": 0.0,
     }
-    with pytest.raises(DataError, match=r"10\.png: cannot be read as an image \(image file is"):
+    with pytest.raises(DataError, match=r"39\.png: cannot be read as an image \(image file is"):
         load_data(data)  # standardising reads every image once, for the statistics
     splits = load_data({**data, "normalize": "none"})
     assert len(splits.train) == 40  # the header passed the check
@@ -90,5 +90,34 @@ def test_an_image_whose_body_breaks_stops_the_load_or_the_run_naming_it(pictures
     result = Trainer(model, ["out"], settings(epochs=1, batch_size=8)).fit(splits.train, splits.val)
     assert result.status == "failed"
     assert "training failed at epoch 1, batch" in result.message
-    assert "10.png: cannot be read as an image" in result.message
+    assert "39.png: cannot be read as an image" in result.message
     assert "Traceback" not in result.message
+
+
+def test_starting_an_epoch_draws_nothing_from_the_global_generator(pictures):
+    """A streamed run with dropout trains as the cached one: the DataLoader seeds its
+    workers from a generator of its own, not torch's global one (dropout's)."""
+    results = {}
+    for loading in ("cache", "stream"):
+        data = load_data(
+            {"kind": "image_folder", "path": str(pictures), "image_loading": loading,
+             "num_workers": 0, "image_size": [4, 4]}
+        )  # fmt: skip
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.Dropout(0.5), nn.Linear(8, 2))
+        result = Trainer(model, ["out"], settings(epochs=2, batch_size=8)).fit(data.train, data.val)
+        results[loading] = [row["train_loss"] for row in result.history]
+    assert results["stream"] == results["cache"]
+
+
+def test_a_decoder_that_fails_its_own_way_is_a_sentence_too(pictures, monkeypatch):
+    import PIL.ImageOps
+
+    def broken(image):
+        raise IndexError("tile out of range")
+
+    monkeypatch.setattr(PIL.ImageOps, "exif_transpose", broken)
+    data, _ = load_image_folder(pictures, (4, 4), False, streaming=Loading(workers=0))
+    with pytest.raises(DataError, match=r"cannot be read as an image \(IndexError: tile out"):
+        data.x[:2]
+    assert data.x[0:0].shape == (0, 3, 4, 4)

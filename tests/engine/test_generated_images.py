@@ -67,11 +67,18 @@ def test_with_no_path_the_folder_is_drawn_once_in_the_cache_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing beside the project
 
 
-def test_with_a_path_a_missing_folder_is_drawn_there_and_an_existing_one_kept(tmp_path):
+def test_a_path_is_read_and_never_drawn_into(tmp_path):
     (tmp_path / "mine" / "only").mkdir(parents=True)
     Image.new("RGB", (4, 4)).save(tmp_path / "mine" / "only" / "a.png")
     kept = checked_settings({"kind": "image_folder", "path": "mine", "generate": "shapes"})
     assert list_images(image_folder_path(kept, tmp_path)).classes == ["only"]
-    drawn = load_data({**kept, "path": "new", "image_size": [16, 16], "grayscale": False}, tmp_path)
-    assert len(list_images(tmp_path / "new").files) == 3000
-    assert drawn.train.x.shape[1:] == (3, 16, 16)
+    with pytest.raises(DataError, match="mistyped: no such folder"):
+        load_data({**kept, "path": "mistyped"}, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_the_generated_folder_trains_as_pictures(tmp_path):
+    drawn = load_data(
+        {"kind": "image_folder", "generate": "shapes", "image_size": [16, 16], "grayscale": False}
+    )
+    assert drawn.train.x.shape[1:] == (3, 16, 16) and drawn.train.classes == sorted(SHAPE_CLASSES)

@@ -91,6 +91,15 @@ def data_cases(tmp_path):
             "grayscale": False,
         },
         "image table numbers": {"kind": "image_csv", "path": "pictures.csv", "target": "size"},
+        "image table with a missing image": {
+            "kind": "image_csv",
+            "path": write_csv(
+                tmp_path / "gaps.csv",
+                ["image", "colour"],
+                [*([r[0], r[1]] for r in rows), ["pictures/ant.png", "ant"]],
+            ),
+            "target": "colour",
+        },
         "diabetes minmax": {"kind": "builtin", "name": "diabetes", "normalize": "minmax"},
         "wine fixed": {
             "kind": "builtin",
