@@ -1,7 +1,9 @@
 """The loss an untrained model starts from, beside the loss it should start from.
 
-Before the first step, the model (in eval mode, without gradients) scores one training
-batch. An untrained network's outputs are small, so its loss should be about chance:
+Before the first step, the run's probe forward pass (engine.training.setup: eval mode,
+no gradients, the first training batch's samples; the pass that learns the outputs'
+shapes, so no extra pass runs the model) gives the first batch's loss. An untrained
+network's outputs are small, so its loss should be about chance:
   CrossEntropyLoss, NLLLoss on C classes   ln C (every class equally likely)
   BCELoss, BCEWithLogitsLoss               ln 2 (a coin toss)
   MSELoss                                  the mean square of the batch's targets
@@ -53,6 +55,19 @@ class InitialLoss:
 
     def as_dict(self) -> dict:
         return {"label": self.label, "loss": self.loss, "expected": self.expected, "why": self.why}
+
+
+def initial_losses(
+    specs: list, outputs: list[torch.Tensor], targets: list[torch.Tensor]
+) -> list[dict]:
+    """Each output's loss on `targets` (its `OutputLoss` in `specs`), beside chance."""
+    entries = []
+    for spec, output, target in zip(specs, outputs, targets, strict=True):
+        with torch.no_grad():
+            loss = float(spec.fn(output, target)) if len(target) else float("nan")
+        expected, why = expected_loss(spec.loss, spec.kind, spec.classes, target)
+        entries.append(InitialLoss(spec.label, loss, expected, why).as_dict())
+    return entries
 
 
 def initial_loss_lines(entries: list[dict]) -> list[str]:

@@ -1,7 +1,8 @@
 """The trainer's side of a run, made and checked on the device before the first batch.
 
 `prepare_run` resolves the device, moves model and data there once, runs one probe
-forward pass to learn the outputs' shapes, checks every loss against its output and
+forward pass (in eval mode, on the first batch's samples) to learn the outputs' shapes
+and the initial loss (engine.training.sanity), checks every loss against its output and
 targets, and builds the optimizer, schedule, shuffling generator and (with augmentation
 on) the augmenter, seeded with the run's seed + 1. Every problem it
 finds is a `TrainingError` with a one-sentence message.
@@ -28,6 +29,7 @@ from engine.training.devices import Precision, resolve_device
 from engine.training.losses import LossPlan, OutputLoss, plan_losses
 from engine.training.metrics import SplitMeter
 from engine.training.optim import LrSchedule, make_optimizer
+from engine.training.sanity import initial_losses
 
 PROBE_ROWS = 2
 
@@ -63,6 +65,7 @@ class Run:
     early: EarlyStopping
     batch_size: int
     sample_flops: float  # of the forward pass, per sample
+    initial_loss: list[dict[str, Any]]  # engine.training.sanity, of the first batch
     threads: int = 0  # intra-op threads it trains with; 0 until the trainer chooses
     history: list[dict[str, Any]] = field(default_factory=list)
     epochs_done: int = 0
@@ -105,9 +108,12 @@ def prepare_run(
     _check_needs_validation(settings, has_val)
     _move(model, device, "the model")
     train_x = _move(train.x, device, "the training data")
-    outputs, tuple_output, flops = probe_outputs(model, train_x[:PROBE_ROWS], labels)
+    first = min(settings["batch_size"], int(train_x.shape[0]))  # the data is not empty
+    outputs, tuple_output, flops = probe_outputs(model, train_x[: max(first, PROBE_ROWS)], labels)
     specs = plan_losses(settings["losses"], labels, outputs)
     train_split = Split(train_x, _targets(specs, train.y, "training", device))
+    first_targets = [t[:first] for t in train_split.targets]
+    initial = initial_losses(specs, [o[:first] for o in outputs], first_targets)
     val_split = None
     if has_val:
         val_x = _move(val.x, device, "the validation data")
@@ -132,6 +138,7 @@ def prepare_run(
         early=EarlyStopping(settings["early_stopping"]),
         batch_size=settings["batch_size"],
         sample_flops=flops,
+        initial_loss=initial,
     )
 
 

@@ -56,7 +56,6 @@ from engine.training.checkpoint import (
     snapshot,
 )
 from engine.training.metrics import SplitMeter
-from engine.training.sanity import InitialLoss, expected_loss
 from engine.training.setup import Run, all_finite, checked_settings, prepare_run
 from engine.training.status import RunStatus
 from engine.training.threads import threads_for, torch_threads
@@ -254,7 +253,7 @@ class Trainer:
 
     def _plan(self, run: Run) -> dict[str, Any]:
         return {
-            "initial_loss": self._initial_losses(run),
+            "initial_loss": [] if run.epochs_done else run.initial_loss,
             "epochs": self.settings["epochs"],
             "start_epoch": run.epochs_done + 1,
             "batches_per_epoch": run.batches_per_epoch,
@@ -263,29 +262,6 @@ class Trainer:
             "device": str(run.device),
             "threads": run.threads,
         }
-
-    def _initial_losses(self, run: Run) -> list[dict[str, Any]]:
-        """Each output's loss on the first training batch before any step, beside the
-        loss at chance (engine.training.sanity); none for a resumed run. Eval mode: no
-        dropout is drawn and no running statistic moves, so the run is unchanged."""
-        if run.epochs_done:
-            return []
-        rows = min(run.batch_size, run.train.rows)
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                outputs = self._forward(run, run.train.x[:rows])
-        finally:
-            self.model.train(was_training)
-        targets = [t[:rows] for t in run.train.targets]
-        _, parts = run.plan(outputs, targets)
-        return [
-            InitialLoss(
-                spec.label, float(part), *expected_loss(spec.loss, spec.kind, spec.classes, target)
-            ).as_dict()
-            for spec, part, target in zip(run.specs, parts, targets, strict=True)
-        ]
 
     def _threads(self, run: Run) -> int:
         """The intra-op thread count to train with (`engine.training.threads`)."""

@@ -122,6 +122,8 @@ def test_events_arrive_in_order_with_the_plan_and_rows():
     assert names.count("batch_end") == 2 * 23
     assert names.count("epoch_start") == names.count("epoch_end") == 2
     plan = recorder.events[0][1]
+    (initial,) = plan.pop("initial_loss")  # the first batch's, beside chance: test_sanity.py
+    assert initial["label"] == "out" and initial["why"] == "ln 10: 10 classes at chance"
     assert plan == {
         "epochs": 2,
         "start_epoch": 1,
