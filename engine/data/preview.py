@@ -39,8 +39,8 @@ class NotDownloadedYet(DataError):
 
 @dataclass
 class PreviewSample:
-    """One sample to show: its label, and a picture [H, W] scaled to 0..1 when samples
-    are images, else its first values."""
+    """One sample to show: its label, and a picture scaled to 0..1 when samples are
+    images ([H, W] grey, [3, H, W] colour), else its first values."""
 
     label: str
     picture: np.ndarray | None = None
@@ -248,7 +248,9 @@ def _sample(data: TensorData, index: int) -> PreviewSample:
     layout = image_layout(x.shape) if x.is_floating_point() else None
     if layout is None:
         return PreviewSample(label, values=x.reshape(-1).tolist())
-    picture = x.reshape(layout.channels, layout.height, layout.width).mean(0).numpy()
+    picture = x.reshape(layout.channels, layout.height, layout.width).numpy()
+    if layout.channels == 1:
+        picture = picture[0]
     low, high = float(picture.min()), float(picture.max())
     scaled = (picture - low) / (high - low) if high > low else np.zeros_like(picture)
     return PreviewSample(label, picture=scaled.astype(np.float32))

@@ -13,6 +13,7 @@ from PIL import Image
 from engine.data import DataError, load_image_folder
 from engine.data.image_cache import CACHE_ENV, cache_folder, decoded
 from engine.data.image_files import decode_image, list_images
+from engine.data.preview import preview_data
 from tests.data_files import save_image
 
 
@@ -307,3 +308,12 @@ def test_a_full_disk_decodes_into_memory_or_says_how_to_make_room(animals, cache
     monkeypatch.setattr(image_cache, "MEMORY_SHARE", 1e-12)  # as if the folder were huge
     with pytest.raises(DataError, match=r"too many to hold in memory instead: make room"):
         load_image_folder(animals, (4, 4), grayscale=True)
+
+
+def test_the_preview_shows_colour_pictures_in_colour(animals):
+    preview = preview_data({"kind": "image_folder", "path": str(animals), "grayscale": False})
+    dog = next(s for s in preview.samples if s.label == "dog")
+    assert dog.picture.shape == (3, 28, 28)
+    assert dog.picture[0].min() == 1.0 and dog.picture[1:].max() == 0.0  # red, not grey
+    grey = preview_data({"kind": "image_folder", "path": str(animals)})
+    assert grey.samples[0].picture.shape == (28, 28)
