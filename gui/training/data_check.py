@@ -60,6 +60,10 @@ class DataCheck(QObject):
         self._key = None
         self._load()
 
+    def scheduled(self) -> bool:
+        """Whether a load waits for the settings to stop changing (its delay)."""
+        return self._timer.isActive()
+
     def settled(self) -> bool:
         """Whether `preview` or `error` is of the data as the settings are now."""
         return not self.loading and self._key == self._settings_key()

@@ -30,8 +30,7 @@ def test_the_shapes_preset_shows_its_augmented_strip_and_follows_typed_settings(
     after = strip_images(view)
     assert after[0] == before[0]  # the sample as it is
     assert after[1:] != before[1:]
-    qtbot.wait(400)  # past the data check's delay
-    assert not reloads and check.settled()
+    assert not check.scheduled() and not reloads and check.settled()  # no reload to come
     window.document.undo_stack.undo()
     assert window.document.setting(("data", "augment_rotation")) == 15.0
     assert strip_images(view) == before
