@@ -17,7 +17,7 @@ from engine.cli import INTERRUPTED, exit_on_interrupt, interrupt_normally, trust
 from engine.data import kind_of_path
 from engine.document.graph import clean_label
 from engine.document.project import Project, load
-from engine.document.settings import validate_training
+from engine.document.settings import TABLE_FORMS, TABLE_KINDS, validate_training
 from engine.errors import TrainingError, UserError, one_line
 from engine.export.run_files import write_outputs
 from engine.training.job import TrainingJob, prepare_job
@@ -56,8 +56,8 @@ def settings_for(project: Project, args: argparse.Namespace) -> tuple[dict, dict
     if args.data:
         path = Path(args.data).resolve()
         kind = kind_of_path(path)
-        if kind == "csv" and data["kind"] == "image_csv":  # a table of images like the project's
-            kind = "image_csv"
+        if kind in TABLE_KINDS and data["kind"] in TABLE_FORMS:  # a table of the project's form
+            kind = data["kind"]
         data.update(kind=kind, path=str(path))
     if args.target is not None:
         data["target"] = args.target

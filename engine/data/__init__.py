@@ -13,7 +13,6 @@ from importlib import import_module
 _HOMES = {
     "BUILTIN_NAMES": "builtin",
     "load_builtin": "builtin",
-    "load_csv": "csv_file",
     "CLASSIFICATION": "dataset",
     "REGRESSION": "dataset",
     "DataError": "dataset",
@@ -29,6 +28,7 @@ _HOMES = {
     "apply_normalization": "normalize",
     "fit_normalization": "normalize",
     "load_npz": "npz_file",
+    "load_table": "table_columns",
     "kind_of_path": "paths",
     "checked_settings": "prepare",
     "load_data": "prepare",

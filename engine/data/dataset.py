@@ -116,11 +116,15 @@ class Splits:
     "std": [...]}: x' = (x - mean) / std along dim 1 of x as loaded (features, or image
     channels), before any reshape; one value, or one per entry of dim 1. So exported
     scripts can apply the same to new data.
+    encoding: how a table's columns became features (categories, filled cells), fitted
+    on the training part (engine.data.encoding), applied before the normalisation; None
+    when the features are the table's numbers as they are.
     """
 
     train: TensorData
     val: TensorData
     normalization: dict[str, Any] = field(default_factory=dict)
+    encoding: list[dict[str, Any]] | None = None
 
     def warnings(self) -> list[str]:
         """What the data's reader had to say (images skipped, say), and what trains but

@@ -7,7 +7,7 @@
 A path is relative to the CSV file's folder (or absolute). The image column is the
 `image_column` setting, or else the first column whose first value ends in an image
 suffix; the target column(s) are the `target` setting (comma-separated), or else the
-last other column, read as a CSV's target is (engine.data.csv_file): one column of labels
+last other column, read as a table's target is (engine.data.table_columns): one column of labels
 is classification, numbers (and always several columns, such as 0/1 tags) regression.
 Other columns are ignored. Images decode into the image cache like an image folder's.
 
@@ -24,44 +24,53 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.data.csv_file import (
-    LISTED_COLUMNS,
-    TablePart,
-    header_names,
-    read_csv,
-    row_blocks,
-    table_targets,
-    target_columns,
-)
+from engine.data.csv_file import LISTED_COLUMNS, target_columns
 from engine.data.dataset import CLASSIFICATION, REGRESSION, DataError, TensorData
 from engine.data.image_cache import Progress
 from engine.data.image_files import IMAGE_SUFFIXES
 from engine.data.image_folder import image_rows
 from engine.data.streamed import Loading
+from engine.data.table_columns import table_target, trimmed_texts
+from engine.data.table_file import Table, read_table
 
 
 @dataclass
 class ImageTable:
-    """The images a table lists (all of them, in its order), their target cells, and
-    the ones missing on disk ({row: why})."""
+    """The images a table lists (all of them, in its order), the table with its target
+    columns, and the images missing on disk ({row: why})."""
 
     files: list[Path]
-    targets: TablePart
+    table: Table
+    targets: list[str]
     missing: dict[int, str]
 
     def targets_of(self, rows: list[int]) -> tuple[np.ndarray, list[str] | None]:
         """The targets of `rows` as the rows they are (class names from these rows only,
         as the exported train.py reads them from the images it could read)."""
-        part = self.targets
-        chosen = TablePart(
-            part.path, part.names, [part.rows[i] for i in rows], [part.lines[i] for i in rows]
-        )
-        return table_targets(chosen)
+        return table_target(self.table.take(rows), self.targets)
 
 
 def read_image_table(path: Path, image_column: str = "", target: str = "") -> ImageTable:
     """The table at `path`; DataError naming file, line and column for what is wrong."""
-    return read_csv(path, lambda reader: _read(path, reader, image_column, target))
+    table = read_table(path)
+    image = _image_column(table, image_column)
+    others = [name for name in table.names if name != image]
+    if not others:
+        raise DataError(f"{path.name}: has only the image column; add a target column")
+    targets = [table.names[i] for i in target_columns(path, table.names, target or others[-1])]
+    if image in targets:
+        raise DataError(f"{path.name}: column {image!r} holds the images, not a target")
+    table_target(table, targets)  # a bad cell is said now, before any image decodes
+    texts = trimmed_texts(table.column(image)).to_pylist()
+    files, missing = [], {}
+    for number, text in enumerate(texts):
+        if text is None:
+            raise DataError(f"{table.where(number, image)}: empty value")
+        file = path.parent / text
+        files.append(file)
+        if not file.is_file():
+            missing[number] = f"{path.name} line {table.line(number)}: {file}: no such image file"
+    return ImageTable(files, table, targets, missing)
 
 
 def load_image_table(
@@ -106,50 +115,20 @@ def present_rows(table: ImageTable, path: Path) -> list[int]:
     return present
 
 
-def _read(path: Path, reader, image_column: str, target: str) -> ImageTable:
-    header = header_names(path, next((row for row in reader if row), None))
-    rows, lines = [], []
-    for block, block_lines in row_blocks(path, reader, len(header)):
-        rows += block
-        lines += block_lines
-    if not rows:
-        raise DataError(f"{path.name}: has a header but no data rows")
-    image = _image_column(path, header, rows[0], image_column)
-    others = [name for i, name in enumerate(header) if i != image]
-    if not others:
-        raise DataError(f"{path.name}: has only the image column; add a target column")
-    targets = target_columns(path, header, target or others[-1])
-    if image in targets:
-        raise DataError(f"{path.name}: column {header[image]!r} holds the images, not a target")
-    part = TablePart(
-        path, [header[i] for i in targets], [[r[i] for i in targets] for r in rows], lines
-    )
-    table_targets(part)  # a bad cell is said now, before any image decodes
-    files, missing = [], {}
-    for number, (row, line) in enumerate(zip(rows, lines, strict=True)):
-        text = row[image].strip()
-        if not text:
-            raise DataError(f"{path.name} line {line}, column {header[image]!r}: empty value")
-        file = path.parent / text
-        files.append(file)
-        if not file.is_file():
-            missing[number] = f"{path.name} line {line}: {file}: no such image file"
-    return ImageTable(files, part, missing)
-
-
-def _image_column(path: Path, header: list[str], first: list[str], named: str) -> int:
+def _image_column(table: Table, named: str) -> str:
     if named:
-        if named not in header:
-            columns = ", ".join(header[:LISTED_COLUMNS])
+        if named not in table.names:
+            columns = ", ".join(table.names[:LISTED_COLUMNS])
             raise DataError(
-                f"{path.name}: no column named {named!r} for the images (columns: {columns})"
+                f"{table.path.name}: no column named {named!r} for the images (columns: {columns})"
             )
-        return header.index(named)
-    for index, value in enumerate(first):
-        if value.strip().lower().endswith(IMAGE_SUFFIXES):
-            return index
+        return named
+    for name in table.names:
+        first = table.column(name)[0].as_py()
+        if isinstance(first, str) and first.strip().lower().endswith(IMAGE_SUFFIXES):
+            return name
     suffixes = ", ".join(IMAGE_SUFFIXES)
     raise DataError(
-        f"{path.name}: no column holds image file names (the first row has none ending in "
-        f"{suffixes}); name the column with the image_column setting"
+        f"{table.path.name}: no column holds image file names (the first row has none ending "
+        f"in {suffixes}); name the column with the image_column setting"
     )

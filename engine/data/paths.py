@@ -34,13 +34,17 @@ def require_dir(path: Path) -> Path:
 
 def kind_of_path(path: Path) -> str:
     """The data kind a file or folder holds, judged from its name and contents:
-    csv, npz, idx (a folder of MNIST-format files) or image_folder (sub-folders)."""
+    csv, parquet, npz, idx (a folder of MNIST-format files) or image_folder (sub-folders)."""
     path = Path(path)
     if path.is_file():
         suffix = path.suffix.lower()
         if suffix in (".csv", ".npz"):
             return suffix[1:]
-        raise DataError(f"{path}: cannot tell the format; use a .csv or .npz file or a folder")
+        if suffix in (".parquet", ".pq"):
+            return "parquet"
+        raise DataError(
+            f"{path}: cannot tell the format; use a .csv, .parquet or .npz file or a folder"
+        )
     if path.is_dir():
         if any("-idx" in child.name for child in path.iterdir()):
             return "idx"

@@ -10,7 +10,6 @@ import torch
 
 from engine.data.augment import Augmenter, augmentation_on
 from engine.data.builtin import load_builtin
-from engine.data.csv_file import load_csv
 from engine.data.dataset import DataError, Splits, TensorData
 from engine.data.holdout import split
 from engine.data.idx import load_idx_folder
@@ -25,7 +24,8 @@ from engine.data.pictures import image_layout
 from engine.data.pixels import ImageRows
 from engine.data.streamed import Loading
 from engine.data.synthetic import Recipe, make_synthetic
-from engine.document.settings import validate_data
+from engine.data.table_columns import encoded_parts, ids_unscaled, load_table
+from engine.document.settings import TABLE_KINDS, validate_data
 
 
 def load_data(
@@ -37,24 +37,31 @@ def load_data(
     """Load, split, normalise (fitted on the training split) and reshape x to `input_shape`.
 
     `settings` are data settings (missing ones take their defaults); relative paths start
-    at `base_dir`. IDX and MNIST folders with t10k files, and image folders with train/
-    and val/, bring their own validation split. `progress(done, total)` hears how the
-    decoding of an image folder goes, the first time it is decoded. With augmentation
-    switched on, the training part's `augment` is its `Augmenter`.
+    at `base_dir`. A table's categorical columns and missing cells are encoded as the
+    training part has them (engine.data.encoding). IDX and MNIST folders with t10k
+    files, and image folders with train/ and val/, bring their own validation split.
+    `progress(done, total)` hears how the decoding of an image folder goes, the first
+    time it is decoded. With augmentation switched on, the training part's `augment` is
+    its `Augmenter`.
     """
     settings = checked_settings(settings)
     train, val = _load(settings, base_dir, progress)
     if val is None:
         train, val = split(train, settings["val_fraction"], settings["seed"], settings["stratify"])
+    encoding = None
+    if "columns" in train.info:
+        (train, val), encoding = encoded_parts(train, val)
     normalization = fit_normalization(
         train.x, settings["normalize"], settings["mean"], settings["std"]
     )
+    if encoding is not None:
+        normalization = ids_unscaled(normalization, encoding)
     augment = augmenter(settings, train, normalization) if augmentation_on(settings) else None
     train, val = (replace(d, x=apply_normalization(d.x, normalization)) for d in (train, val))
     train = replace(train, augment=augment)
     if input_shape is not None:
         train, val = (reshape_samples(d, input_shape) for d in (train, val))
-    return Splits(train, val, normalization)
+    return Splits(train, val, normalization, encoding)
 
 
 def augmenter(settings: dict, train: TensorData, normalization: dict) -> Augmenter:
@@ -140,8 +147,14 @@ def _load(
     if kind == "synthetic":
         return make_synthetic(settings["name"], Recipe.from_settings(settings)), None
     path = resolve_path(settings["path"], base_dir)
-    if kind == "csv":
-        return load_csv(path, settings["target"]), None
+    if kind in TABLE_KINDS:
+        return load_table(
+            path,
+            settings["target"],
+            settings["categorical"],
+            settings["ignore"],
+            settings["missing"],
+        ), None
     if kind == "npz":
         return load_npz(path), None
     if kind == "image_folder":

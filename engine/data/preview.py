@@ -28,6 +28,7 @@ from engine.data.mnist import missing_mnist_files
 from engine.data.paths import resolve_path
 from engine.data.pictures import image_layout
 from engine.data.prepare import augmented_image, checked_settings, fit_problem, load_raw, value_span
+from engine.data.table_columns import encoded_parts
 
 SAMPLES = 8
 AUGMENTED_VIEWS = 8  # augmentations of one picture in the preview's strip
@@ -105,6 +106,8 @@ def preview_data(
         train, val = split(data, settings["val_fraction"], settings["seed"], settings["stratify"])
     else:
         train, val = data, own_val
+    if "columns" in data.info:  # a table's categories: encoded as the training part has them
+        (train, val, data), _ = encoded_parts(train, val, data)
     return DataPreview(
         source=str(data.info.get("source", settings["kind"])),
         task=data.task,

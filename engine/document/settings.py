@@ -27,7 +27,20 @@ OPTIMIZERS = ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad")
 SCHEDULERS = ("none", "step", "cosine", "one_cycle", "plateau")
 BUILTIN_DATASETS = ("digits", "iris", "wine", "breast_cancer", "diabetes")
 SYNTHETIC_DATASETS = ("blobs", "moons", "circles", "classification", "linear", "multi_target")
-DATA_KINDS = ("builtin", "synthetic", "csv", "npz", "idx", "image_folder", "image_csv", "mnist")
+DATA_KINDS = (
+    "builtin",
+    "synthetic",
+    "csv",
+    "parquet",
+    "npz",
+    "idx",
+    "image_folder",
+    "image_csv",
+    "mnist",
+)
+TABLE_KINDS = ("csv", "parquet")  # tables of feature and target columns
+TABLE_FORMS = ("image_csv",)  # kinds read from a table file (CSV or Parquet) of their own form
+FILE_KINDS = ("csv", "parquet", "npz", "idx", "image_folder", "image_csv", "mnist")  # a path
 IMAGE_KINDS = ("image_folder", "image_csv")  # decoded into the image cache
 NORMALIZATIONS = ("none", "standardize", "minmax", "fixed")
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,2})?)$")
@@ -45,7 +58,7 @@ DATA_SCHEMA = (
         "path",
         "text",
         "",
-        "File or folder (csv, npz, idx, image_folder, image_csv, mnist); "
+        "File or folder (csv, parquet, npz, idx, image_folder, image_csv, mnist); "
         "relative paths start at the project file's folder.",
         max_length=4096,
     ),
@@ -53,8 +66,32 @@ DATA_SCHEMA = (
         "target",
         "text",
         "",
-        "CSV, image CSV: target column name(s), comma-separated; empty: the last column.",
+        "Table, image CSV: target column name(s), comma-separated; empty: the last column.",
         max_length=4096,
+    ),
+    Param(
+        "categorical",
+        "text",
+        "",
+        "Table: text columns read as categories, comma-separated, each one-hot encoded, or "
+        "as integer ids for an Embedding when ':ids' follows its name (color, city:ids). A "
+        "column of text only is one-hot without being named.",
+        max_length=4096,
+    ),
+    Param(
+        "ignore",
+        "text",
+        "",
+        "Table: columns left out of the features, comma-separated (an id, a name).",
+        max_length=4096,
+    ),
+    Param(
+        "missing",
+        "choice",
+        "refuse",
+        "Table: an empty (or NA) cell is refused, naming it, or filled with its column's "
+        "mean (categories: most frequent) or most frequent value, as the training part has it.",
+        choices=("refuse", "mean", "most_frequent"),
     ),
     Param("samples", "int", 1000, "Synthetic: number of samples.", min=10, max=10_000_000),
     Param("features", "int", 2, "Synthetic: features per sample.", min=1, max=100_000),
@@ -336,11 +373,7 @@ def validate_data(values: Any, where: str = "data") -> tuple[dict, list[tuple[st
     if kind == "synthetic" and name not in SYNTHETIC_DATASETS:
         problems.append((f"{where}.name", f"{name!r} is not a synthetic generator"))
     generated = kind == "image_folder" and data["generate"] != "none"
-    if (
-        kind in ("csv", "npz", "idx", "image_folder", "image_csv", "mnist")
-        and not data["path"]
-        and not generated
-    ):
+    if kind in FILE_KINDS and not data["path"] and not generated:
         problems.append((f"{where}.path", f"a {kind} data source needs a path"))
     if data["normalize"] == "fixed" and (data["mean"] is None or data["std"] is None):
         problems.append((f"{where}.normalize", "fixed normalisation needs mean and std"))

@@ -41,6 +41,8 @@ def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[s
     write_code(folder, job.as_trained(), job.built.code)
     save_safetensors(job.built.module, folder / "weights.safetensors")
     summary = {**summary_of(result), "normalization": job.splits.normalization}
+    if job.splits.encoding is not None:
+        summary["encoding"] = job.splits.encoding
     atomic_write_text(folder / "summary.json", json_text(summary))
     atomic_write_text(folder / "history.csv", history_csv(result.history))
     return summary

@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
 from engine.document.settings import (
     BUILTIN_DATASETS,
     DATA_SCHEMA,
+    FILE_KINDS,
     IMAGE_KINDS,
     LOSS_SCHEMA,
     SYNTHETIC_DATASETS,
+    TABLE_KINDS,
     TRAINING_SCHEMA,
 )
 from engine.layers.params import Param, ParamError
@@ -41,14 +43,16 @@ from gui.training.augment_view import AugmentView
 from gui.training.data_check import DataCheck
 from gui.training.data_preview import DataPreviewView
 
-FILE_KINDS = ("csv", "npz", "idx", "image_folder", "image_csv", "mnist")
 FOLDER_KINDS = ("idx", "image_folder", "mnist")
 
 # When a data field applies, given the data settings.
 DATA_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "name": lambda d: d["kind"] in ("builtin", "synthetic"),
     "path": lambda d: d["kind"] in FILE_KINDS,
-    "target": lambda d: d["kind"] in ("csv", "image_csv"),
+    "target": lambda d: d["kind"] in (*TABLE_KINDS, "image_csv"),
+    "categorical": lambda d: d["kind"] in TABLE_KINDS,
+    "ignore": lambda d: d["kind"] in TABLE_KINDS,
+    "missing": lambda d: d["kind"] in TABLE_KINDS,
     "image_column": lambda d: d["kind"] == "image_csv",
     "samples": lambda d: d["kind"] == "synthetic",
     "features": lambda d: d["kind"] == "synthetic" and d["name"] != "multi_target",
@@ -206,7 +210,10 @@ class DataForm(SchemaForm):
         if kind in FOLDER_KINDS:
             chosen = QFileDialog.getExistingDirectory(self, f"{kind} data folder", start)
         else:
-            pattern = {"npz": "NumPy archives (*.npz)"}.get(kind, "CSV files (*.csv)")
+            pattern = {
+                "npz": "NumPy archives (*.npz)",
+                "parquet": "Parquet files (*.parquet *.pq)",
+            }.get(kind, "CSV files (*.csv)")
             chosen, _ = QFileDialog.getOpenFileName(self, f"{kind} data file", start, pattern)
         if chosen:
             self.set_path(Path(chosen))

@@ -365,8 +365,8 @@ def test_import_writes_the_project_and_its_weights_or_neither(tmp_path):
 def test_a_header_of_a_million_columns_is_read_in_linear_time(tmp_path):
     """1.3 million column names on one line (10 MB): the check for names given twice
     was quadratic (80k columns took 46 s); now a misnamed target says so at once."""
-    from engine.data.csv_file import load_csv
     from engine.data.dataset import DataError
+    from engine.data.table_columns import load_table
 
     columns = 1_300_000
     table = tmp_path / "wide.csv"
@@ -374,14 +374,14 @@ def test_a_header_of_a_million_columns_is_read_in_linear_time(tmp_path):
         ",".join(f"c{i}" for i in range(columns)) + "\n" + ",".join(["1"] * columns) + "\n"
     )
     with pytest.raises(DataError) as error:
-        load_csv(table, target="price")
+        load_table(table, target="price")
     message = str(error.value)
     assert message.startswith("wide.csv: no column named 'price' for the target (columns: c0, c1")
     assert message.endswith(f"... ({columns - 20:,} more))") and len(message) < 500
     twice = tmp_path / "twice.csv"
     twice.write_text(",".join(f"c{i}" for i in range(columns)) + ",c7\n")
     with pytest.raises(DataError, match="line 1: the column name 'c7' appears twice"):
-        load_csv(twice)
+        load_table(twice)
 
 
 @pytest.mark.parametrize("kind", ["nan", "int32"])

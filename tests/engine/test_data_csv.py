@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from engine.data import DataError, load_csv
+from engine.data import DataError, load_table
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -14,7 +14,7 @@ def write(tmp_path, text, name="data.csv"):
 
 def test_string_labels_become_sorted_class_ids(tmp_path):
     path = write(tmp_path, "height, weight ,animal\n1.5,3,dog\n0.3,4,cat\n2,1e1,dog\n\n")
-    data = load_csv(path)
+    data = load_table(path)
     assert data.task == "classification"
     assert data.classes == ["cat", "dog"]
     assert data.y.tolist() == [1, 0, 1] and data.y.dtype == torch.int64
@@ -25,7 +25,7 @@ def test_string_labels_become_sorted_class_ids(tmp_path):
 
 def test_integer_labels_are_classes_sorted_by_value(tmp_path):
     path = write(tmp_path, "a,label\n1,10\n2,2\n3,10\n")
-    data = load_csv(path)
+    data = load_table(path)
     assert data.task == "classification"
     assert data.classes == ["2", "10"]
     assert data.y.tolist() == [1, 0, 1]
@@ -33,20 +33,20 @@ def test_integer_labels_are_classes_sorted_by_value(tmp_path):
 
 def test_decimal_target_is_regression_as_a_column(tmp_path):
     path = write(tmp_path, "a,price\n1,10.5\n2,3.0\n")
-    data = load_csv(path)
+    data = load_table(path)
     assert data.task == "regression" and data.classes is None
     assert data.y.shape == (2, 1) and data.y.dtype == torch.float32
 
 
 def test_many_distinct_integers_are_regression(tmp_path):
     rows = "".join(f"{i},{i * 7}\n" for i in range(150))
-    data = load_csv(write(tmp_path, "a,count\n" + rows))
+    data = load_table(write(tmp_path, "a,count\n" + rows))
     assert data.task == "regression"
 
 
 def test_named_multi_column_targets_are_regression(tmp_path):
     path = write(tmp_path, "y1,a,y2,b\n1,2,3,4\n5,6,7,8\n")
-    data = load_csv(path, target=" y2, y1 ")
+    data = load_table(path, target=" y2, y1 ")
     assert data.task == "regression"
     assert data.y.tolist() == [[3.0, 1.0], [7.0, 5.0]]
     assert data.feature_names == ["a", "b"]
@@ -56,7 +56,7 @@ def test_named_multi_column_targets_are_regression(tmp_path):
 def test_quoted_fields_and_byte_order_mark(tmp_path):
     path = tmp_path / "data.csv"
     path.write_bytes('\ufeff"x","kind"\n"1.0","big, red"\n2,small\n'.encode())
-    data = load_csv(path)
+    data = load_table(path)
     assert data.feature_names == ["x"]
     assert data.classes == ["big, red", "small"]
 
@@ -68,8 +68,9 @@ def test_quoted_fields_and_byte_order_mark(tmp_path):
         ("a,age,c\n1,2,3\n4,,6\n", "data.csv line 3, column 'age': empty value"),
         ("a,age,c\n1,2,3\n4,  ,6\n", "data.csv line 3, column 'age': empty value"),
         ("a,b\n1,x\n4,\n", "data.csv line 3, column 'b': empty value"),
-        ("a,b\n1,2\nabc,5\n", "data.csv line 3, column 'a': 'abc' is not a number"),
-        ("a,b\n1,2\nnan,5\n", "data.csv line 3, column 'a': 'nan' is not a finite number"),
+        ("a,b\n1,2\nabc,5\n", "data.csv line 3, column 'a': 'abc' is text in a column of num"),
+        ("a,b\n1,2\nnan,5\n", "data.csv line 3, column 'a': empty value \\('nan'\\); fill"),
+        ("a,b\n1,2\n1e39,5\n", "data.csv line 3, column 'a': '1e39' is too large for float32"),
         ("a,b\n1,2.5\n2,inf\n", "data.csv line 3, column 'b': 'inf' is not a finite number"),
         ("", "data.csv: the file is empty"),
         ("\n\n", "data.csv: the file is empty"),
@@ -82,27 +83,27 @@ def test_quoted_fields_and_byte_order_mark(tmp_path):
 )
 def test_bad_files_name_the_file_and_place(tmp_path, text, message):
     with pytest.raises(DataError, match=message):
-        load_csv(write(tmp_path, text))
+        load_table(write(tmp_path, text))
 
 
 def test_unknown_target_column_lists_the_columns(tmp_path):
     path = write(tmp_path, "a,b\n1,2\n")
     with pytest.raises(DataError, match=r"no column named 'c' for the target \(columns: a, b\)"):
-        load_csv(path, target="b,c")
+        load_table(path, target="b,c")
 
 
 def test_text_in_one_of_several_targets_is_refused(tmp_path):
     path = write(tmp_path, "a,y1,y2\n1,2,3\n4,5,six\n")
     with pytest.raises(DataError, match=r"line 3, column 'y2': 'six' is not a number .*several"):
-        load_csv(path, target="y1,y2")
+        load_table(path, target="y1,y2")
 
 
 def test_missing_and_undecodable_files(tmp_path):
     with pytest.raises(DataError, match=r"nowhere.csv: no such file"):
-        load_csv(tmp_path / "nowhere.csv")
+        load_table(tmp_path / "nowhere.csv")
     with pytest.raises(DataError, match=r"is a folder"):
-        load_csv(tmp_path)
+        load_table(tmp_path)
     path = tmp_path / "latin.csv"
     path.write_bytes(b"a,b\n1,\xff\n")
     with pytest.raises(DataError, match=r"latin.csv: not UTF-8 text"):
-        load_csv(path)
+        load_table(path)

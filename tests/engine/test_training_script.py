@@ -9,10 +9,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
 
-from engine.data import load_data, load_raw
+from engine.data import load_data
 from engine.document.project import Project, load, save
 from engine.document.trust import ALLOWED
 from engine.errors import TrainingError
@@ -39,7 +41,7 @@ def data_project(tmp_path, **data) -> Project:
     """A project whose Input takes one sample of `data` as it loads."""
     project = Project(name="data check", path=tmp_path / "project.json")
     project.data.update(data)
-    sample = load_raw(project.data, tmp_path)[0].x.shape[1:]
+    sample = load_data(project.data, tmp_path).train.x.shape[1:]
     chain(
         project.graph,
         ("Input", {"shape": list(sample)}),
@@ -81,6 +83,21 @@ def data_cases(tmp_path):
         for c, s in (("red", "png"), ("blue", "jpg"))
     ]
     write_csv(tmp_path / "pictures.csv", ["image", "colour", "size"], rows)
+    mixed = [
+        [
+            "" if i % 7 == 3 else round(float(rng.normal()), 3),
+            ["red", "green", "blue", ""][i % 4 if i % 5 else 3],
+            f"c{i % 6}",
+            ["yes", "no"][i % 2],
+            i,
+        ]
+        for i in range(40)
+    ]
+    write_csv(tmp_path / "mixed.csv", ["age", "colour", "city", "label", "id"], mixed)
+    pq.write_table(
+        pa.table({"x": rng.normal(size=30), "kind": [["a", "b"][i % 2] for i in range(30)]}),
+        tmp_path / "t.parquet",
+    )
     return {
         "iris": {"kind": "builtin", "name": "iris"},
         "image table labels": {
@@ -120,6 +137,22 @@ def data_cases(tmp_path):
             "stratify": False,
         },
         "csv two targets": {"kind": "csv", "path": "b.csv", "target": "c, d"},
+        "csv categories and gaps filled": {
+            "kind": "csv",
+            "path": "mixed.csv",
+            "target": "label",
+            "categorical": "city:ids",
+            "ignore": "id",
+            "missing": "mean",
+        },
+        "csv gaps as the most frequent": {
+            "kind": "csv",
+            "path": "mixed.csv",
+            "target": "label",
+            "missing": "most_frequent",
+            "normalize": "minmax",
+        },
+        "parquet": {"kind": "parquet", "path": "t.parquet", "target": "kind"},
         "npz bytes": {"kind": "npz", "path": "bytes.npz", "normalize": "none"},
         "npz floats": {"kind": "npz", "path": "floats.npz"},
         "idx with test files": {"kind": "idx", "path": "idx"},
@@ -155,9 +188,19 @@ def test_the_script_loads_splits_and_scales_data_exactly_as_the_engine(tmp_path)
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in PRESETS.glob("*.json")))
 def test_every_presets_script_passes_the_linter(tmp_path, name):
-    path = tmp_path / "train.py"
     project = load(PRESETS / f"{name}.json")
-    path.write_text(training_script(project, allowed_code(project)))
+    assert_lints_clean(tmp_path / "train.py", training_script(project, allowed_code(project)))
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_tables_script_passes_the_linter(tmp_path, kind):
+    cases = data_cases(tmp_path)
+    data = cases["parquet" if kind == "parquet" else "csv categories and gaps filled"]
+    assert_lints_clean(tmp_path / "train.py", training_script(data_project(tmp_path, **data)))
+
+
+def assert_lints_clean(path, source):
+    path.write_text(source)
     lint = subprocess.run(
         [
             *(sys.executable, "-m", "ruff", "check", "--no-cache", "--line-length", "100"),

@@ -21,11 +21,13 @@ from typing import Any
 
 from engine.data import MNIST_MD5, MNIST_MIRRORS, checked_settings
 from engine.data import augment as augment_module
+from engine.data import encoding as encoding_module
 from engine.data.augment import augmentation_on
 from engine.data.image_folder import image_folder_path
 from engine.data.paths import resolve_path
+from engine.data.table_file import MISSING_TEXTS
 from engine.document.project import Project
-from engine.document.settings import AUGMENT_KEYS, IMAGE_KINDS
+from engine.document.settings import AUGMENT_KEYS, IMAGE_KINDS, TABLE_KINDS
 from engine.errors import TrainingError
 from engine.model.codegen import GeneratedCode, docstring_text, generate
 from engine.training.job import input_shape
@@ -33,9 +35,14 @@ from engine.training.setup import checked_settings as checked_training
 
 PARTS = Path(__file__).with_name("parts")
 BASE_IMPORTS = ("argparse", "csv", "gc", "math", "os", "time")
+TABLE_IMPORTS = (
+    "pyarrow as pa",
+    "pyarrow.compute as pc",
+    "pyarrow.csv as pa_csv",
+    "pyarrow.parquet as pq",
+)
+THIRD_PARTY = {kind: TABLE_IMPORTS for kind in ("csv", "parquet", "image_csv")}
 KIND_IMPORTS = {
-    "csv": ("re",),
-    "image_csv": ("re",),
     "idx": ("gzip",),
     "mnist": ("gzip", "hashlib", "urllib.request"),
 }
@@ -47,8 +54,10 @@ RECIPES = {  # the data settings each synthetic generator reads
     "linear": ("samples", "features", "noise", "weight", "bias"),
     "multi_target": ("samples", "features", "targets", "noise"),
 }
+TABLE_SETTINGS = ("path", "target", "categorical", "ignore", "missing")
 FILE_SETTINGS = {
-    "csv": ("path", "target"),
+    "csv": TABLE_SETTINGS,
+    "parquet": TABLE_SETTINGS,
     "npz": ("path",),
     "idx": ("path",),
     "mnist": ("path", "download"),
@@ -56,9 +65,10 @@ FILE_SETTINGS = {
     "image_csv": ("path", "target", "image_column", "image_size", "grayscale", "bad_images"),
 }
 KIND_PARTS = {  # the parts that load each kind of file
-    "csv": ("csv_targets", "data_csv"),
+    "csv": ("read_table", "data_table"),
+    "parquet": ("read_table", "data_table"),
     "image_folder": ("decode_image", "data_image_folder"),
-    "image_csv": ("csv_targets", "decode_image", "data_image_csv"),
+    "image_csv": ("read_table", "decode_image", "data_image_csv"),
 }
 NO_SKLEARN = ("linear", "multi_target")
 
@@ -78,6 +88,7 @@ def training_script(project: Project, code: GeneratedCode | None = None) -> str:
             TITLE=docstring_text(project.name),
             NEEDS=_needs(data),
             IMPORTS=_imports(data["kind"]),
+            THIRD_PARTY="".join(f"import {m}\n" for m in THIRD_PARTY.get(data["kind"], ())),
         ),
         _model_source(code),
         _part(
@@ -89,6 +100,7 @@ def training_script(project: Project, code: GeneratedCode | None = None) -> str:
             OUTPUTS=_outputs(labels, training["losses"]),
         ),
         _loader(data),
+        _columns(data),
         _augmentation(data),
         _part("prepare"),
         _part("train"),
@@ -131,6 +143,8 @@ def _needs(data: dict[str, Any]) -> str:
     needs = ["numpy"]
     if kind == "builtin" or (kind == "synthetic" and name not in NO_SKLEARN):
         needs.append("scikit-learn")
+    if kind in (*TABLE_KINDS, "image_csv"):
+        needs.append("pyarrow")
     if kind in IMAGE_KINDS:
         needs.append("Pillow")
     return "".join(f", {n}" for n in needs[:-1]) + f" and {needs[-1]}"
@@ -180,18 +194,38 @@ def _loader(data: dict[str, Any]) -> str:
         return _part("data_idx", FETCH=fetch) + _part(
             "data_mnist", MIRRORS=mirrors, MD5=_literal(MNIST_MD5)
         )
-    return "".join(_part(name) for name in KIND_PARTS.get(kind, (f"data_{kind}",)))
+    missing = _py(list(MISSING_TEXTS))
+    return "".join(
+        _part(name, MISSING_TEXTS=missing) for name in KIND_PARTS.get(kind, (f"data_{kind}",))
+    )
+
+
+def _columns(data: dict[str, Any]) -> str:
+    """The engine's table encoding module as it is, for tables; else the stand-in that
+    encodes nothing."""
+    if data["kind"] not in TABLE_KINDS:
+        return _part("no_columns")
+    return _module(encoding_module, "import numpy as np\n", "encoding of table columns")
 
 
 def _augmentation(data: dict[str, Any]) -> str:
-    """The engine's augmentation module as it is (without its docstring and imports)
-    with the function that makes its Augmenter, or the stand-in that makes none."""
+    """The engine's augmentation module as it is with the function that makes its
+    Augmenter, or the stand-in that makes none."""
     if not augmentation_on(data):
         return _part("no_augment")
-    source = Path(augment_module.__file__).read_text(encoding="utf-8")
-    body = source.split("import torch.nn.functional as F\n", 1)[1]
-    header = "\n\n# --- augmentation of training batches " + "-" * 42 + "\n"
-    return header + body.rstrip("\n") + "\n" + _part("augment")
+    body = _module(
+        augment_module, "import torch.nn.functional as F\n", "augmentation of training batches"
+    )
+    return body + _part("augment")
+
+
+def _module(module: Any, last_import: str, title: str) -> str:
+    """A module's source without its docstring and imports (all up to `last_import`),
+    under a heading."""
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    body = source.split(last_import, 1)[1]
+    header = f"\n\n# --- {title} " + "-" * (77 - len(title)) + "\n"
+    return header + body.rstrip("\n") + "\n"
 
 
 def _outputs(labels: list[str], losses: dict[str, dict[str, Any]]) -> str:
