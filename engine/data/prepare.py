@@ -22,6 +22,7 @@ from engine.data.npz_file import load_npz
 from engine.data.paths import resolve_path
 from engine.data.pictures import image_layout
 from engine.data.pixels import ImageRows
+from engine.data.series import load_series
 from engine.data.streamed import Loading
 from engine.data.synthetic import Recipe, make_synthetic
 from engine.data.table_columns import encoded_parts, ids_unscaled, load_table
@@ -51,9 +52,12 @@ def load_data(
     encoding = None
     if "columns" in train.info:
         (train, val), encoding = encoded_parts(train, val)
-    normalization = fit_normalization(
-        train.x, settings["normalize"], settings["mean"], settings["std"]
-    )
+    if "series" in train.info:  # scaled by variable before it was cut into windows
+        normalization = {"kind": "none", "note": "the series was scaled as its info says"}
+    else:
+        normalization = fit_normalization(
+            train.x, settings["normalize"], settings["mean"], settings["std"]
+        )
     if encoding is not None:
         normalization = ids_unscaled(normalization, encoding)
     augment = augmenter(settings, train, normalization) if augmentation_on(settings) else None
@@ -177,6 +181,8 @@ def _load(
             progress,
             streaming(settings),
         ), None
+    if kind == "time_series":
+        return load_series(settings, path)
     if kind == "idx":
         return load_idx_folder(path)
     return load_mnist(path, settings["download"])

@@ -36,11 +36,24 @@ DATA_KINDS = (
     "idx",
     "image_folder",
     "image_csv",
+    "time_series",
     "mnist",
 )
 TABLE_KINDS = ("csv", "parquet")  # tables of feature and target columns
-TABLE_FORMS = ("image_csv",)  # kinds read from a table file (CSV or Parquet) of their own form
-FILE_KINDS = ("csv", "parquet", "npz", "idx", "image_folder", "image_csv", "mnist")  # a path
+TABLE_FORMS = (
+    "image_csv",
+    "time_series",
+)  # kinds read from a table file (CSV or Parquet) of their own form
+FILE_KINDS = (  # read from a path
+    "csv",
+    "parquet",
+    "npz",
+    "idx",
+    "image_folder",
+    "image_csv",
+    "time_series",
+    "mnist",
+)
 IMAGE_KINDS = ("image_folder", "image_csv")  # decoded into the image cache
 NORMALIZATIONS = ("none", "standardize", "minmax", "fixed")
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,2})?)$")
@@ -58,7 +71,8 @@ DATA_SCHEMA = (
         "path",
         "text",
         "",
-        "File or folder (csv, parquet, npz, idx, image_folder, image_csv, mnist); "
+        "File or folder (csv, parquet, npz, idx, image_folder, image_csv, time_series: a CSV "
+        "or Parquet file; mnist); "
         "relative paths start at the project file's folder.",
         max_length=4096,
     ),
@@ -66,7 +80,8 @@ DATA_SCHEMA = (
         "target",
         "text",
         "",
-        "Table, image CSV: target column name(s), comma-separated; empty: the last column.",
+        "Table, image CSV, time series: target column name(s), comma-separated; empty: the "
+        "last column.",
         max_length=4096,
     ),
     Param(
@@ -82,7 +97,7 @@ DATA_SCHEMA = (
         "ignore",
         "text",
         "",
-        "Table: columns left out of the features, comma-separated (an id, a name).",
+        "Table, time series: columns left out of the features, comma-separated (an id, a name).",
         max_length=4096,
     ),
     Param(
@@ -93,6 +108,18 @@ DATA_SCHEMA = (
         "mean (categories: most frequent) or most frequent value, as the training part has it.",
         choices=("refuse", "mean", "most_frequent"),
     ),
+    Param(
+        "series_task",
+        "choice",
+        "forecast",
+        "Time series: forecast (the first column is the time; predict the next steps of "
+        "the target from a window of every column), or classify (one series a row, "
+        "UCR-style: the target column is its class, every other column a step).",
+        choices=("forecast", "classify"),
+    ),
+    Param("window", "int", 24, "Time series: steps in a sample's window.", min=1, max=100_000),
+    Param("horizon", "int", 1, "Time series: steps ahead a sample predicts.", min=1, max=10_000),
+    Param("stride", "int", 1, "Time series: steps between windows' starts.", min=1, max=100_000),
     Param("samples", "int", 1000, "Synthetic: number of samples.", min=10, max=10_000_000),
     Param("features", "int", 2, "Synthetic: features per sample.", min=1, max=100_000),
     Param(

@@ -37,12 +37,16 @@ def history_csv(history: list[dict[str, Any]]) -> str:
 def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[str, Any]:
     """Write the run's files into `folder`; returns the summary written. The summary
     records the input normalisation fitted on the training data, which new inputs need
-    before they go into the model."""
+    before they go into the model: a table's encoding of its columns, a series' scaling
+    of its variables."""
     write_code(folder, job.as_trained(), job.built.code)
     save_safetensors(job.built.module, folder / "weights.safetensors")
     summary = {**summary_of(result), "normalization": job.splits.normalization}
     if job.splits.encoding is not None:
         summary["encoding"] = job.splits.encoding
+    if "series" in job.splits.train.info:  # how the series was scaled and cut
+        kept = job.splits.train.info["series"]
+        summary["series"] = {k: v for k, v in kept.items() if k != "target_times"}
     atomic_write_text(folder / "summary.json", json_text(summary))
     atomic_write_text(folder / "history.csv", history_csv(result.history))
     return summary

@@ -32,6 +32,7 @@ from engine.document.settings import (
     IMAGE_KINDS,
     LOSS_SCHEMA,
     SYNTHETIC_DATASETS,
+    TABLE_FORMS,
     TABLE_KINDS,
     TRAINING_SCHEMA,
 )
@@ -49,9 +50,13 @@ FOLDER_KINDS = ("idx", "image_folder", "mnist")
 DATA_APPLIES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "name": lambda d: d["kind"] in ("builtin", "synthetic"),
     "path": lambda d: d["kind"] in FILE_KINDS,
-    "target": lambda d: d["kind"] in (*TABLE_KINDS, "image_csv"),
+    "target": lambda d: d["kind"] in (*TABLE_KINDS, *TABLE_FORMS),
+    "series_task": lambda d: d["kind"] == "time_series",
+    "window": lambda d: d["kind"] == "time_series" and d["series_task"] == "forecast",
+    "horizon": lambda d: d["kind"] == "time_series" and d["series_task"] == "forecast",
+    "stride": lambda d: d["kind"] == "time_series" and d["series_task"] == "forecast",
     "categorical": lambda d: d["kind"] in TABLE_KINDS,
-    "ignore": lambda d: d["kind"] in TABLE_KINDS,
+    "ignore": lambda d: d["kind"] in (*TABLE_KINDS, "time_series"),
     "missing": lambda d: d["kind"] in TABLE_KINDS,
     "image_column": lambda d: d["kind"] == "image_csv",
     "samples": lambda d: d["kind"] == "synthetic",
@@ -213,7 +218,7 @@ class DataForm(SchemaForm):
             pattern = {
                 "npz": "NumPy archives (*.npz)",
                 "parquet": "Parquet files (*.parquet *.pq)",
-            }.get(kind, "CSV files (*.csv)")
+            }.get(kind, "CSV or Parquet files (*.csv *.parquet *.pq)")
             chosen, _ = QFileDialog.getOpenFileName(self, f"{kind} data file", start, pattern)
         if chosen:
             self.set_path(Path(chosen))

@@ -98,7 +98,35 @@ def data_cases(tmp_path):
         pa.table({"x": rng.normal(size=30), "kind": [["a", "b"][i % 2] for i in range(30)]}),
         tmp_path / "t.parquet",
     )
+    series = [
+        [f"2020-01-{d:02d}", round(float(v), 3), round(float(w), 3)]
+        for d, v, w in zip(range(1, 31), rng.normal(size=30), rng.normal(size=30), strict=True)
+    ]
+    write_csv(tmp_path / "series.csv", ["day", "value", "other"], series)
+    ucr = [[["a", "b"][i % 2], *rng.normal(size=12).round(3)] for i in range(20)]
+    write_csv(tmp_path / "ucr.csv", ["label", *(f"t{i}" for i in range(12))], ucr)
     return {
+        "series forecast": {
+            "kind": "time_series",
+            "path": "series.csv",
+            "target": "value",
+            "window": 5,
+            "horizon": 2,
+            "stride": 2,
+        },
+        "series forecast minmax": {
+            "kind": "time_series",
+            "path": "series.csv",
+            "window": 3,
+            "normalize": "minmax",
+            "ignore": "value",
+        },
+        "series classes": {
+            "kind": "time_series",
+            "path": "ucr.csv",
+            "target": "label",
+            "series_task": "classify",
+        },
         "iris": {"kind": "builtin", "name": "iris"},
         "image table labels": {
             "kind": "image_csv",

@@ -27,7 +27,7 @@ from engine.data.image_folder import image_folder_path
 from engine.data.paths import resolve_path
 from engine.data.table_file import MISSING_TEXTS
 from engine.document.project import Project
-from engine.document.settings import AUGMENT_KEYS, IMAGE_KINDS, TABLE_KINDS
+from engine.document.settings import AUGMENT_KEYS, IMAGE_KINDS, TABLE_FORMS, TABLE_KINDS
 from engine.errors import TrainingError
 from engine.model.codegen import GeneratedCode, docstring_text, generate
 from engine.training.job import input_shape
@@ -41,7 +41,7 @@ TABLE_IMPORTS = (
     "pyarrow.csv as pa_csv",
     "pyarrow.parquet as pq",
 )
-THIRD_PARTY = {kind: TABLE_IMPORTS for kind in ("csv", "parquet", "image_csv")}
+THIRD_PARTY = {kind: TABLE_IMPORTS for kind in ("csv", "parquet", "image_csv", "time_series")}
 KIND_IMPORTS = {
     "idx": ("gzip",),
     "mnist": ("gzip", "hashlib", "urllib.request"),
@@ -58,6 +58,7 @@ TABLE_SETTINGS = ("path", "target", "categorical", "ignore", "missing")
 FILE_SETTINGS = {
     "csv": TABLE_SETTINGS,
     "parquet": TABLE_SETTINGS,
+    "time_series": ("path", "target", "ignore", "series_task", "window", "horizon", "stride"),
     "npz": ("path",),
     "idx": ("path",),
     "mnist": ("path", "download"),
@@ -69,6 +70,7 @@ KIND_PARTS = {  # the parts that load each kind of file
     "parquet": ("read_table", "data_table"),
     "image_folder": ("decode_image", "data_image_folder"),
     "image_csv": ("read_table", "decode_image", "data_image_csv"),
+    "time_series": ("read_table", "data_time_series"),
 }
 NO_SKLEARN = ("linear", "multi_target")
 
@@ -143,7 +145,7 @@ def _needs(data: dict[str, Any]) -> str:
     needs = ["numpy"]
     if kind == "builtin" or (kind == "synthetic" and name not in NO_SKLEARN):
         needs.append("scikit-learn")
-    if kind in (*TABLE_KINDS, "image_csv"):
+    if kind in (*TABLE_KINDS, *TABLE_FORMS):
         needs.append("pyarrow")
     if kind in IMAGE_KINDS:
         needs.append("Pillow")
