@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine.document.layout import lay_out, unplaced
-from engine.document.presets import in_presets_folder, preset_path
+from engine.document.presets import in_presets_folder, preset_path, unsaved_copy
 from engine.document.project import Project, ProjectError, load, save
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class FileController(QObject):
         if in_presets_folder(path):
             # said first: a more pressing word on the project (Custom code) replaces it
             self.notice.emit(f"{Path(path).name} is a preset: this is an unsaved copy of it")
-            self._open_copy(project)
+            self._open_copy(project, Path(path))
             return True
         self.document.set_project(project)
         self.add_recent(Path(path))
@@ -118,14 +118,13 @@ class FileController(QObject):
         """Start a new, unsaved project from a preset."""
         if not self.maybe_save():
             return False
-        self._open_copy(load(preset_path(name)))
+        self._open_copy(load(preset_path(name)), preset_path(name))
         return True
 
-    def _open_copy(self, project: Project) -> None:
-        """Show `project` as unsaved work of its own: until it is saved elsewhere its runs
-        stay in a temporary folder, and Save asks where."""
-        project.path = None
-        self.document.set_project(project)
+    def _open_copy(self, project: Project, source: Path) -> None:
+        """Show `project` (read from `source`) as unsaved work of its own: until it is
+        saved elsewhere its runs stay in a temporary folder, and Save asks where."""
+        self.document.set_project(unsaved_copy(project, source))
 
     def save(self) -> bool:
         path = self.document.path

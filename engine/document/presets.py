@@ -12,6 +12,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from engine.document.project import Project
+
 PACKAGE_DATA = "preset_files"
 
 
@@ -37,3 +39,14 @@ def preset_path(name: str) -> Path:
 def in_presets_folder(path: str | Path) -> bool:
     """Whether `path` is (or would be) a file in the bundled presets' folder."""
     return Path(path).resolve().is_relative_to(presets_folder().resolve())
+
+
+def unsaved_copy(project: Project, source: str | Path) -> Project:
+    """`project`, read from the file `source`, as unsaved work of its own: no path, and a
+    relative data path made absolute from the file's folder, so the copy still finds
+    the data a preset ships beside it."""
+    path = project.data.get("path")
+    if path and not Path(path).expanduser().is_absolute():
+        project.data["path"] = str((Path(source).resolve().parent / path).resolve())
+    project.path = None
+    return project

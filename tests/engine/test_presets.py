@@ -2,6 +2,7 @@
 
 import pytest
 
+from engine.data import load_data
 from engine.document.project import load
 from engine.document.trust import ALLOWED
 from engine.model.build import build_model
@@ -30,6 +31,11 @@ EXPECTED = {
     ),
     "custom_layer": (["class Affine(nn.Module)", "nn.Parameter"], "CrossEntropyLoss", "Adam"),
     "shapes_cnn": (["Conv2d(3, 16, 3, padding=1)", "Linear(2048, 64)"], "CrossEntropyLoss", "Adam"),
+    "time_series_forecast": (
+        ["nn.LSTM(1, 64, batch_first=True)", "Linear(64, 1)"],
+        "MSELoss",
+        "Adam",
+    ),
 }
 
 
@@ -40,6 +46,9 @@ def test_every_seed_example_has_a_preset():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_preset_builds_the_seed_model(name):
     project = load(PRESETS / f"{name}.json")
+    for node in project.graph.nodes.values():  # an Input that follows the data: its shape
+        if node.type == "Input" and node.params["shape"] is None:
+            node.params["shape"] = list(load_data(project.data, PRESETS).train.x.shape[1:])
     fragments, loss, optimizer = EXPECTED[name]
     source = build_model(project.graph, project.name, trust=ALLOWED).code.source
     for fragment in fragments:
