@@ -119,12 +119,15 @@ class Splits:
     encoding: how a table's columns became features (categories, filled cells), fitted
     on the training part (engine.data.encoding), applied before the normalisation; None
     when the features are the table's numbers as they are.
+    tokenizer: how texts became token ids (engine.data.tokens: its rule, max_length and
+    the vocabulary of the training part's texts); None for data that is not text.
     """
 
     train: TensorData
     val: TensorData
     normalization: dict[str, Any] = field(default_factory=dict)
     encoding: list[dict[str, Any]] | None = None
+    tokenizer: dict[str, Any] | None = None
 
     def warnings(self) -> list[str]:
         """What the data's reader had to say (images skipped, say), and what trains but

@@ -26,6 +26,7 @@ from engine.data.series import load_series
 from engine.data.streamed import Loading
 from engine.data.synthetic import Recipe, make_synthetic
 from engine.data.table_columns import encoded_parts, ids_unscaled, load_table
+from engine.data.text import load_text, tokenized_parts
 from engine.document.settings import TABLE_KINDS, validate_data
 
 
@@ -39,7 +40,8 @@ def load_data(
 
     `settings` are data settings (missing ones take their defaults); relative paths start
     at `base_dir`. A table's categorical columns and missing cells are encoded as the
-    training part has them (engine.data.encoding). IDX and MNIST folders with t10k
+    training part has them (engine.data.encoding), a text's words by the vocabulary of
+    the training part's texts (engine.data.tokens). IDX and MNIST folders with t10k
     files, and image folders with train/ and val/, bring their own validation split.
     `progress(done, total)` hears how the decoding of an image folder goes, the first
     time it is decoded. With augmentation switched on, the training part's `augment` is
@@ -49,9 +51,11 @@ def load_data(
     train, val = _load(settings, base_dir, progress)
     if val is None:
         train, val = split(train, settings["val_fraction"], settings["seed"], settings["stratify"])
-    encoding = None
+    encoding = tokenizer = None
     if "columns" in train.info:
         (train, val), encoding = encoded_parts(train, val)
+    if "texts" in train.info:
+        (train, val), tokenizer = tokenized_parts(settings, train, val)
     if "series" in train.info:  # scaled by variable before it was cut into windows
         normalization = {"kind": "none", "note": "the series was scaled as its info says"}
     else:
@@ -65,7 +69,7 @@ def load_data(
     train = replace(train, augment=augment)
     if input_shape is not None:
         train, val = (reshape_samples(d, input_shape) for d in (train, val))
-    return Splits(train, val, normalization, encoding)
+    return Splits(train, val, normalization, encoding, tokenizer)
 
 
 def augmenter(settings: dict, train: TensorData, normalization: dict) -> Augmenter:
@@ -183,6 +187,8 @@ def _load(
         ), None
     if kind == "time_series":
         return load_series(settings, path)
+    if kind == "text":
+        return load_text(path, settings["text_column"], settings["target"]), None
     if kind == "idx":
         return load_idx_folder(path)
     return load_mnist(path, settings["download"])

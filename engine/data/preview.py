@@ -29,6 +29,7 @@ from engine.data.paths import resolve_path
 from engine.data.pictures import image_layout
 from engine.data.prepare import augmented_image, checked_settings, fit_problem, load_raw, value_span
 from engine.data.table_columns import encoded_parts
+from engine.data.text import tokenized_parts
 
 SAMPLES = 8
 AUGMENTED_VIEWS = 8  # augmentations of one picture in the preview's strip
@@ -108,6 +109,8 @@ def preview_data(
         train, val = data, own_val
     if "columns" in data.info:  # a table's categories: encoded as the training part has them
         (train, val, data), _ = encoded_parts(train, val, data)
+    if "texts" in data.info:  # words: as the vocabulary of the training part has them
+        (train, val, data), _ = tokenized_parts(settings, train, val, data)
     return DataPreview(
         source=str(data.info.get("source", settings["kind"])),
         task=data.task,

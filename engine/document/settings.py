@@ -37,13 +37,12 @@ DATA_KINDS = (
     "image_folder",
     "image_csv",
     "time_series",
+    "text",
     "mnist",
 )
 TABLE_KINDS = ("csv", "parquet")  # tables of feature and target columns
-TABLE_FORMS = (
-    "image_csv",
-    "time_series",
-)  # kinds read from a table file (CSV or Parquet) of their own form
+# kinds read from a table file (CSV or Parquet) of their own form
+TABLE_FORMS = ("image_csv", "time_series", "text")
 FILE_KINDS = (  # read from a path
     "csv",
     "parquet",
@@ -52,6 +51,7 @@ FILE_KINDS = (  # read from a path
     "image_folder",
     "image_csv",
     "time_series",
+    "text",
     "mnist",
 )
 IMAGE_KINDS = ("image_folder", "image_csv")  # decoded into the image cache
@@ -116,6 +116,38 @@ DATA_SCHEMA = (
         "the target from a window of every column), or classify (one series a row, "
         "UCR-style: the target column is its class, every other column a step).",
         choices=("forecast", "classify"),
+    ),
+    Param(
+        "text_column",
+        "text",
+        "text",
+        "Text: the column of texts (the target column holds their labels).",
+        max_length=4096,
+    ),
+    Param(
+        "vocab_size",
+        "int",
+        20000,
+        "Text: most entries of the vocabulary, <pad> and <unk> included; an Embedding "
+        "needs at least this many.",
+        min=3,
+        max=10_000_000,
+    ),
+    Param(
+        "min_freq",
+        "int",
+        2,
+        "Text: times a word must occur in the training texts to have an id of its own.",
+        min=1,
+        max=1_000_000,
+    ),
+    Param(
+        "max_length",
+        "int",
+        64,
+        "Text: tokens kept per text (longer texts are cut, shorter ones padded).",
+        min=1,
+        max=100_000,
     ),
     Param("window", "int", 24, "Time series: steps in a sample's window.", min=1, max=100_000),
     Param("horizon", "int", 1, "Time series: steps ahead a sample predicts.", min=1, max=10_000),

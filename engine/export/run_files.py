@@ -44,6 +44,8 @@ def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[s
     summary = {**summary_of(result), "normalization": job.splits.normalization}
     if job.splits.encoding is not None:
         summary["encoding"] = job.splits.encoding
+    if job.splits.tokenizer is not None:  # the words a new text is read with
+        atomic_write_text(folder / "tokenizer.json", json_text(job.splits.tokenizer))
     if "series" in job.splits.train.info:  # how the series was scaled and cut
         kept = job.splits.train.info["series"]
         summary["series"] = {k: v for k, v in kept.items() if k != "target_times"}

@@ -94,6 +94,28 @@ def dropout(a: Args) -> dict[str, Any]:
     return {"p": a["p"]}
 
 
+def transpose(a: Args) -> dict[str, Any]:
+    dims = [a["dim0"], a["dim1"]]
+    if any(dim % a.rank == 0 for dim in dims):
+        a.reject(f"dims {dims} (it would move the batch dimension)")
+        return {}
+    return {"dim0": dims[0], "dim1": dims[1]}
+
+
+def sequence_pool(a: Args) -> dict[str, Any]:
+    """x.mean(1) or x.amax(1) of a sequence [N, time, features]: pooling over time."""
+    dim = a.get("dim")
+    dim = dim[0] if isinstance(dim, tuple | list) and len(dim) == 1 else dim
+    a.expect("keepdim", False)
+    a.expect("dtype", None)
+    if a.rank != 3 or not isinstance(dim, int) or dim % 3 != 1:
+        a.reject(
+            f"dim={dim!r} of a {a.rank}-d tensor (only over time, dim 1 of [N, time, features])"
+        )
+        return {}
+    return {"mode": "mean" if "dtype" in a.values else "max"}  # only torch.mean takes a dtype
+
+
 def _keep(*names: str) -> Callable[[Args], dict[str, Any]]:
     return lambda a: {name: a[name] for name in names}
 
@@ -114,6 +136,8 @@ CONVERTERS: dict[str, Callable[[Args], dict[str, Any]]] = {
     "AvgPool2d": pool,
     "AdaptiveAvgPool2d": adaptive_pool,
     "Flatten": flatten,
+    "Transpose": transpose,
+    "SequencePool": sequence_pool,
     "Dropout": dropout,
     "Identity": _keep(),
 }

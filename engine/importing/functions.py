@@ -62,6 +62,9 @@ _TANH = _sig("Tanh")
 _SOFTMAX = _sig("Softmax", dim=None, dtype=None)
 _LOG_SOFTMAX = _sig("LogSoftmax", dim=None, dtype=None)
 _FLATTEN = _sig("Flatten", start_dim=0, end_dim=-1)
+_TRANSPOSE = _sig("Transpose", "dim0", "dim1")
+_MEAN = _sig("SequencePool", dim=None, keepdim=False, dtype=None)
+_AMAX = _sig("SequencePool", dim=(), keepdim=False)
 
 # Keys are call_function targets (functions) or call_method targets (method names).
 SIGNATURES: dict[Any, Signature] = {
@@ -95,6 +98,12 @@ SIGNATURES: dict[Any, Signature] = {
     F.dropout: _sig("Dropout", p=0.5, training=True, inplace=False),
     torch.flatten: _FLATTEN,
     "flatten": _FLATTEN,
+    torch.transpose: _TRANSPOSE,
+    "transpose": _TRANSPOSE,
+    torch.mean: _MEAN,
+    "mean": _MEAN,
+    torch.amax: _AMAX,
+    "amax": _AMAX,
 }
 
 ADD = {operator.add, torch.add, "add"}

@@ -88,6 +88,10 @@ def _recurrent(m: nn.LSTM | nn.GRU, a: Args) -> dict[str, Any]:
     }
 
 
+def _rnn(m: nn.RNN, a: Args) -> dict[str, Any]:
+    return {**_recurrent(m, a), "nonlinearity": m.nonlinearity}
+
+
 def _settings(layer: str) -> Converter:
     return lambda m, a: CONVERTERS[layer](a)
 
@@ -103,6 +107,7 @@ _WITH_WEIGHTS: dict[type[nn.Module], tuple[str, Converter]] = {
     nn.LayerNorm: ("LayerNorm", _layernorm),
     nn.LSTM: ("LSTM", _recurrent),
     nn.GRU: ("GRU", _recurrent),
+    nn.RNN: ("RNN", _rnn),
 }
 
 # Modules whose class name is the catalog type, read by their shared settings converter.
@@ -131,7 +136,7 @@ MODULE_LAYERS: dict[type[nn.Module], tuple[str, Converter]] = {
     **{cls: (cls.__name__, _settings(cls.__name__)) for cls in _BY_SETTINGS},
 }
 
-RECURRENT = ("LSTM", "GRU")
+RECURRENT = ("LSTM", "GRU", "RNN")
 
 
 def layer_for(module: nn.Module, rank: int) -> tuple[str, dict[str, Any], Args] | None:

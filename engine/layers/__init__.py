@@ -1,12 +1,22 @@
 """The layer catalog: every layer type the app offers, as data (`LayerSpec`)."""
 
-from engine.layers import activation, conv, custom, dense, io, norm, recurrent, structure
+from engine.layers import (
+    activation,
+    conv,
+    custom,
+    dense,
+    io,
+    norm,
+    recurrent,
+    sequence,
+    structure,
+)
 from engine.layers.params import Param, ParamError
 from engine.layers.spec import LayerSpec, Role, ShapeError, TensorInfo
 
 CATALOG: dict[str, LayerSpec] = {
     spec.type: spec
-    for module in (io, dense, conv, norm, activation, recurrent, structure, custom)
+    for module in (io, dense, conv, norm, activation, recurrent, sequence, structure, custom)
     for spec in module.SPECS
 }
 

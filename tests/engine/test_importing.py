@@ -32,6 +32,8 @@ ROUND_TRIPS = [
     ("rnn.py", "LSTMClassifier", [(2, 7)], ["int64"], True),
     ("rnn.py", "GRUClassifier", [(2, 5, 6)], None, True),
     ("rnn.py", "Tagger", [(2, 5, 6)], None, True),
+    ("rnn.py", "TextConv", [(2, 9)], ["int64"], True),
+    ("rnn.py", "ElmanMean", [(2, 5, 6)], None, True),
     ("custom_layer.py", "WithCustom", [(2, 10)], None, True),
     ("two_heads.py", "TwoHeads", [(2, 12)], None, True),
     ("two_inputs.py", "TwoInputs", [(2, 1, 8, 8), (2, 5)], None, True),

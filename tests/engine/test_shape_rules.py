@@ -45,7 +45,7 @@ def case(draw, layer_type):
         if layer_type == "ConvTranspose2d":
             params["output_padding"] = d(sizes(dims, 0, 2))
         return params, [TensorInfo((BATCH, d(st.integers(1, 4)), *spatial(d, dims)))]
-    if "Pool" in layer_type and "Adaptive" not in layer_type:
+    if "Pool" in layer_type and layer_type[-1] == "d" and "Adaptive" not in layer_type:
         dims = int(layer_type[-2])
         params = {
             "kernel_size": d(sizes(dims, 1, 4)),
@@ -60,19 +60,32 @@ def case(draw, layer_type):
     if layer_type in ("BatchNorm1d", "BatchNorm2d", "LayerNorm"):
         rank = d(st.integers(2, 4))
         return {}, [TensorInfo((BATCH, *(d(small) for _ in range(rank - 1))))]
-    if layer_type in ("LSTM", "GRU"):
+    if layer_type in ("LSTM", "GRU", "RNN"):
         params = {
             "hidden_size": d(st.integers(1, 6)),
             "num_layers": d(st.integers(1, 2)),
             "bidirectional": d(st.booleans()),
-            "output": d(st.sampled_from(["sequence", "last"])),
+            "output": d(st.sampled_from(["sequence", "last", "final"])),
         }
+        if layer_type == "RNN":
+            params["nonlinearity"] = d(st.sampled_from(["tanh", "relu"]))
         rank = 3  # torch reads 2-d input as one unbatched sequence; we are always batch-first
         return params, [TensorInfo((BATCH, *(d(small) for _ in range(rank - 1))))]
     if layer_type == "Embedding":
         rank = d(st.integers(1, 3))
         shape = (BATCH, *(d(small) for _ in range(rank - 1)))
         return {"num_embeddings": 20, "embedding_dim": d(small)}, [TensorInfo(shape, "long")]
+    if layer_type == "SequencePool":
+        shape = (BATCH, d(small), d(small))
+        inputs = [TensorInfo(shape)]
+        if d(st.booleans()):  # the token ids (other lengths: refused, tested below)
+            inputs.append(TensorInfo((BATCH, shape[1]), "long"))
+        return {"mode": d(st.sampled_from(["mean", "max"]))}, inputs
+    if layer_type == "Transpose":
+        rank = d(st.integers(2, 4))
+        dims = st.sampled_from([*range(1, rank + 1), *range(-rank + 1, 0)])  # 0: refused
+        shape = (BATCH, *(d(small) for _ in range(rank - 1)))
+        return {"dim0": d(dims), "dim1": d(dims)}, [TensorInfo(shape)]
     if layer_type == "Flatten":
         rank = d(st.integers(2, 5))
         params = {"start_dim": d(st.integers(1, 4)), "end_dim": d(st.integers(-4, 4))}
@@ -134,6 +147,26 @@ def test_rule_matches_meta_execution(layer_type, data):
     assert by_torch(node, resolved, inputs) == expected
 
 
+def test_sequence_pool_refuses_ids_that_do_not_match_the_sequence():
+    """torch would broadcast a [N, 1, D] sequence against [N, T] ids: the rule says it."""
+    node = Graph().make_node("SequencePool", {})
+    inputs = [TensorInfo((BATCH, 1, 4)), TensorInfo((BATCH, 6), "long")]
+    with pytest.raises(ShapeError, match="second input is the token ids") as error:
+        node.spec.shape(node.params, inputs)
+    assert error.value.port == 1
+
+
+def test_sequence_pool_leaves_padding_out():
+    scope = base_namespace()
+    x = torch.tensor([[[1.0], [3.0], [100.0]], [[5.0], [-2.0], [7.0]], [[9.0], [9.0], [9.0]]])
+    ids = torch.tensor([[4, 2, 0], [1, 1, 1], [0, 0, 0]])
+    scope.update(x=x, t=ids)
+    for mode, expected in (("mean", [2.0, 10 / 3, 0.0]), ("max", [3.0, 7.0, 0.0])):
+        node = Graph().make_node("SequencePool", {"mode": mode})
+        out = eval(node.spec.forward("layer", ["x", "t"], node.params), scope)
+        assert out[:, 0].tolist() == pytest.approx(expected)
+
+
 @pytest.mark.parametrize("merge", ["Add", "Multiply", "Concat"])
 def test_merges_refuse_float_and_integer_inputs_together(merge):
     node = Graph().make_node(merge, {})
@@ -141,3 +174,17 @@ def test_merges_refuse_float_and_integer_inputs_together(merge):
     with pytest.raises(ShapeError, match="float and integer inputs") as refused:
         node.spec.shape(node.params, inputs)
     assert refused.value.port == 1
+
+
+@pytest.mark.parametrize("layer_type", ["LSTM", "GRU", "RNN"])
+def test_the_final_state_joins_both_directions_of_the_top_layer(layer_type):
+    scope = base_namespace()
+    params = {"input_size": 3, "hidden_size": 4, "num_layers": 2, "bidirectional": True}
+    node = Graph().make_node(layer_type, {**params, "output": "final"})
+    scope["layer"] = layer = eval(node.spec.constructor(node.params), scope)
+    scope["x"] = x = torch.randn(2, 5, 3)
+    out = eval(node.spec.forward("layer", ["x"], node.params), scope)
+    state = layer(x)[1]
+    h = state[0] if layer_type == "LSTM" else state
+    assert torch.equal(out, torch.cat([h[-2], h[-1]], 1))
+    assert not torch.equal(out, layer(x)[0][:, -1])  # the backward half differs from out[:, -1]

@@ -22,6 +22,7 @@ from typing import Any
 from engine.data import MNIST_MD5, MNIST_MIRRORS, checked_settings
 from engine.data import augment as augment_module
 from engine.data import encoding as encoding_module
+from engine.data import tokens as tokens_module
 from engine.data.augment import augmentation_on
 from engine.data.image_folder import image_folder_path
 from engine.data.paths import resolve_path
@@ -41,7 +42,7 @@ TABLE_IMPORTS = (
     "pyarrow.csv as pa_csv",
     "pyarrow.parquet as pq",
 )
-THIRD_PARTY = {kind: TABLE_IMPORTS for kind in ("csv", "parquet", "image_csv", "time_series")}
+THIRD_PARTY = {kind: TABLE_IMPORTS for kind in (*TABLE_KINDS, *TABLE_FORMS)}
 KIND_IMPORTS = {
     "idx": ("gzip",),
     "mnist": ("gzip", "hashlib", "urllib.request"),
@@ -59,6 +60,7 @@ FILE_SETTINGS = {
     "csv": TABLE_SETTINGS,
     "parquet": TABLE_SETTINGS,
     "time_series": ("path", "target", "ignore", "series_task", "window", "horizon", "stride"),
+    "text": ("path", "target", "text_column", "vocab_size", "min_freq", "max_length"),
     "npz": ("path",),
     "idx": ("path",),
     "mnist": ("path", "download"),
@@ -71,6 +73,7 @@ KIND_PARTS = {  # the parts that load each kind of file
     "image_folder": ("decode_image", "data_image_folder"),
     "image_csv": ("read_table", "decode_image", "data_image_csv"),
     "time_series": ("read_table", "data_time_series"),
+    "text": ("read_table", "data_text"),
 }
 NO_SKLEARN = ("linear", "multi_target")
 
@@ -204,10 +207,12 @@ def _loader(data: dict[str, Any]) -> str:
 
 def _columns(data: dict[str, Any]) -> str:
     """The engine's table encoding module as it is, for tables; else the stand-in that
-    encodes nothing."""
-    if data["kind"] not in TABLE_KINDS:
-        return _part("no_columns")
-    return _module(encoding_module, "import numpy as np\n", "encoding of table columns")
+    encodes nothing (with the engine's tokens module as it is, for texts)."""
+    kind = data["kind"]
+    if kind in TABLE_KINDS:
+        return _module(encoding_module, "import numpy as np\n", "encoding of table columns")
+    words = _module(tokens_module, "from collections import Counter\n", "tokens of texts")
+    return (words if kind == "text" else "") + _part("no_columns")
 
 
 def _augmentation(data: dict[str, Any]) -> str:
