@@ -13,8 +13,8 @@ Only the standard library is needed: the exported train.py holds this module's c
 it is.
 """
 
+import collections
 import re
-from collections import Counter
 
 PAD, UNK = "<pad>", "<unk>"
 WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
@@ -27,7 +27,7 @@ def tokens(text):
 
 def build_vocabulary(texts, vocab_size, min_freq):
     """The vocabulary of `texts` (the training part's), "<pad>" and "<unk>" first."""
-    counts = Counter(token for text in texts for token in tokens(text))
+    counts = collections.Counter(token for text in texts for token in tokens(text))
     kept = sorted((t for t, n in counts.items() if n >= min_freq), key=lambda t: (-counts[t], t))
     return [PAD, UNK, *kept[: max(0, vocab_size - 2)]]
 

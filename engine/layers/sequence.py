@@ -27,9 +27,9 @@ def _pool_forward(target, args, values):
     if len(args) == 1:
         return f"{x}.mean(1)" if values["mode"] == "mean" else f"{x}.amax(1)"
     pad = f"({args[1]} == 0)"
-    if values["mode"] == "mean":
-        keep = f"({args[1]} != 0).unsqueeze(-1)"
-        return f"({x} * {keep}).sum(1) / {keep}.sum(1).clamp(min=1)"
+    if values["mode"] == "mean":  # weights 1 / (real steps) at real steps, 0 at padding
+        weights = f"F.normalize(({args[1]} > 0).float(), p=1, dim=1)"
+        return f"({weights}[:, None] @ {x})[:, 0]"
     return (
         f"{x}.masked_fill({pad}.unsqueeze(-1), float('-inf')).amax(1)"
         f".masked_fill({pad}.all(1, keepdim=True), 0.0)"
@@ -54,6 +54,7 @@ SEQUENCE_POOL = LayerSpec(
     min_inputs=1,
     max_inputs=2,
     forward=_pool_forward,
+    uses=lambda params, inputs: ("F",) if inputs == 2 and params["mode"] == "mean" else (),
     shape=_pool_rule,
     label="pool",
 )

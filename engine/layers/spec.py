@@ -73,7 +73,8 @@ class LayerSpec:
     giving it (Custom), or None for a parameter-free operation written inline in forward.
     shape: output shape rule; None means "run the layer on meta tensors to find out".
     uses: the generated file's imports that the layer's code needs besides its module's
-    package (("F",) for `F.gelu(x)`); the code generator writes the imports from these.
+    package (("F",) for `F.gelu(x)`), or a function of the params and the number of
+    inputs giving them; the code generator writes the imports from these.
     """
 
     type: str
@@ -92,7 +93,7 @@ class LayerSpec:
     fixed_args: tuple[str, ...] = ()
     role: Role = Role.LAYER
     runs_user_code: bool = False
-    uses: tuple[str, ...] = ()
+    uses: tuple[str, ...] | Callable[[dict[str, Any], int], tuple[str, ...]] = ()
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -113,12 +114,13 @@ class LayerSpec:
     def module_name(self, params: dict[str, Any]) -> str | None:
         return self.module(params) if callable(self.module) else self.module
 
-    def imports(self, params: dict[str, Any]) -> set[str]:
+    def imports(self, params: dict[str, Any], inputs: int = 1) -> set[str]:
         """The names of the generated file's imports the layer's code uses: `uses`, and
         the package its module comes from ("nn" for nn.Linear; none for a class of the
         file's own, such as a Custom layer's)."""
         package, dot, _ = (self.module_name(params) or "").partition(".")
-        return {*self.uses, *([package] if dot else [])}
+        uses = self.uses(params, inputs) if callable(self.uses) else self.uses
+        return {*uses, *([package] if dot else [])}
 
     def constructor(self, params: dict[str, Any]) -> str | None:
         """The constructor call written in `__init__`, e.g. `nn.Linear(400, 120)`."""

@@ -21,6 +21,7 @@ from engine.model.shapes import ShapeInference, infer_all
 
 INDENT = "    "
 # What generated code may use: (name, the line importing it), in groups as the file lists them.
+LINE_ROOM = 92  # characters of a forward() line after its indent, for 100 in all
 IMPORTS = (
     (("math", "import math"),),
     (
@@ -223,7 +224,7 @@ class _Writer:
             args = [self.vars[e.src] for e in self.graph.inputs_of(node_id)]
             if node.is_output:
                 continue
-            self.uses |= node.spec.imports(result.params)
+            self.uses |= node.spec.imports(result.params, len(args))
             target = None
             constructor = node.spec.constructor(result.params)
             if constructor is not None:
@@ -232,7 +233,13 @@ class _Writer:
                 init.append((f"{target} = {constructor}", node_id))
             expression = node.spec.forward(target, args, result.params)
             name = self._result_name(node_id, variables)
-            forward.append((f"{name} = {expression}  # {result.output.describe()}", node_id))
+            line = f"{name} = {expression}"
+            shape = f"# {result.output.describe()}"
+            if len(line) + len(shape) + 2 > LINE_ROOM:  # the shape goes on a line above
+                forward.append((shape, node_id))
+                forward.append((line, node_id))
+            else:
+                forward.append((f"{line}  {shape}", node_id))
         returned = [self.vars[self.graph.inputs_of(o)[0].src] for o in self.outputs]
         forward.append((f"return {', '.join(returned)}", None))
         return init, forward

@@ -30,6 +30,7 @@ TARGETS = {
     "binary_classifier": ("val_accuracy", 0.85),
     # predicting each month as the one before scores val_r2 0.867 on these sunspots
     "time_series_forecast": ("val_r2", 0.875),
+    "text_classification": ("val_accuracy", 0.94),
 }
 
 
@@ -60,6 +61,24 @@ def test_presets_reach_real_results_with_their_defaults(name, tmp_path):
     assert summary["device"] == "cpu" and summary["status"] == "completed"
     assert summary["normalization"]["kind"] in ("standardize", "none")
     assert len(history(tmp_path)) == summary["epochs"]
+
+
+def test_the_text_preset_takes_any_table_of_texts_and_labels(tmp_path):
+    words = {"sport": "goal match team score win", "food": "bread soup taste salt dinner"}
+    rows = [["id", "text", "label"]]
+    for i in range(120):
+        topic = ["sport", "food"][i % 2]
+        picked = words[topic].split()
+        rows.append([i, " ".join(picked[(i + k) % 5] for k in range(4)) + f" day {i}", topic])
+    other = write_csv(tmp_path / "topics.csv", rows)
+    preset = str(PRESETS / "text_classification.json")
+    args = ["--data", other, "--target", "label", "--epochs", "4", "--out", str(tmp_path / "r")]
+    assert train(preset, *args) == 0
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["val_accuracy"] == 1.0
+    tokenizer = json.loads((tmp_path / "r" / "tokenizer.json").read_text())
+    assert tokenizer["vocabulary"][:2] == ["<pad>", "<unk>"] and "goal" in tokenizer["vocabulary"]
+    assert "day" in tokenizer["vocabulary"] and "17" not in tokenizer["vocabulary"]  # min_freq 2
 
 
 def test_the_forecast_preset_takes_any_series_of_its_form(tmp_path):

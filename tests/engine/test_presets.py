@@ -31,6 +31,11 @@ EXPECTED = {
     ),
     "custom_layer": (["class Affine(nn.Module)", "nn.Parameter"], "CrossEntropyLoss", "Adam"),
     "shapes_cnn": (["Conv2d(3, 16, 3, padding=1)", "Linear(2048, 64)"], "CrossEntropyLoss", "Adam"),
+    "text_classification": (
+        ["nn.Embedding(5000, 32, padding_idx=0)", "bidirectional=True", "> 0", "Linear(96, 2)"],
+        "CrossEntropyLoss",
+        "Adam",
+    ),
     "time_series_forecast": (
         ["nn.LSTM(1, 64, batch_first=True)", "Linear(64, 1)"],
         "MSELoss",

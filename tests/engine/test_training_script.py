@@ -20,7 +20,7 @@ from engine.document.trust import ALLOWED
 from engine.errors import TrainingError
 from engine.export.code import export_code
 from engine.export.script import training_script
-from engine.training.job import prepare_job
+from engine.training.job import prepare_job, with_its_data
 from main import main
 from tests.data_files import save_image, write_mnist
 from tests.engine.graph_builders import add, chain, wire
@@ -105,7 +105,19 @@ def data_cases(tmp_path):
     write_csv(tmp_path / "series.csv", ["day", "value", "other"], series)
     ucr = [[["a", "b"][i % 2], *rng.normal(size=12).round(3)] for i in range(20)]
     write_csv(tmp_path / "ucr.csv", ["label", *(f"t{i}" for i in range(12))], ucr)
+    reviews = [
+        [f"the {w} is {'not ' * (i % 3 == 0)}good {i % 5}", ["pos", "neg"][i % 2]]
+        for i, w in enumerate(["film", "book", "song", "play"] * 8)
+    ]
+    write_csv(tmp_path / "reviews.csv", ["text", "label"], reviews)
     return {
+        "texts": {
+            "kind": "text",
+            "path": "reviews.csv",
+            "target": "label",
+            "min_freq": 1,
+            "max_length": 6,
+        },
         "series forecast": {
             "kind": "time_series",
             "path": "series.csv",
@@ -216,7 +228,7 @@ def test_the_script_loads_splits_and_scales_data_exactly_as_the_engine(tmp_path)
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in PRESETS.glob("*.json")))
 def test_every_presets_script_passes_the_linter(tmp_path, name):
-    project = load(PRESETS / f"{name}.json")
+    project = with_its_data(load(PRESETS / f"{name}.json"), ALLOWED)
     assert_lints_clean(tmp_path / "train.py", training_script(project, allowed_code(project)))
 
 

@@ -44,6 +44,7 @@ TABLE_IMPORTS = (
 )
 THIRD_PARTY = {kind: TABLE_IMPORTS for kind in (*TABLE_KINDS, *TABLE_FORMS)}
 KIND_IMPORTS = {
+    "text": ("re", "collections"),
     "idx": ("gzip",),
     "mnist": ("gzip", "hashlib", "urllib.request"),
 }
@@ -211,7 +212,7 @@ def _columns(data: dict[str, Any]) -> str:
     kind = data["kind"]
     if kind in TABLE_KINDS:
         return _module(encoding_module, "import numpy as np\n", "encoding of table columns")
-    words = _module(tokens_module, "from collections import Counter\n", "tokens of texts")
+    words = _module(tokens_module, "import re\n", "tokens of texts")
     return (words if kind == "text" else "") + _part("no_columns")
 
 
