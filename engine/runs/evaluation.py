@@ -31,6 +31,7 @@ from torch import nn
 from engine.errors import USER_CODE_ERRORS
 from engine.data.dataset import Splits, TensorData
 from engine.data.normalize import apply_normalization
+from engine.data.text import text_ids, text_of
 from engine.data.pictures import ImageLayout, image_layout
 from engine.document.trust import custom_sources, model_custom_layers
 from engine.model.failures import ModelRuntimeError, failure
@@ -239,6 +240,7 @@ class TrainedModel:
     split: str
     normalization: dict[str, Any]
     custom_layers: dict[str, str] = field(default_factory=dict)
+    tokenizer: dict[str, Any] | None = None
 
     @classmethod
     def from_job(cls, job: TrainingJob) -> TrainedModel:
@@ -263,7 +265,9 @@ class TrainedModel:
         probe = predict(module, data.x[:2])
         outputs = plan_losses(loss_settings, output_labels, probe)
         names = [_class_names(spec, data.classes) for spec in outputs]
-        return cls(module, outputs, names, data, split, splits.normalization)
+        trained = cls(module, outputs, names, data, split, splits.normalization)
+        trained.tokenizer = splits.tokenizer
+        return trained
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -290,6 +294,18 @@ class TrainedModel:
     def drawn_sample(self, pixels: np.ndarray) -> torch.Tensor:
         """A drawing as an input for the model (see `drawn_sample`)."""
         return drawn_sample(pixels, self.ink, self.normalization, self.input_shape)
+
+    def typed_text(self, text: str) -> torch.Tensor:
+        """A text as an input for the model [1, max_length], read by the run's tokenizer."""
+        if self.tokenizer is None:
+            raise ValueError("the model was not trained on texts")
+        return text_ids(text, self.tokenizer)
+
+    def sample_text(self, index: int) -> str | None:
+        """Sample `index` of `data` as the words the model reads (None unless texts)."""
+        if self.tokenizer is None:
+            return None
+        return text_of(self.data.x[index], self.tokenizer)
 
     def predict_one(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The outputs for one sample x [1, *input_shape], each without the batch dim."""

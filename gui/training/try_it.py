@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QStackedWidget,
@@ -43,6 +44,7 @@ TOP_BARS = 10  # above this many classes the chart shows the most likely ones on
 MIN_ROWS = 5  # the chart has room for this many bars, so that two are not fat slabs
 FEATURES_SHOWN = 12
 DRAWING = "your drawing"
+TYPED = "your text"
 NOT_RUN = "Not run: the Custom layers' code was not allowed to run."
 BAR_COLOR, TOP_COLOR = "#1f77b4", "#ff7f0e"
 
@@ -159,6 +161,7 @@ class TryItPanel(QWidget):
         row = QHBoxLayout(self.content)
         row.addWidget(self._sample_group())
         row.addWidget(self._drawing_group())
+        row.addWidget(self._text_group())
         row.addWidget(self._prediction_group(), 1)
         self.set_model(None)
 
@@ -204,6 +207,23 @@ class TryItPanel(QWidget):
         column.addLayout(buttons)
         column.addStretch(1)
         return self.drawing_group
+
+    def _text_group(self) -> QGroupBox:
+        self.text_group = QGroupBox("Your text")
+        self.typed = QPlainTextEdit()
+        self.typed.setObjectName("typedText")
+        self.typed.setPlaceholderText("Type a text: the prediction follows as you type")
+        self.typed.setMaximumHeight(90)
+        self.typed.textChanged.connect(self.predict_text)
+        self.read_as = QLabel()
+        self.read_as.setObjectName("textAsTokens")
+        self.read_as.setWordWrap(True)
+        self.read_as.setToolTip("Your text as the model reads it (<unk>: a word it never saw)")
+        column = QVBoxLayout(self.text_group)
+        column.addWidget(self.typed)
+        column.addWidget(self.read_as)
+        column.addStretch(1)
+        return self.text_group
 
     def _prediction_group(self) -> QGroupBox:
         group = QGroupBox("Prediction")
@@ -253,6 +273,11 @@ class TryItPanel(QWidget):
         self.sample_index.blockSignals(False)
         layout = model.image
         self.drawing_group.setVisible(layout is not None and layout.channels == 1)
+        self.text_group.setVisible(model.tokenizer is not None)
+        self.typed.blockSignals(True)
+        self.typed.clear()
+        self.typed.blockSignals(False)
+        self.read_as.clear()
         if layout is not None:
             self.pad.brush_width = max(20, round(1.6 * DrawingPad.SIDE / layout.height))
         self.output_picker.blockSignals(True)
@@ -286,12 +311,28 @@ class TryItPanel(QWidget):
         self.seen.setPixmap(picture_pixmap(sample_image(x[0], model.normalization), 56))
         self._predict(x, DRAWING)
 
+    def predict_text(self) -> None:
+        """Predict what is typed in the text box."""
+        model = self.model
+        text = self.typed.toPlainText()
+        if model is None or model.tokenizer is None or not text.strip():
+            return
+        x = model.typed_text(text)
+        self.read_as.setText(_words(model, x[0]))
+        self._predict(x, TYPED)
+
     def _pick_random(self) -> None:
         if self.model is not None and len(self.model.data):
             self.show_sample(self._random.randrange(len(self.model.data)))
 
     def _show_picture(self, model: TrainedModel, index: int) -> None:
         picture = model.sample_image(index)
+        words = model.sample_text(index)
+        if words is not None:
+            self.sample_picture.setMinimumSize(0, 0)
+            self.sample_picture.setWordWrap(True)
+            self.sample_picture.setText(words or "(no words)")
+            return
         if picture is not None:
             self.sample_picture.setMinimumSize(PICTURE_SIDE, PICTURE_SIDE)
             self.sample_picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -302,7 +343,7 @@ class TryItPanel(QWidget):
         self.sample_picture.setText(_features_text(model, index))
 
     def _predict(self, x: torch.Tensor, source: str) -> None:
-        self._from_sample = source != DRAWING
+        self._from_sample = source not in (DRAWING, TYPED)
         self.source.setText(f"for {source}")
         if not self.allowed(self.model.custom_layers):
             self._outputs = ()
@@ -396,6 +437,12 @@ def _draw_bars(plot: pg.PlotWidget, names: list[str], probabilities: list[float]
     plot.getAxis("left").setTicks([[(row, names[i]) for row, i in enumerate(order)]])
     plot.setYRange(-0.6, max(len(order), MIN_ROWS) - 0.4, padding=0)
     plot.setXRange(0, 1, padding=0.02)
+
+
+def _words(model: TrainedModel, ids: torch.Tensor) -> str:
+    from engine.data.text import text_of
+
+    return "reads: " + (text_of(ids, model.tokenizer) or "(no words)")
 
 
 def _values(tensor: torch.Tensor) -> str:

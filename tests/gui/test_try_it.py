@@ -182,3 +182,28 @@ def test_a_binary_output_shows_both_classes(panel):
     assert bars(panel) == pytest.approx([1 - p.item(), p.item()])
     best = "benign" if p.item() > 0.5 else "malignant"
     assert prediction(panel).startswith(f"{best} (")
+
+
+def test_a_typed_text_is_read_by_the_runs_words_and_classified(qtbot, panel):
+    model = trained_model("text_classification", 6)
+    panel.set_model(model)
+    assert panel.findChild(QWidget, "typedText").isVisible()
+    assert not panel.findChild(QWidget, "drawingPad").isVisible()
+    words = panel.findChild(QLabel, "sampleImage").text()
+    assert words and "<pad>" not in words  # the validation sample, as words
+    box = panel.findChild(QWidget, "typedText")
+    box.setFocus()
+    qtbot.keyClicks(box, "The battery is not good but i love the screen")
+    assert panel.findChild(QLabel, "textAsTokens").text() == (
+        "reads: the battery is not good but i love the screen"
+    )
+    names = model.probability_names(0)
+    [output] = model.predict_one(model.typed_text("The battery is not good but i love the screen"))
+    probabilities = class_probabilities(output, "CrossEntropyLoss")
+    assert bars(panel) == pytest.approx(probabilities)
+    assert prediction(panel).startswith("positive")
+    assert panel.findChild(QLabel, "predictionSource").text() == "for your text"
+    box.selectAll()
+    qtbot.keyClicks(box, "zzyzx battery")
+    assert panel.findChild(QLabel, "textAsTokens").text() == "reads: <unk> battery"
+    assert names == ["negative", "positive"]
