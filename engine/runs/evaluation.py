@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from engine.runs.evaluation_results import (
     MISCLASSIFIED_LIMIT,
     ClassificationEvaluation,
     ClassScore,
+    Forecast,
     Misclassified,
     OutputEvaluation,
     RegressionEvaluation,
@@ -351,7 +352,11 @@ def _evaluate_output(
 ) -> OutputEvaluation:
     spec = model.outputs[number]
     if spec.kind == "regression":
-        return _regression(spec, model.split, output, target)
+        result = _regression(spec, model.split, output, target)
+        series = model.data.info.get("series")
+        if series is None or "target_times" not in series or spec.column not in (None, 0):
+            return result
+        return replace(result, forecast=_forecast(series, result))
     return _classification(spec, model.split, model.class_names[number], output, target)
 
 
@@ -423,6 +428,24 @@ def _regression(
         r2=scores["r2"],
         mae=scores["mae"],
         mse=scores["mse"],
+    )
+
+
+def _forecast(series: dict[str, Any], result: RegressionEvaluation) -> Forecast:
+    """The first target's next step, predicted and actual, in the series' units."""
+    name = series["targets"][0]
+    scale = series["scale"]
+    if "mean" in scale:
+        column = series["variables"].index(name)
+        mean, std = (values[column if len(values) > 1 else 0] for values in (scale["mean"], scale["std"]))
+    else:
+        mean, std = 0.0, 1.0
+    return Forecast(
+        name,
+        np.asarray(series["target_times"], dtype=np.float64),
+        result.true[:, 0] * std + mean,
+        result.predicted[:, 0] * std + mean,
+        bool(series["dates"]),
     )
 
 

@@ -53,6 +53,18 @@ class ClassificationEvaluation:
 
 
 @dataclass(frozen=True)
+class Forecast:
+    """A series' forecast against what happened, one step ahead, in the series' own
+    units: `times` of the validation targets (dates as years), `actual`, `predicted`."""
+
+    name: str
+    times: np.ndarray
+    actual: np.ndarray
+    predicted: np.ndarray
+    dates: bool
+
+
+@dataclass(frozen=True)
 class RegressionEvaluation:
     """A regression output scored on `samples` samples of the `split` split.
 
@@ -70,6 +82,7 @@ class RegressionEvaluation:
     r2: float
     mae: float
     mse: float
+    forecast: Forecast | None = None
 
 
 OutputEvaluation = ClassificationEvaluation | RegressionEvaluation

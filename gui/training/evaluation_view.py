@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from engine.runs.evaluation_results import (
     MISCLASSIFIED_LIMIT,
     ClassificationEvaluation,
+    Forecast,
     OutputEvaluation,
     RegressionEvaluation,
 )
@@ -408,7 +409,9 @@ def _rgb(color: QColor) -> np.ndarray:
 
 
 class RegressionPage(QWidget):
-    """Predicted against true values (objectName "regressionScatter") and the scores."""
+    """Predicted against true values (objectName "regressionScatter") and the scores;
+    for a forecast, also the series over the validation period with the forecast over
+    it (objectName "forecastPlot")."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -421,11 +424,22 @@ class RegressionPage(QWidget):
         self.legend = self.plot.addLegend(
             offset=(10, 10), labelTextSize="8pt", labelTextColor=AXIS_COLOR
         )
+        self.forecast = pg.PlotWidget(background="w")
+        self.forecast.setObjectName("forecastPlot")
+        self.forecast.setLabel("left", "value")
+        dark_axes(self.forecast)
+        self.forecast.showGrid(x=True, y=True, alpha=0.2)
+        self.forecast_legend = self.forecast.addLegend(
+            offset=(10, 10), labelTextSize="8pt", labelTextColor=AXIS_COLOR
+        )
         self.scores = QLabel()
         self.scores.setObjectName("regressionScores")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot, 1)
+        plots = QHBoxLayout()
+        plots.addWidget(self.plot, 1)
+        plots.addWidget(self.forecast, 2)
+        layout.addLayout(plots, 1)
         layout.addWidget(self.scores)
 
     def show_result(self, result: RegressionEvaluation) -> None:
@@ -451,10 +465,25 @@ class RegressionPage(QWidget):
                 name=name,
             )
         self.plot.setRange(xRange=(low, high), yRange=(low, high))
+        self._show_forecast(result.forecast)
         self.scores.setText(
             f"R² {result.r2:.4f}    MAE {result.mae:.4g}    MSE {result.mse:.4g}    "
             f"({result.samples} {result.split} samples, {result.loss})"
         )
+
+    def _show_forecast(self, forecast: Forecast | None) -> None:
+        self.forecast.setVisible(forecast is not None)
+        self.forecast.clear()
+        self.forecast_legend.clear()
+        if forecast is None:
+            return
+        self.forecast.setTitle(f"{forecast.name}: one step ahead over the validation period")
+        self.forecast.setLabel("bottom", "year" if forecast.dates else "time")
+        self.forecast.setLabel("left", forecast.name)
+        actual = pg.mkPen("#444", width=1.5)
+        predicted = pg.mkPen(COLUMN_COLORS[0], width=1.5)
+        self.forecast.plot(forecast.times, forecast.actual, pen=actual, name="actual")
+        self.forecast.plot(forecast.times, forecast.predicted, pen=predicted, name="forecast")
 
 
 def _span(*arrays: np.ndarray) -> tuple[float, float]:

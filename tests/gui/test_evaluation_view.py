@@ -139,7 +139,26 @@ def test_a_regression_shows_predicted_against_true_around_the_diagonal(view, lin
     assert ends[0].min() < x.min() and ends[0].max() > x.max()
     scores = view.findChild(QLabel, "regressionScores").text()
     assert f"R² {result.r2:.4f}" in scores and f"MAE {result.mae:.4g}" in scores
+    assert not view.findChild(QWidget, "forecastPlot").isVisible()  # not a series
     view.grab().save(str(tmp_path / "regression.png"))
+
+
+def test_a_forecast_is_plotted_against_the_series_in_its_own_units(view, tmp_path):
+    model = trained_model("time_series_forecast", 2)
+    [result] = evaluate(model)
+    view.show_evaluation([result])
+    plot = view.findChild(QWidget, "forecastPlot")
+    assert plot.isVisible()
+    actual, forecast = plot.getPlotItem().listDataItems()
+    times, values = actual.getData()
+    assert times[0] == pytest.approx(1937.0, abs=0.01) and times[-1] == pytest.approx(
+        1983.92, abs=0.01
+    )
+    assert values[0] == pytest.approx(132.5, abs=1e-3)  # January 1937's sunspots, unscaled
+    scale = model.data.info["series"]["scale"]
+    expected = result.predicted[:, 0] * scale["std"][0] + scale["mean"][0]
+    assert np.allclose(forecast.getData()[1], expected)
+    view.grab().save(str(tmp_path / "forecast.png"))
 
 
 def test_the_output_picker_moves_between_outputs(qtbot, view):
