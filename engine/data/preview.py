@@ -11,7 +11,7 @@ preview is kept, and checked against the model as the graph changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,22 @@ from engine.data.mnist import missing_mnist_files
 from engine.data.paths import resolve_path
 from engine.data.pictures import image_layout
 from engine.data.prepare import augmented_image, checked_settings, fit_problem, load_raw, value_span
-from engine.data.table_columns import encoded_parts
-from engine.data.text import tokenized_parts
+from engine.data.table_columns import encoded_parts, load_table
+from engine.data.table_file import read_table, row_count
+from engine.data.table_preview import (
+    ColumnSummary,
+    SeriesView,
+    TextView,
+    column_summaries,
+    series_view,
+    text_view,
+)
+from engine.data.text import load_text, tokenized_parts
 
 SAMPLES = 8
 AUGMENTED_VIEWS = 8  # augmentations of one picture in the preview's strip
+PREVIEW_ROWS = 20_000  # rows of a large table the preview reads
+SAMPLED_KINDS = ("csv", "parquet", "text")  # previewed from their first PREVIEW_ROWS rows
 
 
 class NotDownloadedYet(DataError):
@@ -76,6 +87,10 @@ class DataPreview:
     y: torch.Tensor
     picture: np.ndarray | None = None
     span: tuple[float, float] = (0.0, 1.0)
+    columns: list[ColumnSummary] = field(default_factory=list)
+    rows_read: int | None = None
+    series: SeriesView | None = None
+    text: TextView | None = None
 
     @property
     def pictures(self) -> bool:
@@ -102,7 +117,46 @@ def preview_data(
     if settings["kind"] == "image_csv":
         path = resolve_path(settings["path"], base_dir)
         return _image_table_preview(settings, path, count)
-    data, own_val = load_raw(settings, base_dir)
+    if settings["kind"] in SAMPLED_KINDS:
+        return _sampled_table_preview(settings, resolve_path(settings["path"], base_dir), count)
+    preview = _loaded_preview(settings, count, *load_raw(settings, base_dir))
+    if settings["kind"] == "time_series":
+        table = read_table(resolve_path(settings["path"], base_dir))
+        preview.columns = column_summaries(settings, table)
+        preview.series = series_view(settings, table)
+    return preview
+
+
+def _sampled_table_preview(settings: dict[str, Any], path: Path, count: int) -> DataPreview:
+    """A table from its first PREVIEW_ROWS rows: its columns, and the data as they make
+    it (the counts of training and validation samples are the whole file's)."""
+    table = read_table(path, max_rows=PREVIEW_ROWS)
+    if settings["kind"] == "text":
+        data = load_text(path, settings["text_column"], settings["target"], PREVIEW_ROWS)
+    else:
+        data = load_table(
+            path,
+            settings["target"],
+            settings["categorical"],
+            settings["ignore"],
+            settings["missing"],
+            PREVIEW_ROWS,
+        )
+    preview = _loaded_preview(settings, count, data, None)
+    preview.columns = column_summaries(settings, table, data.info.get("columns"))
+    if settings["kind"] == "text":
+        preview.text = text_view(settings, data)
+    total = row_count(path) if table.rows >= PREVIEW_ROWS else table.rows
+    if total > table.rows:  # the counts of the whole file, split as the sample is
+        preview.rows_read = table.rows
+        preview.val_rows = round(total * preview.val_rows / table.rows)
+        preview.train_rows = total - preview.val_rows
+    return preview
+
+
+def _loaded_preview(
+    settings: dict[str, Any], count: int, data: TensorData, own_val: TensorData | None
+) -> DataPreview:
     if own_val is None:
         train, val = split(data, settings["val_fraction"], settings["seed"], settings["stratify"])
     else:

@@ -74,7 +74,7 @@ def _forecast(table: Table, settings: dict) -> tuple[TensorData, TensorData]:
     names = table.names
     if len(names) < 2:
         raise DataError(f"{table.path.name}: a series needs a time column and a value column")
-    time, times = names[0], _times(table, names[0])
+    time, times = names[0], time_values(table, names[0])
     ignored = {name.strip() for name in settings["ignore"].split(",") if name.strip()}
     variables = [name for name in names[1:] if name not in ignored]
     targets = [names[i] for i in target_columns(table.path, names, settings["target"])]
@@ -83,7 +83,7 @@ def _forecast(table: Table, settings: dict) -> tuple[TensorData, TensorData]:
     for name in targets:
         if name not in variables:
             variables.append(name)
-    values = np.stack([_values(table, name) for name in variables], axis=1)
+    values = np.stack([variable_values(table, name) for name in variables], axis=1)
     windows = Windows.from_settings(settings)
     steps = len(values)
     held = round(steps * settings["val_fraction"])
@@ -150,7 +150,7 @@ def _check_length(table: Table, windows: Windows, steps: int, train_end: int, he
         )
 
 
-def _values(table: Table, name: str) -> np.ndarray:
+def variable_values(table: Table, name: str) -> np.ndarray:
     """A variable's values, float64; missing or non-numbers refused with their line."""
     values, column = feature_column(table, name, None)
     if column["kind"] != "number":
@@ -172,7 +172,7 @@ def _is_text(table: Table, name: str) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
-def _times(table: Table, name: str) -> np.ndarray:
+def time_values(table: Table, name: str) -> np.ndarray:
     """The time column as numbers that order it (dates: years, e.g. 1749.0833), checked
     to increase step by step."""
     column = table.column(name)
@@ -239,7 +239,7 @@ def _classified(table: Table, settings: dict) -> tuple[TensorData, TensorData]:
     steps = [name for name in names if name not in targets]
     if not steps:
         raise DataError(f"{table.path.name}: has only the label column; add the series' steps")
-    values = np.stack([_values(table, name) for name in steps], axis=1)
+    values = np.stack([variable_values(table, name) for name in steps], axis=1)
     y, classes = table_target(table, targets)
     if classes is None:
         raise DataError(

@@ -46,15 +46,17 @@ def load_table(
     categorical: str = "",
     ignore: str = "",
     missing: str = "refuse",
+    max_rows: int | None = None,
 ) -> TensorData:
     """The table file at `path` as a data set; see the module docstring. With categorical
     columns or filled missing cells, x is the raw features and info["columns"] their
-    descriptions, for `engine.data.encoding` to encode once the training part is known."""
+    descriptions, for `engine.data.encoding` to encode once the training part is known.
+    `max_rows`: only the first rows (a preview)."""
     names = column_names(path)  # a misnamed column is said before the rows are read
     targets = [names[i] for i in target_columns(path, names, target)]
     left_out = set(_named(path, names, ignore, "ignore")) | set(targets)
     chosen = categorical_choices(path, names, categorical)
-    table = read_table(path)
+    table = read_table(path, max_rows=max_rows)
     features = [name for name in names if name not in left_out]
     if not features:
         raise DataError(f"{table.path.name}: every column is a target or ignored; no features")

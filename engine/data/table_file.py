@@ -104,25 +104,71 @@ def column_names(path: Path) -> list[str]:
     return read_csv(path, lambda reader: header_names(path, next((r for r in reader if r), None)))
 
 
-def read_table(path: Path, columns: list[str] | None = None) -> Table:
+def read_table(path: Path, columns: list[str] | None = None, max_rows: int | None = None) -> Table:
     """The table in the CSV or Parquet file at `path` (Parquet by its suffix). With
-    `columns`, only those columns are converted (all are still checked for shape)."""
+    `columns`, only those columns are converted (all are still checked for shape); with
+    `max_rows`, only the first rows are read (types inferred from them)."""
     names = column_names(path)
+    if max_rows is not None:
+        sample = _first_rows(path, names, max_rows)
+        if sample is not None:
+            return Table(path, sample)
     if is_parquet(path):
         return Table(path, _read_parquet(path, columns))
     return Table(path, _read_csv(path, names, columns))
 
 
-def _read_csv(path: Path, names: list[str], columns: list[str] | None) -> pa.Table:
-    convert = pa_csv.ConvertOptions(
-        null_values=list(MISSING_TEXTS),
-        strings_can_be_null=True,
-        include_columns=columns,
+def row_count(path: Path) -> int:
+    """The data rows of the file: exact for Parquet; for a CSV its lines after the
+    header (a quoted cell over several lines counts more than once)."""
+    if is_parquet(path):
+        return pq.ParquetFile(path).metadata.num_rows
+    lines, last = 0, b"\n"
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 22):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n") - _header_lines(path)
+
+
+def _first_rows(path: Path, names: list[str], count: int) -> pa.Table | None:
+    """The first `count` rows, or None when the whole file must be read to be read
+    right (pyarrow stopped: its types, from the first block, fail further on)."""
+    try:
+        if is_parquet(path):
+            batches = pq.ParquetFile(path).iter_batches(batch_size=count)
+            return pa.Table.from_batches([next(batches)])
+        reader = pa_csv.open_csv(
+            path, read_options=_read_options(path, names), convert_options=_convert(None)
+        )
+        batches, rows = [], 0
+        for batch in reader:
+            batches.append(batch)
+            rows += batch.num_rows
+            if rows >= count:
+                break
+        table = pa.Table.from_batches(batches, schema=reader.schema).slice(0, count)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, StopIteration):
+        return None
+    return table if table.num_rows else None
+
+
+def _convert(columns: list[str] | None) -> pa_csv.ConvertOptions:
+    return pa_csv.ConvertOptions(
+        null_values=list(MISSING_TEXTS), strings_can_be_null=True, include_columns=columns
     )
+
+
+def _read_options(path: Path, names: list[str]) -> pa_csv.ReadOptions:
     header = sum(len(name) + 1 for name in names)  # a block holds at least a row or two
-    read = pa_csv.ReadOptions(
+    return pa_csv.ReadOptions(
         column_names=names, skip_rows=_header_lines(path), block_size=max(1 << 20, 8 * header)
     )
+
+
+def _read_csv(path: Path, names: list[str], columns: list[str] | None) -> pa.Table:
+    convert = _convert(columns)
+    read = _read_options(path, names)
     try:
         table = _parsed(path, read, convert)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:

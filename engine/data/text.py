@@ -25,8 +25,9 @@ from engine.data.table_file import column_names, read_table
 from engine.data.tokens import WORD, build_vocabulary, token_ids, tokens
 
 
-def load_text(path: Path, text_column: str, target: str) -> TensorData:
-    """The texts and class labels of the table at `path`."""
+def load_text(path: Path, text_column: str, target: str, max_rows: int | None = None) -> TensorData:
+    """The texts and class labels of the table at `path` (the first `max_rows` rows
+    only, for a preview)."""
     names = column_names(path)
     if text_column not in names:
         listed = ", ".join(names[:LISTED_COLUMNS])
@@ -40,7 +41,7 @@ def load_text(path: Path, text_column: str, target: str) -> TensorData:
     targets = [names[i] for i in target_columns(path, names, target or others[-1])]
     if text_column in targets or len(targets) != 1:
         raise DataError(f"data.target: name the one label column (not {text_column!r})")
-    table = read_table(path)
+    table = read_table(path, max_rows=max_rows)
     column = table.column(text_column)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         column = pc.cast(column, pa.string())

@@ -3,7 +3,9 @@
 A summary (source, samples for training and validation, a sample's shape, the classes
 with their counts or the target columns), the problems found against the model in red,
 and a few samples: as thumbnails with their labels when samples are pictures, else as a
-small table of their first values.
+small table of their first values. A table's columns (type, missing cells, use), a
+series plotted over time with the start of its validation period, and texts with their
+tokens and a histogram of their lengths.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -28,6 +31,7 @@ from gui.training.data_check import DataCheck
 
 if TYPE_CHECKING:
     from engine.data.preview import DataPreview, PreviewSample
+    from engine.data.table_preview import SeriesView, TextView
 
 THUMB = 56  # pixels
 COLUMNS = 4  # thumbnails per row
@@ -53,6 +57,17 @@ class DataPreviewView(QWidget):
         self.table.setObjectName("dataPreviewTable")
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setMaximumHeight(180)
+        self.columns = QTableWidget()
+        self.columns.setObjectName("dataPreviewColumns")
+        self.columns.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.columns.setMaximumHeight(180)
+        self.series = small_plot("dataPreviewSeries")
+        self.texts = QLabel()
+        self.texts.setObjectName("dataPreviewTexts")
+        self.texts.setWordWrap(True)
+        self.texts.setTextFormat(Qt.TextFormat.PlainText)
+        self.lengths = small_plot("dataPreviewLengths")
+        self.lengths.setLabel("bottom", "tokens per text")
         self.reload = QPushButton("Reload")
         self.reload.setObjectName("reloadData")
         self.reload.setToolTip("Read the data again (after the file changed)")
@@ -60,7 +75,18 @@ class DataPreviewView(QWidget):
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         bottom.addWidget(self.reload)
-        stacked(self, self.summary, self.problems, self.thumbnails, self.table, bottom)
+        stacked(
+            self,
+            self.summary,
+            self.problems,
+            self.thumbnails,
+            self.table,
+            self.columns,
+            self.series,
+            self.texts,
+            self.lengths,
+            bottom,
+        )
         check.changed.connect(self.refresh)
         document = check.document
         document.inference_updated.connect(self.show_problems)
@@ -97,9 +123,76 @@ class DataPreviewView(QWidget):
                 self._grid.addWidget(_thumbnail(sample), i // COLUMNS, i % COLUMNS)
         self.thumbnails.setVisible(pictures)
         tabular = preview is not None and not pictures and bool(preview.samples)
+        tabular = tabular and preview.text is None and preview.series is None  # plotted instead
         if tabular:
             _fill_table(self.table, preview)
         self.table.setVisible(tabular)
+        columns = preview.columns if preview is not None else []
+        _fill_columns(self.columns, columns)
+        self.columns.setVisible(bool(columns))
+        series = preview.series if preview is not None else None
+        self.series.setVisible(series is not None)
+        if series is not None:
+            _plot_series(self.series, series)
+        text = preview.text if preview is not None else None
+        self.texts.setVisible(text is not None)
+        self.lengths.setVisible(text is not None)
+        if text is not None:
+            self.texts.setText(_examples_text(text))
+            _plot_lengths(self.lengths, text)
+
+
+def small_plot(name: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(background="w")
+    plot.setObjectName(name)
+    plot.setMinimumHeight(150)
+    plot.setMaximumHeight(200)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    for side in ("left", "bottom"):
+        plot.getAxis(side).setTextPen("#333")
+    return plot
+
+
+def _plot_series(plot: pg.PlotWidget, series: SeriesView) -> None:
+    plot.clear()
+    plot.setLabel("bottom", "year" if series.dates else "time")
+    plot.setLabel("left", series.name)
+    plot.plot(series.times, series.values, pen=pg.mkPen("#1565c0", width=1))
+    if series.split_time is not None:
+        line = pg.InfiniteLine(series.split_time, pen=pg.mkPen("#c62828", width=1.5))
+        plot.addItem(line)
+        label = pg.TextItem("validation", color="#c62828", anchor=(0, 0))
+        label.setPos(series.split_time, float(np.max(series.values)))
+        plot.addItem(label)
+
+
+def _plot_lengths(plot: pg.PlotWidget, text: TextView) -> None:
+    plot.clear()
+    lengths = np.asarray(text.lengths)
+    top = max(int(lengths.max(initial=0)), text.max_length) + 1
+    counts, edges = np.histogram(lengths, bins=min(50, top), range=(0, top))
+    plot.addItem(pg.BarGraphItem(x0=edges[:-1], x1=edges[1:], height=counts, brush="#90caf9"))
+    plot.addItem(pg.InfiniteLine(text.max_length, pen=pg.mkPen("#c62828", width=1.5)))
+    cut = int((lengths > text.max_length).sum())
+    plot.setTitle(
+        f"max_length {text.max_length}: {cut:,} of {len(lengths):,} texts are cut", size="9pt"
+    )
+
+
+def _examples_text(text: TextView) -> str:
+    return "\n".join(f"{source}\n   → {tokens}" for source, tokens in text.examples)
+
+
+def _fill_columns(table: QTableWidget, columns: list) -> None:
+    table.clear()
+    table.setColumnCount(4)
+    table.setHorizontalHeaderLabels(["column", "type", "missing", "used as"])
+    table.setRowCount(len(columns))
+    for row, column in enumerate(columns):
+        cells = [column.name, column.kind, f"{column.missing:,}", column.use]
+        for position, text in enumerate(cells):
+            table.setItem(row, position, QTableWidgetItem(text))
+    table.resizeColumnsToContents()
 
 
 def warning_label(name: str) -> QLabel:
@@ -125,8 +218,11 @@ def stacked(parent: QWidget, *items: QWidget | QHBoxLayout) -> None:
 def summary_text(preview: DataPreview) -> str:
     total = preview.train_rows + preview.val_rows
     val_from = "own test files" if preview.own_validation else "split"
+    if preview.series is not None:
+        val_from = "split by time: the last steps"
+    read = f" (the first {preview.rows_read:,} rows read)" if preview.rows_read else ""
     lines = [
-        f"{preview.source}: {total:,} samples",
+        f"{preview.source}: {total:,} samples{read}",
         f"training {preview.train_rows:,}, validation {preview.val_rows:,} ({val_from})",
         f"sample shape {list(preview.sample_shape)}, {preview.dtype}",
     ]

@@ -179,3 +179,57 @@ def test_an_image_folder_previews_at_once_and_its_first_run_shows_the_decoding(
     assert done.args[0]["status"] == "completed"
     assert decoding[-1] == (600, 600)
     assert shown[-1] == "decoding images into the cache: 600 of 600"
+
+
+def test_a_series_is_plotted_with_the_start_of_its_validation_period(qtbot, window, tmp_path):
+    import pyqtgraph as pg
+
+    view = loaded(qtbot, window, "time_series_forecast")
+    assert "training 2,208, validation 564" in view.summary.text()
+    assert view.series.isVisibleTo(window) and not view.lengths.isVisibleTo(window)
+    [curve] = view.series.getPlotItem().listDataItems()
+    times, values = curve.getData()
+    assert len(times) == 2820 and values[0] == 58.0  # January 1749, as the file has it
+    [split] = [i for i in view.series.getPlotItem().items if isinstance(i, pg.InfiniteLine)]
+    assert abs(split.value() - 1937.0) < 0.01
+    cells = [view.columns.item(1, i).text() for i in range(4)]
+    assert cells == ["value", "double", "0", "target (and an input)"]
+    view.grab().save(str(tmp_path / "series.png"))
+
+
+def test_texts_show_their_tokens_and_a_histogram_of_lengths(qtbot, window, tmp_path):
+    import pyqtgraph as pg
+
+    view = loaded(qtbot, window, "text_classification")
+    assert view.texts.isVisibleTo(window) and view.lengths.isVisibleTo(window)
+    assert not view.table.isVisibleTo(window)
+    assert "Overall i enjoy the app!\n   → overall i enjoy the app !" in view.texts.text()
+    [bars] = [i for i in view.lengths.getPlotItem().items if isinstance(i, pg.BarGraphItem)]
+    assert sum(bars.opts["height"]) == 3000
+    assert "max_length 40: 0 of 3,000 texts are cut" in view.lengths.getPlotItem().titleLabel.text
+    assert "sample shape [40], int64" in view.summary.text()
+    view.grab().save(str(tmp_path / "texts.png"))
+    window.grab().save(str(tmp_path / "texts_window.png"))
+
+
+def test_a_large_table_is_previewed_from_its_first_rows(qtbot, window, tmp_path):
+    rows = "".join(
+        f"{i},{'abc'[i % 3]},{'' if i % 97 == 0 else i % 5},{i % 2}\n" for i in range(25_000)
+    )
+    path = tmp_path / "big.csv"
+    path.write_text("id,colour,score,label\n" + rows)
+    window.document.set_setting(("data", "kind"), "csv")
+    window.document.set_setting(("data", "missing"), "mean")
+    window.document.set_setting(("data", "ignore"), "id")
+    window.document.set_setting(("data", "path"), str(path))
+    view = loaded(qtbot, window)
+    assert "25,000 samples (the first 20,000 rows read)" in view.summary.text()
+    uses = {view.columns.item(r, 0).text(): view.columns.item(r, 3).text() for r in range(4)}
+    assert uses == {
+        "id": "ignored",
+        "colour": "one-hot, 3 categories",
+        "score": "feature",
+        "label": "target",
+    }
+    assert view.columns.item(2, 2).text() == f"{len(range(0, 20_000, 97)):,}"  # missing cells
+    assert "sample shape [4], float32" in view.summary.text()
