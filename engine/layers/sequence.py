@@ -72,10 +72,18 @@ def _transpose_rule(params, inputs):
 TRANSPOSE = LayerSpec(
     type="Transpose",
     category="Shape",
-    summary="Swaps two dimensions, e.g. [N, time, features] to [N, features, time] for a "
-    "Conv1d (torch.transpose).",
+    summary="Swaps two dimensions, e.g. a sequence [N, time, features] to [N, channels, "
+    "length] (torch.transpose).",
     params=(
-        Param("dim0", "int", 1, "One dimension to swap (never 0, the batch).", min=-8, max=8),
+        Param(
+            "dim0",
+            "int",
+            1,
+            "One dimension to swap (never 0, the batch); 1 and 2 turn embeddings into the "
+            "channels a Conv1d reads.",
+            min=-8,
+            max=8,
+        ),
         Param("dim1", "int", 2, "The other dimension to swap.", min=-8, max=8),
     ),
     forward=lambda target, args, values: f"{args[0]}.transpose({values['dim0']}, {values['dim1']})",

@@ -12,6 +12,7 @@ import main
 from engine.document.project import load
 from engine.document.trust import ALLOWED
 from engine.model.build import build_model, load_class
+from engine.training.job import with_its_data
 from tests.paths import PRESETS as PRESET_FOLDER
 from tests.paths import ROOT
 
@@ -94,13 +95,14 @@ def test_export_writes_the_model_the_engine_trains(preset, tmp_path):
     result = cli("export", str(preset), "--out", str(tmp_path / "out"), "--allow-custom-code")
     assert result.returncode == 0, result.stderr
     source = (tmp_path / "out" / "model.py").read_text()
-    project = load(preset)
+    project = with_its_data(load(preset), ALLOWED)  # an Input that follows the data: its shape
     built = build_model(project.graph, project.name, seed=0, trust=ALLOWED)
     assert source == built.code.source
     exported = load_class(source, "model.py")()
     exported.load_state_dict(built.module.state_dict(), strict=True)
-    shape = next(n for n in project.graph.nodes.values() if n.type == "Input").params["shape"]
-    x = torch.randn(4, *shape)
+    [params] = [n.params for n in project.graph.nodes.values() if n.type == "Input"]
+    shape = (4, *params["shape"])
+    x = torch.randint(1, 10, shape) if params["dtype"] == "int64" else torch.randn(shape)
     built.module.eval()
     exported.eval()
     with torch.no_grad():

@@ -77,8 +77,12 @@ def test_the_wheel_holds_the_packages_and_the_presets_and_no_bare_module(install
         "gui",
         "torchwright-0.1.0.dist-info",
     }
-    bundled = {Path(n).name for n in names if n.startswith("engine/preset_files/")}
-    assert bundled == {p.name for p in PRESETS.glob("*.json")}
+    bundled = {n.removeprefix("engine/preset_files/") for n in names}
+    shipped = [*PRESETS.glob("*.json"), *PRESETS.glob("data/*.csv")]  # with their data
+    assert bundled >= {p.relative_to(PRESETS).as_posix() for p in shipped}
+    assert not {n for n in bundled if n.startswith("data/")} - {
+        p.relative_to(PRESETS).as_posix() for p in shipped
+    }
 
 
 def test_the_installed_command_checks_and_trains_its_presets_from_an_empty_folder(

@@ -20,7 +20,7 @@ from engine.model.build import BuildError, build_model, load_class
 from engine.model.codegen import generate, model_nodes
 from engine.model.failures import ModelRuntimeError, failure
 from engine.runs.evaluation import TrainedModel
-from engine.training.job import prepare_job
+from engine.training.job import prepare_job, with_its_data
 from tests.engine.code_checks import (
     assert_imports_are_what_the_code_uses,
     assert_lines_belong_to_their_nodes,
@@ -34,7 +34,7 @@ BOOM = "in layer 'affine' (Custom): ValueError: boom"
 
 @pytest.mark.parametrize("path", sorted(PRESETS.glob("*.json")), ids=lambda p: p.stem)
 def test_the_line_map_covers_every_node_of_every_preset(path):
-    project = load(path)
+    project = with_its_data(load(path), ALLOWED)  # an Input that follows the data: its shape
     graph = project.graph
     code = allowed_code(project)
     _, _, order = model_nodes(graph)

@@ -430,7 +430,7 @@ def test_data_that_does_not_fit_the_model_is_a_sentence_not_a_traceback(tmp_path
     with pytest.raises(SystemExit, match=r"has shape \(64,\), but the model takes \(784,\)"):
         module.prepare_data(module.DATA)
     csv_project = data_project(
-        tmp_path, kind="csv", path=write_csv(tmp_path / "a.csv", "ab", [[1, 0]])
+        tmp_path, kind="csv", path=write_csv(tmp_path / "a.csv", "ab", [[1, 0], [2, 1]] * 3)
     )
     csv_project.data["path"] = str(tmp_path / "gone.csv")
     script = tmp_path / "csv_train.py"
