@@ -91,6 +91,7 @@ class DataPreview:
     rows_read: int | None = None
     series: SeriesView | None = None
     text: TextView | None = None
+    token_ids: int | None = None
 
     @property
     def pictures(self) -> bool:
@@ -149,6 +150,8 @@ def _sampled_table_preview(settings: dict[str, Any], path: Path, count: int) -> 
     total = row_count(path) if table.rows >= PREVIEW_ROWS else table.rows
     if total > table.rows:  # the counts of the whole file, split as the sample is
         preview.rows_read = table.rows
+        if preview.token_ids is not None:  # the whole file's texts may hold more words
+            preview.token_ids = settings["vocab_size"]
         preview.val_rows = round(total * preview.val_rows / table.rows)
         preview.train_rows = total - preview.val_rows
     return preview
@@ -163,8 +166,10 @@ def _loaded_preview(
         train, val = data, own_val
     if "columns" in data.info:  # a table's categories: encoded as the training part has them
         (train, val, data), _ = encoded_parts(train, val, data)
+    token_ids = None
     if "texts" in data.info:  # words: as the vocabulary of the training part has them
-        (train, val, data), _ = tokenized_parts(settings, train, val, data)
+        (train, val, data), tokenizer = tokenized_parts(settings, train, val, data)
+        token_ids = len(tokenizer["vocabulary"])
     return DataPreview(
         source=str(data.info.get("source", settings["kind"])),
         task=data.task,
@@ -180,6 +185,7 @@ def _loaded_preview(
         y=train.y,
         picture=_picture(data),
         span=value_span(train.x),
+        token_ids=token_ids,
     )
 
 

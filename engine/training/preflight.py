@@ -35,6 +35,7 @@ class Reason(StrEnum):
     LOSS_MISMATCH = "loss_mismatch"  # a loss does not fit its output or its targets
     OUTPUT_WIDTH = "output_width"  # a classifier's output has more units than classes
     NOT_PICTURES = "not_pictures"  # augmentation is on, but samples are not pictures
+    VOCABULARY = "vocabulary"  # an Embedding of the token ids has fewer rows than ids
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,30 @@ def data_problems(project: Project, inference: ShapeInference, data: DataState) 
             f"{list(preview.sample_shape)}: switch the augment settings off, or use image data."
         )
         problems.append(Problem(Reason.NOT_PICTURES, message))
+    if preview is not None and preview.token_ids is not None:
+        problems += _vocabulary_problems(project, preview.token_ids)
     found = _loss_problems(project, inference, preview)
     return problems + (found or _width_problems(project, inference, preview))
+
+
+def _vocabulary_problems(project: Project, ids: int) -> list[Problem]:
+    """Embeddings that read the token ids straight from the Input but have fewer rows
+    than the vocabulary has ids."""
+    graph = project.graph
+    problems = []
+    for node in graph.nodes.values():
+        if node.type != "Embedding" or node.params["num_embeddings"] >= ids:
+            continue
+        sources = [graph.nodes[edge.src] for edge in graph.inputs_of(node.id)]
+        if not any(source.type == "Input" for source in sources):
+            continue
+        fix = Fix(f"Set num_embeddings to {ids:,}", node.id, {"num_embeddings": ids})
+        message = (
+            f"Embedding {node.label!r} has {node.params['num_embeddings']:,} rows, but the "
+            f"texts' vocabulary has {ids:,} token ids (vocab_size); give it at least as many."
+        )
+        problems.append(Problem(Reason.VOCABULARY, message, node.id, fix))
+    return problems
 
 
 def _input_shape(project: Project) -> tuple[int, ...] | None:

@@ -4,6 +4,7 @@ from engine.data.preview import preview_data
 from engine.document.project import Project, load
 from engine.document.trust import ALLOWED
 from engine.model.shapes import infer_all
+from engine.training.data_shapes import preview_shapes
 from engine.training.preflight import DataState, Reason, preflight
 from tests.engine.graph_builders import chain
 from tests.paths import PRESETS
@@ -128,3 +129,18 @@ def test_unreadable_data():
     problems = preflight(project, infer_all(project.graph), data=data)
     assert reasons(problems) == [(Reason.DATA_UNREADABLE, None)]
     assert problems[0].message == "The data cannot be read: digits.csv: no such file"
+
+
+def test_an_embedding_smaller_than_the_vocabulary_is_said_with_its_fix():
+    project = load(PRESETS / "text_classification.json")
+    data = DataState(preview_data(project.data, PRESETS))
+    shapes = preview_shapes(project, data.preview)
+    inference = infer_all(project.graph, ALLOWED, shapes)
+    assert preflight(project, inference, ["auto", "cpu"], data) == []
+    embed = node_id(project, "embed")
+    project.graph.nodes[embed].params["num_embeddings"] = 50
+    problems = preflight(project, infer_all(project.graph, ALLOWED, shapes), ["auto"], data)
+    assert reasons(problems) == [(Reason.VOCABULARY, embed)]
+    ids = data.preview.token_ids
+    assert ids == 120 and problems[0].fix.params == {"num_embeddings": ids}
+    assert "Embedding 'embed' has 50 rows, but the texts' vocabulary has 120" in problems[0].message
