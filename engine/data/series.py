@@ -37,7 +37,7 @@ from engine.data.dataset import DataError, TensorData
 from engine.data.holdout import split
 from engine.data.normalize import apply_normalization, fit_normalization
 from engine.data.table_columns import feature_column, table_target, trimmed_texts
-from engine.data.table_file import Table, read_table
+from engine.data.table_file import Table, is_text_type, read_table
 from engine.layers.params import show
 
 TIME_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m")
@@ -105,7 +105,7 @@ def _forecast(table: Table, settings: dict) -> tuple[TensorData, TensorData]:
         "window": windows.window,
         "horizon": windows.horizon,
         "train_steps": train_end,
-        "dates": bool(pa.types.is_temporal(table.column(time).type) or _is_text(table, time)),
+        "dates": times_are_dates(table, time),
     }
     periods = (windows.starts(0, train_end), windows.starts(train_end - windows.window, steps))
     parts = []
@@ -167,9 +167,10 @@ def variable_values(table: Table, name: str) -> np.ndarray:
     return numbers
 
 
-def _is_text(table: Table, name: str) -> bool:
+def times_are_dates(table: Table, name: str) -> bool:
+    """Whether the time column holds dates (or date-times), not plain numbers."""
     kind = table.column(name).type
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return bool(pa.types.is_temporal(kind) or is_text_type(kind))
 
 
 def time_values(table: Table, name: str) -> np.ndarray:
@@ -177,7 +178,7 @@ def time_values(table: Table, name: str) -> np.ndarray:
     to increase step by step."""
     column = table.column(name)
     kind = column.type
-    if _is_text(table, name):
+    if is_text_type(kind):
         column = _parsed_times(table, name, trimmed_texts(column))
         kind = column.type
     if pa.types.is_temporal(kind):

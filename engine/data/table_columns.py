@@ -31,7 +31,7 @@ from engine.data.csv_file import LISTED_COLUMNS, MAX_INTEGER_CLASSES, target_col
 from engine.data.dataset import FLOAT32_MAX, DataError, TensorData
 from engine.data.encoding import IDS, NUMBER, ONEHOT, encode, encoded_names, fit_encoding
 from engine.data.encoding import ids_unscaled as unscaled
-from engine.data.table_file import Table, column_names, read_table
+from engine.data.table_file import Table, column_names, is_text_type, read_table
 from engine.layers.params import show
 
 MAX_ONEHOT = 100  # categories of a text column one-hot encoded without being asked
@@ -155,7 +155,7 @@ def feature_column(table: Table, name: str, chosen: str | None) -> tuple[pa.Chun
     """(float64 values, null where missing, or category codes; the column's description)."""
     column = table.column(name)
     kind = column.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if is_text_type(kind):
         texts = trimmed_texts(column)
         if chosen is None:
             numbers = _as_numbers(texts)
@@ -190,7 +190,7 @@ def _type_name(kind: pa.DataType) -> str:
 
 def trimmed_texts(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Text without surrounding blanks; a blank cell is missing."""
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    if not is_text_type(column.type):
         column = pc.cast(column, pa.string())  # a column of nothing but missing cells
     trimmed = pc.utf8_trim_whitespace(column)
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
@@ -282,7 +282,7 @@ def table_target(table: Table, names: list[str]) -> tuple[np.ndarray, list[str] 
     columns = []
     for name in names:
         column = table.column(name)
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        if is_text_type(column.type):
             texts = trimmed_texts(column)
             numbers = _as_numbers(texts)
             if numbers is None:
@@ -300,7 +300,7 @@ def table_target(table: Table, names: list[str]) -> tuple[np.ndarray, list[str] 
 
 
 def _trimmed_any(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+    if is_text_type(column.type):
         return trimmed_texts(column)
     return column
 
@@ -313,11 +313,11 @@ def _labels(table: Table, name: str) -> tuple[np.ndarray, list[str]] | None:
         return _integer_classes(column)
     if pa.types.is_boolean(kind):
         texts = pc.if_else(column, "true", "false")
-    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    elif is_text_type(kind):
         texts = trimmed_texts(column)
     else:
         return None
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if is_text_type(kind):
         numbers = pc.all(pc.match_substring_regex(texts, _NUMBER)).as_py()
         if numbers and not pc.all(pc.match_substring_regex(texts, _INTEGER)).as_py():
             return None  # decimals written as text: regression

@@ -14,7 +14,7 @@ from engine.data.csv_file import target_columns
 from engine.data.dataset import TensorData
 from engine.data.series import time_values, variable_values
 from engine.data.table_columns import trimmed_texts
-from engine.data.table_file import Table
+from engine.data.table_file import Table, is_text_type
 from engine.data.text import token_counts
 from engine.data.tokens import tokens
 
@@ -93,7 +93,7 @@ def _uses(settings: dict[str, Any], table: Table, described: dict[str, dict]) ->
 
 
 def _kind(kind: pa.DataType) -> str:
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if is_text_type(kind):
         return "text"
     if pa.types.is_null(kind):
         return "empty"
@@ -102,7 +102,7 @@ def _kind(kind: pa.DataType) -> str:
 
 def _missing(table: Table, name: str) -> int:
     column = table.column(name)
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+    if is_text_type(column.type):
         return trimmed_texts(column).null_count
     return column.null_count
 

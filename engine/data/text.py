@@ -21,7 +21,7 @@ import torch
 from engine.data.csv_file import LISTED_COLUMNS, target_columns
 from engine.data.dataset import DataError, TensorData
 from engine.data.table_columns import table_target
-from engine.data.table_file import column_names, read_table
+from engine.data.table_file import column_names, is_text_type, read_table
 from engine.data.tokens import WORD, build_vocabulary, token_ids, tokens
 
 
@@ -43,7 +43,7 @@ def load_text(path: Path, text_column: str, target: str, max_rows: int | None = 
         raise DataError(f"data.target: name the one label column (not {text_column!r})")
     table = read_table(path, max_rows=max_rows)
     column = table.column(text_column)
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    if not is_text_type(column.type):
         column = pc.cast(column, pa.string())
     texts = [text or "" for text in column.to_pylist()]
     if not any(text.strip() for text in texts):
