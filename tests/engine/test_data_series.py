@@ -90,3 +90,15 @@ def test_many_series_one_a_row_are_classified(tmp_path):
 def test_series_mistakes_are_named(tmp_path, rows, settings, message):
     with pytest.raises(DataError, match=message):
         series(write(tmp_path, rows), **{"window": 2, **settings})
+
+
+def test_a_parquet_series_cuts_as_its_csv_does(tmp_path):
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa_csv.read_csv(SUNSPOTS), tmp_path / "sunspots.parquet")
+    settings = {"target": "value", "window": 12, "horizon": 3, "stride": 5}
+    from_csv = series(SUNSPOTS, **settings)
+    from_parquet = series(str(tmp_path / "sunspots.parquet"), **settings)
+    for a, b in ((from_csv.train, from_parquet.train), (from_csv.val, from_parquet.val)):
+        assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
