@@ -43,17 +43,7 @@ DATA_KINDS = (
 TABLE_KINDS = ("csv", "parquet")  # tables of feature and target columns
 # kinds read from a table file (CSV or Parquet) of their own form
 TABLE_FORMS = ("image_csv", "time_series", "text")
-FILE_KINDS = (  # read from a path
-    "csv",
-    "parquet",
-    "npz",
-    "idx",
-    "image_folder",
-    "image_csv",
-    "time_series",
-    "text",
-    "mnist",
-)
+FILE_KINDS = tuple(k for k in DATA_KINDS if k not in ("builtin", "synthetic"))  # a path
 IMAGE_KINDS = ("image_folder", "image_csv")  # decoded into the image cache
 NORMALIZATIONS = ("none", "standardize", "minmax", "fixed")
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d{1,2})?)$")
