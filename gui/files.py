@@ -9,6 +9,7 @@ when the app did not close normally.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -193,13 +194,8 @@ class FileController(QObject):
         target = recovery_path()
         target.parent.mkdir(parents=True, exist_ok=True)
         project = self.document.project
-        copy = Project(
-            project.name,
-            project.description,
-            project.graph,
-            project.data,
-            project.training,
-            {**project.ui, "recovered_from": str(project.path or "")},
+        copy = replace(
+            project, ui={**project.ui, "recovered_from": str(project.path or "")}, path=None
         )
         try:
             save(copy, target)

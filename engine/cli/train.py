@@ -14,6 +14,7 @@ from typing import Any
 from tqdm import tqdm
 
 from engine.cli import INTERRUPTED, exit_on_interrupt, interrupt_normally, trust
+from engine.cli.weights import add_weights_arguments, weights_overrides
 from engine.data import kind_of_path
 from engine.document.graph import clean_label
 from engine.document.project import Project, load
@@ -47,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, metavar="N")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run")
+    add_weights_arguments(parser)
     trust.add_argument(parser)
 
 
@@ -67,6 +69,7 @@ def settings_for(project: Project, args: argparse.Namespace) -> tuple[dict, dict
     values.update({k: getattr(args, k) for k in OVERRIDES if getattr(args, k) is not None})
     if args.seed is not None:
         values["seed"] = args.seed
+    values.update(weights_overrides(args))
     training, problems = validate_training(values, project.output_labels(), where="option")
     if problems:
         where, what = problems[0]
@@ -145,6 +148,8 @@ def _train(args: argparse.Namespace) -> int:
     job, out = _prepare(args)
     for warning in job.splits.warnings():
         print(f"warning: {warning}", file=sys.stderr)
+    for line in job.weights.lines() if job.weights else ():
+        print(f"weights: {line}")
     trainer = job.trainer
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # as in a background job
         signal.signal(signal.SIGINT, lambda *_: _stop(trainer))

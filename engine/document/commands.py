@@ -96,13 +96,40 @@ class SetParams(Command):
 
     def do(self, graph: Graph) -> None:
         node = graph.node(self.node_id)
-        check_params(node.type, self.params)
+        check_params(node.spec, self.params)
         self._old_params = {k: node.params[k] for k in self.params}
         self._old_label = node.label
         graph.update_node(self.node_id, params=self.params, label=self.label)
 
     def undo(self, graph: Graph) -> None:
         graph.update_node(self.node_id, params=self._old_params, label=self._old_label)
+
+
+@dataclass
+class SetTuning(Command):
+    """Freezes or unfreezes layers, or sets their learning-rate multiplier."""
+
+    node_ids: list[str]
+    frozen: bool | None = None
+    lr_scale: float | None = None
+    text: str = "Freeze"
+    _old: dict[str, tuple[bool, float]] = field(default_factory=dict)
+
+    def do(self, graph: Graph) -> None:
+        self._old = {n: (graph.node(n).frozen, graph.node(n).lr_scale) for n in self.node_ids}
+        try:
+            for node_id, (frozen, scale) in self._old.items():
+                new_frozen = frozen if self.frozen is None else self.frozen
+                graph.set_tuning(
+                    node_id, new_frozen, scale if self.lr_scale is None else self.lr_scale
+                )
+        except GraphError:
+            self.undo(graph)
+            raise
+
+    def undo(self, graph: Graph) -> None:
+        for node_id, (frozen, scale) in self._old.items():
+            graph.set_tuning(node_id, frozen, scale)
 
 
 @dataclass

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import heapq
 import keyword
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.document.events import (
     EdgeAdded,
@@ -30,6 +31,9 @@ from engine.errors import UserError
 from engine.layers import LayerSpec, ParamError, Role, get_spec
 from engine.layers.params import show
 
+if TYPE_CHECKING:
+    from engine.document.blocks import BlockType
+
 
 class GraphError(UserError):
     """An edit the document refuses; the message says why, for the user."""
@@ -42,10 +46,16 @@ class Node:
     params: dict[str, Any]
     label: str
     pos: tuple[float, float] = (0.0, 0.0)
+    # The block type of an instance of a block (engine.document.blocks), shared by all its
+    # instances; None for a layer of the catalog.
+    block: BlockType | None = field(default=None, compare=False, repr=False)
+    # Transfer learning: the layer's weights stay as they are, or learn at lr * lr_scale.
+    frozen: bool = False
+    lr_scale: float = 1.0
 
     @property
     def spec(self) -> LayerSpec:
-        return get_spec(self.type)
+        return get_spec(self.type) if self.block is None else self.block.spec
 
     @property
     def is_input(self) -> bool:
@@ -70,6 +80,7 @@ class Edge:
 
 
 _NOT_NAME = re.compile(r"\W+")
+MAX_LR_SCALE = 1000.0
 
 
 def python_name(text: str) -> str:
@@ -97,17 +108,18 @@ def free_label(base: str, taken: set[str]) -> str:
     return f"{stem}{number}"
 
 
-def check_params(layer_type: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Validate a full or partial parameter dict for a layer; return it normalised.
+def check_params(layer: str | LayerSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate a full or partial parameter dict for a layer (its type, or the spec of a
+    block); return it normalised.
 
     Raises GraphError naming the first bad parameter.
     """
-    spec = get_spec(layer_type)
+    spec = get_spec(layer) if isinstance(layer, str) else layer
     out = {}
     for name, value in params.items():
         if name not in spec.param_names:
             known = ", ".join(spec.param_names) or "none"
-            raise GraphError(f"{layer_type} has no parameter {show(name)} (it has: {known})")
+            raise GraphError(f"{spec.type} has no parameter {show(name)} (it has: {known})")
         try:
             out[name] = spec.param(name).validate(value)
         except ParamError as exc:
@@ -249,7 +261,7 @@ class Graph:
         order of its outputs)."""
         if node.id in self.nodes:
             raise GraphError(f"there is already a node {show(node.id)}")
-        get_spec(node.type)
+        node.spec  # noqa: B018 - an unknown layer type raises here
         self.nodes[node.id] = node
         if index is not None and index < len(self.nodes) - 1:
             order = list(self.nodes.values())
@@ -313,13 +325,24 @@ class Graph:
     ) -> None:
         node = self.node(node_id)
         if params is not None:
-            node.params = {**node.params, **check_params(node.type, params)}
+            node.params = {**node.params, **check_params(node.spec, params)}
         if label is not None:
             node.label = self.unique_label(label, ignore=node_id)
         if pos is not None:
             node.pos = (float(pos[0]), float(pos[1]))
         moved_only = params is None and label is None
         self._listeners.send(NodeMoved(node_id) if moved_only else NodeChanged(node_id))
+
+    def set_tuning(self, node_id: str, frozen: bool, lr_scale: float) -> None:
+        """Freeze or unfreeze a layer and set its learning-rate multiplier."""
+        node = self.node(node_id)
+        if not math.isfinite(lr_scale) or not 0 < lr_scale <= MAX_LR_SCALE:
+            raise GraphError(
+                f"a learning-rate multiplier is above 0 and at most "
+                f"{MAX_LR_SCALE:g}, got {show(lr_scale)}"
+            )
+        node.frozen, node.lr_scale = bool(frozen), float(lr_scale)
+        self._listeners.send(NodeChanged(node_id))
 
     # --- building -------------------------------------------------------------------
 

@@ -19,8 +19,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.document.blocks import (
+    BlockParam,
+    BlockType,
+    blocks_of,
+    check_block,
+    dependency_order,
+)
 from engine.document.files import atomic_write_text, json_text
-from engine.document.graph import Edge, Graph, GraphError, Node, check_params, python_name
+from engine.document.graph import (
+    MAX_LR_SCALE,
+    Edge,
+    Graph,
+    GraphError,
+    Node,
+    check_params,
+    python_name,
+)
 from engine.document.settings import (
     AUGMENT_SCHEMA,
     DATA_SCHEMA,
@@ -31,14 +46,25 @@ from engine.document.settings import (
     validate_training,
 )
 from engine.errors import UserError
-from engine.layers import CATALOG
+from engine.layers import CATALOG, LayerSpec
 from engine.layers.params import show
 
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 20_000_000
 MAX_NODES = 5000
 MAX_PROBLEMS = 10
-TOP_LEVEL = ("schema_version", "name", "description", "nodes", "edges", "data", "training", "ui")
+TOP_LEVEL = (
+    "schema_version",
+    "name",
+    "description",
+    "blocks",
+    "nodes",
+    "edges",
+    "data",
+    "training",
+    "ui",
+)
+BLOCK_FIELDS = {"name", "summary", "sequential", "params", "nodes", "edges"}
 
 
 class ProjectError(UserError):
@@ -62,6 +88,8 @@ class Project:
     )
     ui: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    # The project's block types by name: those its graph uses and those kept for later.
+    blocks: dict[str, BlockType] = field(default_factory=dict)
 
     def output_labels(self) -> list[str]:
         return [n.label for n in self.graph.nodes.values() if n.is_output]
@@ -78,29 +106,58 @@ class Project:
 
 
 def to_dict(project: Project) -> dict[str, Any]:
-    graph = project.graph
     training = {k: v for k, v in project.training.items() if k != "losses"}
-    doc = {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "name": project.name,
         "description": project.description,
-        "nodes": [
-            {
-                "id": n.id,
-                "type": n.type,
-                "label": n.label,
-                "params": n.params,
-                "pos": [n.pos[0], n.pos[1]],
-            }
-            for n in graph.nodes.values()
-        ],
-        "edges": [{"src": e.src, "dst": e.dst, "port": e.port} for e in sorted(graph.edges)],
-        "data": project.data,
-        "training": {**training, "losses": project.losses()},
     }
+    blocks = dependency_order([*project.blocks.values(), *blocks_of(project.graph)])
+    if blocks:
+        doc["blocks"] = [_block_dict(block) for block in blocks]
+    doc.update(_graph_dict(project.graph))
+    doc["data"] = project.data
+    doc["training"] = {**training, "losses": project.losses()}
     if project.ui:
         doc["ui"] = project.ui
     return doc
+
+
+def _node_dict(node: Node) -> dict[str, Any]:
+    doc = {
+        "id": node.id,
+        "type": node.type,
+        "label": node.label,
+        "params": node.params,
+        "pos": [node.pos[0], node.pos[1]],
+    }
+    if node.frozen:
+        doc["frozen"] = True
+    if node.lr_scale != 1.0:
+        doc["lr_scale"] = node.lr_scale
+    return doc
+
+
+def _graph_dict(graph: Graph) -> dict[str, list]:
+    return {
+        "nodes": [_node_dict(n) for n in graph.nodes.values()],
+        "edges": [{"src": e.src, "dst": e.dst, "port": e.port} for e in sorted(graph.edges)],
+    }
+
+
+def _block_dict(block: BlockType) -> dict[str, Any]:
+    params = [
+        {"name": p.name, "default": p.default, "targets": [list(t) for t in p.targets]}
+        | ({"help": p.help} if p.help else {})
+        for p in block.params
+    ]
+    return {
+        "name": block.name,
+        "summary": block.summary,
+        "sequential": block.sequential,
+        "params": params,
+        **_graph_dict(block.graph),
+    }
 
 
 def save(project: Project, path: str | os.PathLike) -> None:
@@ -198,6 +255,7 @@ class _Reader:
     def __init__(self):
         self.problems: list[tuple[str, str]] = []
         self.invalid_ids: set[str] = set()  # nodes already reported; their wires are skipped
+        self.blocks: dict[str, BlockType] = {}  # those read so far, which later ones may use
 
     def fail(self, where: str, message: str) -> None:
         self.problems.append((where, message))
@@ -229,8 +287,10 @@ class _Reader:
         if "\x00" in project.name:  # no file name or Python string holds it: export would fail
             self.fail("name", "must not hold a NUL character")
         project.description = self._text(doc, "description", "")
-        self._nodes(doc.get("nodes", []), project.graph)
-        self._edges(doc.get("edges", []), project.graph)
+        self._blocks(doc.get("blocks", []))
+        project.blocks = dict(self.blocks)
+        self._nodes(doc.get("nodes", []), project.graph, "nodes")
+        self._edges(doc.get("edges", []), project.graph, "edges")
         project.data, problems = validate_data(doc.get("data", {}))
         self.problems += problems
         project.training, problems = validate_training(
@@ -248,15 +308,84 @@ class _Reader:
             return default
         return value
 
-    def _nodes(self, nodes: Any, graph: Graph) -> None:
+    def _blocks(self, blocks: Any) -> None:
+        if not isinstance(blocks, list):
+            self.fail("blocks", f"must be a list, got {show(blocks)}")
+            return
+        for i, item in enumerate(blocks):
+            where = f"blocks[{i}]"
+            if not isinstance(item, dict):
+                self.fail(where, f"must be an object, got {show(item)}")
+                continue
+            if unknown := sorted(set(item) - BLOCK_FIELDS):
+                self.fail(f"{where}.{unknown[0]}", "is not a known field of a block")
+            block = self._block(item, where)
+            if block is not None:
+                self.blocks[block.name] = block
+
+    def _block(self, item: dict, where: str) -> BlockType | None:
+        name = item.get("name")
+        if not isinstance(name, str) or name in CATALOG or name in self.blocks:
+            taken = "is a layer or block already" if isinstance(name, str) else "must be text"
+            self.fail(f"{where}.name", f"{show(name)} {taken}")
+            return None
+        before = len(self.problems)
+        graph = Graph()
+        self.invalid_ids = set()
+        self._nodes(item.get("nodes", []), graph, f"{where}.nodes")
+        self._edges(item.get("edges", []), graph, f"{where}.edges")
+        self.invalid_ids = set()
+        params = self._block_params(item.get("params", []), f"{where}.params")
+        summary, sequential = item.get("summary", ""), item.get("sequential", False)
+        if not isinstance(summary, str) or len(summary) > 10_000:
+            self.fail(f"{where}.summary", f"must be text, got {show(summary)}")
+        if not isinstance(sequential, bool):
+            self.fail(f"{where}.sequential", f"must be true or false, got {show(sequential)}")
+        if len(self.problems) > before:
+            return None
+        block = BlockType(name, graph, params, sequential, summary)
+        for problem in check_block(block, self.blocks):
+            self.fail(where, problem)
+        return None if len(self.problems) > before else block
+
+    def _block_params(self, params: Any, where: str) -> tuple[BlockParam, ...]:
+        out = []
+        if not isinstance(params, list):
+            self.fail(where, f"must be a list, got {show(params)}")
+            return ()
+        for i, item in enumerate(params):
+            targets = item.get("targets") if isinstance(item, dict) else None
+            ok = (
+                isinstance(item, dict)
+                and set(item) <= {"name", "default", "targets", "help"}
+                and isinstance(item.get("name"), str)
+                and isinstance(item.get("help", ""), str)
+                and isinstance(targets, list)
+                and all(
+                    isinstance(t, list) and len(t) == 2 and all(isinstance(v, str) for v in t)
+                    for t in targets
+                )
+            )
+            if not ok:
+                self.fail(
+                    f"{where}[{i}]",
+                    "must be an object with a name, a default and targets "
+                    f"([node id, parameter] pairs), got {show(item)}",
+                )
+                continue
+            pairs = tuple((t[0], t[1]) for t in targets)
+            out.append(BlockParam(item["name"], item.get("default"), pairs, item.get("help", "")))
+        return tuple(out)
+
+    def _nodes(self, nodes: Any, graph: Graph, where: str) -> None:
         if not isinstance(nodes, list):
-            self.fail("nodes", f"must be a list, got {show(nodes)}")
+            self.fail(where, f"must be a list, got {show(nodes)}")
             return
         if len(nodes) > MAX_NODES:
-            self.fail("nodes", f"has {len(nodes)} nodes; at most {MAX_NODES} are supported")
+            self.fail(where, f"has {len(nodes)} nodes; at most {MAX_NODES} are supported")
             return
         for i, item in enumerate(nodes):
-            node = self._node(item, f"nodes[{i}]", graph)
+            node = self._node(item, f"{where}[{i}]", graph)
             if node is not None:
                 graph.insert_node(node)
             elif isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -266,7 +395,8 @@ class _Reader:
         if not isinstance(item, dict):
             self.fail(where, f"must be an object, got {show(item)}")
             return None
-        unknown = set(item) - {"id", "type", "label", "params", "pos"}
+        tuning = {"frozen", "lr_scale"} if where.startswith("nodes") else set()
+        unknown = set(item) - {"id", "type", "label", "params", "pos", *tuning}
         if unknown:
             self.fail(f"{where}.{sorted(unknown)[0]}", "is not a known node field")
         node_id, layer_type, label = item.get("id"), item.get("type"), item.get("label")
@@ -276,9 +406,13 @@ class _Reader:
         if node_id in graph.nodes:
             self.fail(f"{where}.id", f"{node_id!r} is used by another node")
             return None
-        if not isinstance(layer_type, str) or layer_type not in CATALOG:
+        if not isinstance(layer_type, str) or (
+            layer_type not in CATALOG and layer_type not in self.blocks
+        ):
             self.fail(f"{where}.type", f"unknown layer type {show(layer_type)}")
             return None
+        block = self.blocks.get(layer_type)
+        spec = CATALOG[layer_type] if block is None else block.spec
         if (
             not isinstance(label, str)
             or not label.isidentifier()
@@ -300,22 +434,35 @@ class _Reader:
                 f"{same[0].label!r} (Python reads them alike, NFKC): rename one",
             )
             return None
-        params = self._params(item.get("params", {}), layer_type, f"{where}.params")
+        params = self._params(item.get("params", {}), spec, f"{where}.params")
         pos = self._pos(item.get("pos", [0, 0]), f"{where}.pos")
+        frozen, lr_scale = item.get("frozen", False), item.get("lr_scale", 1.0)
+        if not isinstance(frozen, bool):
+            self.fail(f"{where}.frozen", f"must be true or false, got {show(frozen)}")
+            return None
+        if (
+            not isinstance(lr_scale, int | float)
+            or isinstance(lr_scale, bool)
+            or not 0 < lr_scale <= MAX_LR_SCALE
+        ):
+            self.fail(
+                f"{where}.lr_scale",
+                f"must be a number above 0 and at most {MAX_LR_SCALE:g}, got {show(lr_scale)}",
+            )
+            return None
         if params is None or pos is None:
             return None
-        return Node(node_id, layer_type, params, label, pos)
+        return Node(node_id, layer_type, params, label, pos, block, frozen, float(lr_scale))
 
-    def _params(self, params: Any, layer_type: str, where: str) -> dict | None:
+    def _params(self, params: Any, spec: LayerSpec, where: str) -> dict | None:
         if not isinstance(params, dict):
             self.fail(where, f"must be an object, got {show(params)}")
             return None
-        spec = CATALOG[layer_type]
         ok = True
         values = spec.defaults()
         for name, value in params.items():
             try:
-                values.update(check_params(layer_type, {name: value}))
+                values.update(check_params(spec, {name: value}))
             except GraphError as exc:
                 message = str(exc).removeprefix(f"{name}: ")
                 self.fail(f"{where}.{name}" if name in spec.param_names else where, message)
@@ -336,12 +483,12 @@ class _Reader:
         self.fail(where, f"must be two finite numbers [x, y], got {show(pos)}")
         return None
 
-    def _edges(self, edges: Any, graph: Graph) -> None:
+    def _edges(self, edges: Any, graph: Graph, at: str) -> None:
         if not isinstance(edges, list):
-            self.fail("edges", f"must be a list, got {show(edges)}")
+            self.fail(at, f"must be a list, got {show(edges)}")
             return
         for i, item in enumerate(edges):
-            where = f"edges[{i}]"
+            where = f"{at}[{i}]"
             if not isinstance(item, dict) or set(item) - {"src", "dst", "port"}:
                 self.fail(where, f"must be an object with src, dst and port, got {show(item)}")
                 continue

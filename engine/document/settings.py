@@ -368,6 +368,21 @@ TRAINING_SCHEMA = (
         max=1024,
         optional=True,
     ),
+    Param(
+        "init_weights",
+        "text",
+        "",
+        "Start from these weights (.safetensors or a .pt state_dict), e.g. pretrained ones; "
+        "empty: random. Tensors that fit load; a relative path starts at the project file.",
+        max_length=4096,
+    ),
+    Param(
+        "skip_mismatched",
+        "bool",
+        False,
+        "When starting from weights: skip the tensors whose shapes differ (a head trained "
+        "for other classes) instead of stopping.",
+    ),
 )
 
 LOSS_SCHEMA = (

@@ -13,8 +13,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.document.files import atomic_write, not_a_file
+from engine.document.files import atomic_write
 from engine.errors import UserError
+from engine.model.weights_file import WeightsError, read_weights
 
 if TYPE_CHECKING:
     from torch import Tensor, nn
@@ -58,9 +59,10 @@ def load_weights(path: str | os.PathLike, module: nn.Module) -> list[str]:
     itself and predicts nothing). Returns notes for the user: tensors of another dtype,
     which loading casts."""
     source = Path(path)
-    if source.exists() and (why := not_a_file(source)):
-        raise DeployError(f"cannot read weights {str(source)!r}: {why}")
-    weights = _read_safetensors(source) if _is_safetensors(source) else _read_pt(source)
+    try:
+        weights = read_weights(source)
+    except WeightsError as exc:
+        raise DeployError(str(exc)) from None
     expected = module.state_dict()
     mismatch = weights_mismatch(weights, expected, "the file")
     if mismatch:
@@ -81,47 +83,6 @@ def load_weights(path: str | os.PathLike, module: nn.Module) -> list[str]:
 
 def _dtype(tensor: Tensor) -> str:
     return str(tensor.dtype).removeprefix("torch.")
-
-
-def _is_safetensors(source: Path) -> bool:
-    """A safetensors file starts with its header's length (8 bytes) and then the JSON
-    header; a torch.save file starts with a zip or a pickle signature."""
-    try:
-        with source.open("rb") as handle:
-            return handle.read(9)[8:] == b"{"
-    except FileNotFoundError:
-        raise DeployError(f"weights file {str(source)!r} does not exist") from None
-    except OSError as exc:
-        raise DeployError(f"cannot read weights file {str(source)!r}: {exc.strerror}") from None
-
-
-def _read_safetensors(source: Path) -> dict[str, Any]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        return load_file(source)
-    except (OSError, SafetensorError) as exc:
-        raise DeployError(f"cannot read weights file {str(source)!r}: {exc}") from None
-
-
-def _read_pt(source: Path) -> dict[str, Any]:
-    import torch
-
-    try:
-        weights = torch.load(source, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch's own message runs to many lines about pickling
-        raise DeployError(
-            f"{str(source)!r} cannot be read as plain tensors: it is damaged, or not a "
-            f"weights file, or would need code run to load it ({type(exc).__name__})"
-        ) from None
-    if not isinstance(weights, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in weights.items()
-    ):
-        raise DeployError(
-            f"{str(source)!r} holds {type(weights).__name__}, not a state_dict of tensors"
-        )
-    return weights
 
 
 def weights_mismatch(saved: dict[str, Any], expected: dict[str, Any], where: str) -> str:

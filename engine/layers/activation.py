@@ -1,5 +1,6 @@
 """Activation functions. They hold no weights, so they are written inline in forward()
-(`x = torch.relu(x)`) rather than as submodules."""
+(`x = torch.relu(x)`) rather than as submodules, except as the steps of an nn.Sequential
+(`nn.ReLU()`)."""
 
 from engine.layers.params import Param
 from engine.layers.rules import check_dim, float_same_shape, require_float
@@ -7,12 +8,11 @@ from engine.layers.spec import LayerSpec
 
 
 def _activation(name: str, summary: str, call: str, params=()) -> LayerSpec:
+    def options(values):
+        return [f"{p.name}={values[p.name]!r}" for p in params if values[p.name] != p.default]
+
     def forward(target, args, values):
-        extra = ""
-        for p in params:
-            if values[p.name] != p.default:
-                extra += f", {p.name}={values[p.name]!r}"
-        return f"{call}({args[0]}{extra})"
+        return f"{call}({', '.join([args[0], *options(values)])})"
 
     return LayerSpec(
         type=name,
@@ -23,6 +23,7 @@ def _activation(name: str, summary: str, call: str, params=()) -> LayerSpec:
         shape=float_same_shape(name),
         label=name.lower(),
         uses=(_package(call),),
+        as_module=lambda values: f"nn.{name}({', '.join(options(values))})",
     )
 
 
@@ -41,6 +42,7 @@ def _softmax(name: str, call: str, summary: str) -> LayerSpec:
         shape=rule,
         label=name.lower(),
         uses=(_package(call),),
+        as_module=lambda values: f"nn.{name}(dim={values['dim']})",
     )
 
 
@@ -69,6 +71,19 @@ SPECS = (
                 "Exact or tanh approximation.",
                 choices=("none", "tanh"),
             ),
+        ),
+    ),
+    _activation("ReLU6", "min(max(0, x), 6), as in MobileNets.", "F.relu6"),
+    _activation("Hardswish", "x * ReLU6(x + 3) / 6: a cheap swish (MobileNetV3).", "F.hardswish"),
+    _activation("Hardsigmoid", "ReLU6(x + 3) / 6: a cheap sigmoid (MobileNetV3).", "F.hardsigmoid"),
+    _activation("Mish", "x * tanh(softplus(x)).", "F.mish"),
+    _activation(
+        "Softplus",
+        "log(1 + exp(beta * x)) / beta: a smooth ReLU.",
+        "F.softplus",
+        (
+            Param("beta", "float", 1.0, "Sharpness: larger is closer to ReLU.", min=1e-3),
+            Param("threshold", "float", 20.0, "Above this (times beta) it is x itself.", min=0.0),
         ),
     ),
     _activation("SiLU", "x * sigmoid(x) (also called swish).", "F.silu"),

@@ -44,11 +44,36 @@ def _conv_params(dims: int, default_out: int) -> tuple[Param, ...]:
     )
 
 
+GROUPS = Param(
+    "groups",
+    "int",
+    1,
+    "Channel groups, each filtered apart; auto: one per input channel (depthwise, as in "
+    "MobileNets). in_channels and out_channels must both divide by it.",
+    min=1,
+    max=MAX_CHANNELS,
+    inferred=True,
+    matches_input=False,
+)
+
+
+def _check_groups(layer: str, params: dict, channels: int) -> None:
+    groups = params["groups"]
+    for name, count in (("in_channels", channels), ("out_channels", params["out_channels"])):
+        if count % groups:
+            raise ShapeError(
+                f"{layer}'s {name} ({count}) does not divide into its {groups} groups: "
+                "set groups to a divisor of both channel counts, or to auto (depthwise).",
+                port=0 if name == "in_channels" else None,
+            )
+
+
 def _conv_rule(layer: str, dims: int):
     def rule(params, inputs):
         x = inputs[0]
         require_rank(layer, x, (dims + 2,), FLATTEN_HINT)
         require_float(layer, x)
+        _check_groups(layer, params, x.shape[1])
         sizes = sliding_window(
             layer,
             x,
@@ -90,10 +115,10 @@ def _conv(dims: int) -> LayerSpec:
         type=name,
         category="Convolution",
         summary=f"{dims}-d convolution: learned filters slid along the input's {AXES_TEXT[dims]}.",
-        params=_conv_params(dims, 16),
+        params=(*_conv_params(dims, 16), GROUPS),
         module=f"nn.{name}",
         shape=_conv_rule(name, dims),
-        infer=lambda inputs: {"in_channels": inputs[0].shape[1]},
+        infer=lambda inputs: {"in_channels": inputs[0].shape[1], "groups": inputs[0].shape[1]},
         label="conv",
     )
 

@@ -52,6 +52,8 @@ class Param:
       floats - a list of finite numbers (a normalisation's per-channel mean).
       range - two numbers, low <= high, both within min..max (a crop's scale range).
     inferred: None means "fill in from the input shape" (shown as "auto").
+    matches_input: for an inferred param, whether a value set by hand must be the one the
+      input implies (in_channels), or may be any (a convolution's groups).
     from_data: None means "take it from the data" (shown as "auto (from data)"): an
       Input's shape, the units of a Linear that feeds an Output.
     optional: None means "not set" (e.g. an optional clipping value).
@@ -68,6 +70,7 @@ class Param:
     choices: tuple = ()
     dims: int = 1
     inferred: bool = False
+    matches_input: bool = True
     from_data: bool = False
     optional: bool = False
     arg: bool = True

@@ -75,6 +75,9 @@ class LayerSpec:
     uses: the generated file's imports that the layer's code needs besides its module's
     package (("F",) for `F.gelu(x)`), or a function of the params and the number of
     inputs giving them; the code generator writes the imports from these.
+    as_module: for an operation written inline, its module form (`nn.ReLU()` for
+    `torch.relu(x)`) as a function of the params: how it is written as a step of an
+    `nn.Sequential`.
     """
 
     type: str
@@ -94,6 +97,7 @@ class LayerSpec:
     role: Role = Role.LAYER
     runs_user_code: bool = False
     uses: tuple[str, ...] | Callable[[dict[str, Any], int], tuple[str, ...]] = ()
+    as_module: Callable[[dict[str, Any]], str] | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ FLATTEN = LayerSpec(
     shape=_flatten_rule,
     label="flatten",
     uses=("torch",),
+    as_module=lambda values: f"nn.Flatten({values['start_dim']}, {values['end_dim']})",
 )
 
 

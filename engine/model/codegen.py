@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 from engine.document.graph import Graph
 from engine.errors import UserError
-from engine.model.naming import Namespace, class_name_for
+from engine.model.block_code import signatures, write_block
+from engine.model.code_body import BodyWriter, Lines, docstring_text, wrapped
+from engine.model.naming import class_name_for
 from engine.model.shapes import ShapeInference, infer_all
 
-INDENT = "    "
 # What generated code may use: (name, the line importing it), in groups as the file lists them.
-LINE_ROOM = 92  # characters of a forward() line after its indent, for 100 in all
 IMPORTS = (
     (("math", "import math"),),
     (
@@ -54,11 +54,6 @@ class GeneratedCode:
     # line number (from 1) -> the node it was written for: the node's line in __init__
     # and in forward, and its class's lines for a Custom layer (unless several share it)
     lines: dict[int, str] = field(default_factory=dict)
-
-
-def docstring_text(title: str) -> str:
-    """A project's name made safe inside a generated file's docstring."""
-    return title.replace("\\", "/").replace('"', "'")
 
 
 def model_nodes(graph: Graph) -> tuple[list[str], list[str], list[str]]:
@@ -109,23 +104,25 @@ def generate(
     return _Writer(graph, inference, class_name_for(title), title).write()
 
 
-class _Lines:
-    """Lines of source, and the node each one was written for."""
+class _ModelBody(BodyWriter):
+    """The model's own class: values as inferred, block instances by their signatures."""
 
-    def __init__(self) -> None:
-        self.text: list[str] = []
-        self.nodes: dict[int, str] = {}  # line number, from 1 -> node id
+    def __init__(self, writer: _Writer, taken: set[str]):
+        super().__init__(writer.graph, writer.order, writer.outputs, taken)
+        self.results = writer.inference.results
+        self.signed = writer.signed
 
-    def add(self, code: str = "", node_id: str | None = None, indent: int = 0) -> None:
-        for line in code.split("\n"):
-            self.text.append(INDENT * indent + line if line else "")
-            if node_id is not None:
-                self.nodes[len(self.text)] = node_id
+    def values(self, node_id: str) -> dict:
+        return self.results[node_id].params
 
-    def extend(self, other: _Lines) -> None:
-        offset = len(self.text)
-        self.text += other.text
-        self.nodes.update({offset + n: node_id for n, node_id in other.nodes.items()})
+    def constructor(self, node, values: dict) -> str | None:
+        if node.block is not None:
+            sig = self.signed[node.block.name]
+            return sig.call(sig.of(self.results[node.id]))
+        return super().constructor(node, values)
+
+    def shape(self, node_id: str) -> str:
+        return self.results[node_id].output.describe()
 
 
 class _Writer:
@@ -136,40 +133,50 @@ class _Writer:
         self.title = title
         self.inputs, self.outputs, self.order = model_nodes(graph)
         self.custom: dict[str, tuple[str, list[str]]] = {}  # class name -> (source, node ids)
-        self.attrs: dict[str, str] = {}
-        self.vars: dict[str, str] = {}
+        self.signed = signatures(graph, inference.results, self.order)
         self.uses: set[str] = set()  # names of imports the code written so far needs
 
     def write(self) -> GeneratedCode:
-        customs = self._custom_classes()
-        init, forward = self._body(customs)
-        body = _Lines()
+        classes = self._custom_classes() | set(self.signed)
+        if self.class_name in classes:
+            self.class_name = f"{self.class_name}Model"
+        classes.add(self.class_name)
+        body = Lines()
         for source, node_ids in self.custom.values():
             body.add()
             body.add(source.strip("\n"), node_ids[0] if len(node_ids) == 1 else None)
             body.add()
+        for sig in self.signed.values():
+            body.add()
+            lines, uses = write_block(sig, self.signed, classes)
+            body.extend(lines)
+            self.uses |= uses
+            body.add()
+        model = _ModelBody(self, classes)
+        model.write()
+        self.uses |= model.uses
         body.add()
-        self._class(body, init, forward)
-        lines = self._head()
+        self._class(body, model)
+        lines = self._head(model)
         lines.extend(body)
         return GeneratedCode(
             source="\n".join(lines.text) + "\n",
             class_name=self.class_name,
             inputs=self.inputs,
             outputs=self.outputs,
-            attributes=dict(self.attrs),
+            attributes=dict(model.attrs),
             lines=lines.nodes,
         )
 
-    def _head(self) -> _Lines:
+    def _head(self, model: _ModelBody) -> Lines:
         """The docstring and the imports the code below it uses."""
-        head = _Lines()
+        head = Lines()
         title = docstring_text(self.title)
         head.add(f'"""{title}: a model generated by Torchwright.')
         head.add()
         for node_id in self.inputs:
             shape = self.inference.results[node_id].output.describe()
-            head.add(f"Input  {self.vars[node_id]}: {shape}")
+            head.add(f"Input  {model.vars[node_id]}: {shape}")
         for node_id in self.outputs:
             shape = self.inference.results[node_id].output.describe()
             head.add(f"Output {self.graph.nodes[node_id].label}: {shape}")
@@ -193,76 +200,25 @@ class _Writer:
                 continue
             name, source = node.params["class_name"], node.params["source"]
             seen = self.custom.setdefault(name, (source, []))
-            if seen[0] != source:
+            if seen[0] != source or name in self.signed:
                 raise CodegenError(
                     [
                         (
                             node_id,
-                            f"another Custom layer defines a different class {name}; rename one.",
+                            f"another Custom layer or a block defines a different class {name}; "
+                            "rename one.",
                         )
                     ],
                     self.graph,
                 )
             seen[1].append(node_id)
-        if self.class_name in self.custom:
-            self.class_name = f"{self.class_name}Model"
         return set(self.custom)
 
-    def _body(
-        self, customs: set[str]
-    ) -> tuple[list[tuple[str, str]], list[tuple[str, str | None]]]:
-        """The lines of __init__ and of forward, each with the node it is for."""
-        attributes = Namespace(customs | {self.class_name}, attribute=True)
-        variables = Namespace(customs | {self.class_name})
-        init, forward = [], []
-        for node_id in self.order:
-            node = self.graph.nodes[node_id]
-            result = self.inference.results[node_id]
-            if node.is_input:
-                self.vars[node_id] = variables.take(node.label)
-                continue
-            args = [self.vars[e.src] for e in self.graph.inputs_of(node_id)]
-            if node.is_output:
-                continue
-            self.uses |= node.spec.imports(result.params, len(args))
-            target = None
-            constructor = node.spec.constructor(result.params)
-            if constructor is not None:
-                target = "self." + attributes.take(node.label)
-                self.attrs[node_id] = target[5:]
-                init.append((f"{target} = {constructor}", node_id))
-            expression = node.spec.forward(target, args, result.params)
-            name = self._result_name(node_id, variables)
-            line = f"{name} = {expression}"
-            shape = f"# {result.output.describe()}"
-            if len(line) + len(shape) + 2 > LINE_ROOM:  # the shape goes on a line above
-                forward.append((shape, node_id))
-                forward.append((line, node_id))
-            else:
-                forward.append((f"{line}  {shape}", node_id))
-        returned = [self.vars[self.graph.inputs_of(o)[0].src] for o in self.outputs]
-        forward.append((f"return {', '.join(returned)}", None))
-        return init, forward
-
-    def _result_name(self, node_id: str, variables: Namespace) -> str:
-        """Reuse the input's variable along a plain chain (x = self.fc1(x)); name the
-        value after its layer where the graph branches or merges."""
-        first = self.graph.inputs_of(node_id)[0].src
-        if len(self.graph.outputs_of(first)) == 1 and len(self.graph.outputs_of(node_id)) <= 1:
-            self.vars[node_id] = self.vars[first]
-        else:
-            self.vars[node_id] = variables.take(self.graph.nodes[node_id].label)
-        return self.vars[node_id]
-
-    def _class(
-        self,
-        lines: _Lines,
-        init: list[tuple[str, str]],
-        forward: list[tuple[str, str | None]],
-    ) -> None:
+    def _class(self, lines: Lines, model: _ModelBody) -> None:
         self.uses.add("nn")
         shapes = ", ".join(
-            f'"{self.vars[n]}": {self.inference.results[n].output.shape[1:]!r}' for n in self.inputs
+            f'"{model.vars[n]}": {self.inference.results[n].output.shape[1:]!r}'
+            for n in self.inputs
         )
         ids = [n for n in self.inputs if self.graph.nodes[n].params["dtype"] == "int64"]
         lines.add(f"class {self.class_name}(nn.Module):")
@@ -270,15 +226,25 @@ class _Writer:
         lines.add(f"input_shapes = {{{shapes}}}", indent=1)
         if ids:
             self.uses.add("torch")
-            pairs = ", ".join(f'"{self.vars[n]}": torch.int64' for n in ids)
+            pairs = ", ".join(f'"{model.vars[n]}": torch.int64' for n in ids)
             lines.add(f"input_dtypes = {{{pairs}}}", indent=1)
+        self._tuning(lines, model)
         lines.add()
-        lines.add("def __init__(self):", indent=1)
-        lines.add("super().__init__()", indent=2)
-        for code, node_id in init:
-            lines.add(code, node_id, indent=2)
-        args = ", ".join(["self", *(self.vars[n] for n in self.inputs)])
-        lines.add()
-        lines.add(f"def forward({args}):", indent=1)
-        for code, node_id in forward:
-            lines.add(code, node_id, indent=2)
+        model.write_methods(lines, self.inputs, [], [])
+
+    def _tuning(self, lines: Lines, model: _ModelBody) -> None:
+        """What a training loop reads to fine-tune: the frozen submodules and the
+        learning-rate multipliers (only the layers that hold weights)."""
+        nodes = [(self.graph.nodes[n], model.attrs[n]) for n in self.order if n in model.attrs]
+        frozen = [name for node, name in nodes if node.frozen]
+        scales = {name: node.lr_scale for node, name in nodes if node.lr_scale != 1.0}
+        if not frozen and not scales:
+            return
+        lines.add("# For fine-tuning: submodules whose weights stay as they are, and", indent=1)
+        lines.add("# learning-rate multipliers by submodule (read by the training loop).", indent=1)
+        if frozen:
+            names = ", ".join(f'"{name}"' for name in frozen) + ("," if len(frozen) == 1 else "")
+            lines.add(wrapped(f"frozen = ({names})", 1), indent=1)
+        if scales:
+            pairs = ", ".join(f'"{name}": {scale!r}' for name, scale in scales.items())
+            lines.add(wrapped(f"lr_multipliers = {{{pairs}}}", 1), indent=1)

@@ -35,6 +35,7 @@ from engine.model.runtime import CUSTOM_FILENAME, base_namespace, run_custom_sou
 
 BATCH = 2  # batch size of the meta tensors; shown to users as "N"
 DTYPES = {"float32": "float", "int64": "long"}
+INPUT_DTYPES = {kind: name for name, kind in DTYPES.items()}
 TORCH_DTYPES = {"float": torch.float32, "long": torch.int64}
 
 
@@ -66,6 +67,7 @@ class NodeResult:
     message: str = ""
     edge: Edge | None = None
     awaits_data: bool = False  # "waiting" only for the data to be known
+    inner: ShapeInference | None = None  # a block's: its body, as this instance sees it
 
     @property
     def ok(self) -> bool:
@@ -186,7 +188,7 @@ def infer_node(graph: Graph, node: Node, inference: ShapeInference) -> NodeResul
         data_values = _from_data(graph, node, inference.data)
         if data_values is None:
             return NodeResult("waiting", message=f"out_features {NO_DATA_YET}.", awaits_data=True)
-        return _infer_layer(node, inputs, edges, inference.may_run(node.id), data_values)
+        return _infer_layer(node, inputs, edges, inference.trust, data_values)
     except ShapeError as exc:
         edge = edges[exc.port] if exc.port is not None and exc.port < len(edges) else None
         return NodeResult("error", message=exc.message, edge=edge)
@@ -234,7 +236,7 @@ def _infer_layer(
     node: Node,
     inputs: list[TensorInfo],
     edges: list[Edge],
-    may_run: bool,
+    trust: Trust,
     data_values: dict[str, Any],
 ) -> NodeResult:
     spec = node.spec
@@ -243,7 +245,9 @@ def _infer_layer(
     params, inferred = resolve_params(node, inputs)
     params.update(data_values)
     inferred.update(data_values)
-    if node.runs_user_code and not may_run:
+    if node.block is not None:
+        return _infer_block(node, params, inferred, inputs, trust)
+    if node.runs_user_code and not trust.may_run(node):
         return NodeResult(
             "waiting",
             params=params,
@@ -263,6 +267,37 @@ def _infer_layer(
     return NodeResult("ok", output, params, inferred, count)
 
 
+def _infer_block(
+    node: Node, params: dict, inferred: dict, inputs: list[TensorInfo], trust: Trust
+) -> NodeResult:
+    """An instance of a block: its body, with the instance's values and input shapes
+    written in, inferred as a graph of its own."""
+    block = node.block
+    body = block.bound(params)
+    shapes = {
+        input_id: {"shape": list(info.shape[1:]), "dtype": INPUT_DTYPES[info.dtype]}
+        for input_id, info in zip(block.inputs, inputs, strict=True)
+    }
+    inner = infer_all(body.with_params(shapes), trust)
+    for inner_id in inner.graph.topological_order():
+        result = inner.results[inner_id]
+        where = f"Inside {block.name}, '{body.nodes[inner_id].label}'"
+        if result.status == "error":
+            raise ShapeError(f"{where}: {result.message}", port=_port_of(block, result, inner_id))
+        if result.status == "waiting":
+            return NodeResult("waiting", params=params, message=f"{where}: {result.message}")
+    output = inner.results[block.output].output
+    count = inner.total_params(body.ancestors(block.output))
+    return NodeResult("ok", output, params, inferred, count, inner=inner)
+
+
+def _port_of(block, result: NodeResult, inner_id: str) -> int | None:
+    """The instance's input port at fault: the one whose Input feeds the wire at fault."""
+    if result.edge is not None and result.edge.src in block.inputs:
+        return block.inputs.index(result.edge.src)
+    return None
+
+
 def resolve_params(node: Node, inputs: list[TensorInfo]) -> tuple[dict, dict]:
     """Fill the node's "auto" params from its inputs; explain a mismatch with a set value."""
     spec = node.spec
@@ -276,7 +311,7 @@ def resolve_params(node: Node, inputs: list[TensorInfo]) -> tuple[dict, dict]:
                 params[name] = inferred[name] = spec.param(name).validate(value)
             except ParamError as exc:
                 raise ShapeError(f"{name} would be {value}, but it {exc}.", port=0) from None
-        elif given != value:
+        elif given != value and spec.param(name).matches_input:
             raise ShapeError(
                 f"{name} is set to {given}, but the input {inputs[0].describe()} needs "
                 f"{value}. Set {name} to auto to follow the input.",

@@ -11,12 +11,15 @@ from typing import Any
 
 from engine.data import Splits, load_data
 from engine.data.image_cache import Progress
+from engine.data.paths import resolve_path
 from engine.document.project import Project
 from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import TrainingError
 from engine.model.build import BuiltModel, build_model
 from engine.model.codegen import model_nodes
 from engine.model.shapes import DataShapes, follows_data, infer_all, resolved
+from engine.model.transfer import WeightsReport, start_from
+from engine.model.tuning import keep_frozen
 from engine.training.data_shapes import splits_shapes
 from engine.training.setup import checked_settings
 from engine.training.trainer import Callback, Trainer, TrainResult
@@ -32,6 +35,7 @@ class TrainingJob:
     splits: Splits
     trainer: Trainer
     data: dict[str, Any]
+    weights: WeightsReport | None = None  # what loaded of the weights it starts from
     result: TrainResult | None = None
 
     def as_trained(self) -> Project:
@@ -66,9 +70,14 @@ def prepare_job(
     splits = load_data(data, base_dir, input_shape(project), data_progress)
     project = following(project, splits_shapes(project, splits), trust)
     built = build_model(project.graph, project.name, seed=training["seed"], trust=trust)
+    weights = None
+    if training["init_weights"]:
+        path = resolve_path(training["init_weights"], base_dir)
+        weights = start_from(built.module, path, training["skip_mismatched"])
+    keep_frozen(built.module)
     labels = [project.graph.nodes[node_id].label for node_id in built.code.outputs]
     trainer = Trainer(built.module, labels, training, callbacks, batch_report_every)
-    return TrainingJob(project, built, labels, splits, trainer, data)
+    return TrainingJob(project, built, labels, splits, trainer, data, weights)
 
 
 def following(project: Project, data: DataShapes, trust: Trust = NOT_ALLOWED) -> Project:

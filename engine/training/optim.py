@@ -7,7 +7,6 @@ one_cycle keeps the user's momentum fixed (it cycles only the learning rate).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -19,12 +18,15 @@ FUSED = ("SGD", "Adam", "AdamW", "Adagrad")
 
 
 def make_optimizer(
-    params: Iterable[torch.nn.Parameter], settings: dict[str, Any], device: torch.device
+    params: list[dict[str, Any]], settings: dict[str, Any], device: torch.device
 ) -> torch.optim.Optimizer:
+    """The optimizer over parameter groups (engine.model.tuning.parameter_groups: each
+    with its own learning rate)."""
     name, lr, decay = settings["optimizer"], settings["lr"], settings["weight_decay"]
-    params = list(params)
-    if not params:
-        raise TrainingError("the model has no trainable parameters")
+    if not any(group["params"] for group in params):
+        raise TrainingError(
+            "the model has no trainable parameters: every layer with weights is frozen"
+        )
     fused = {"fused": True} if name in FUSED and device.type in ("cpu", "cuda") else {}
     if name == "SGD":
         return torch.optim.SGD(
@@ -100,7 +102,7 @@ def _make_scheduler(
     if name == "one_cycle":
         return lr_scheduler.OneCycleLR(
             optimizer,
-            max_lr=settings["lr"],
+            max_lr=[group["lr"] for group in optimizer.param_groups],  # each group's peak
             total_steps=epochs * batches_per_epoch,
             cycle_momentum=False,
         )

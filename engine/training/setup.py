@@ -24,6 +24,7 @@ from engine.data.dataset import TensorData
 from engine.document.settings import validate_training
 from engine.errors import USER_CODE_ERRORS, TrainingError
 from engine.model.failures import failure
+from engine.model.tuning import parameter_groups
 from engine.training.callbacks import EarlyStopping
 from engine.training.devices import Precision, resolve_device
 from engine.training.losses import LossPlan, OutputLoss, plan_losses
@@ -119,8 +120,9 @@ def prepare_run(
         val_x = _move(val.x, device, "the validation data")
         val_split = Split(val_x, _targets(specs, val.y, "validation", device))
     torch.manual_seed(settings["seed"])
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = make_optimizer(params, settings, device)
+    groups = parameter_groups(model, settings["lr"])
+    params = [p for group in groups for p in group["params"]]
+    optimizer = make_optimizer(groups, settings, device)
     batches = math.ceil(train_split.rows / settings["batch_size"])
     return Run(
         device=device,

@@ -216,7 +216,7 @@ class NodeForm(QWidget):
             self._show_value(node, name)
             return
         try:
-            check_params(node.type, {name: value})
+            check_params(node.spec, {name: value})
         except GraphError as exc:
             field.show_error(str(exc))
             return

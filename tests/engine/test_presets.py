@@ -2,10 +2,10 @@
 
 import pytest
 
-from engine.data import load_data
 from engine.document.project import load
 from engine.document.trust import ALLOWED
 from engine.model.build import build_model
+from engine.training.job import with_its_data
 from tests.paths import PRESETS
 
 EXPECTED = {
@@ -36,6 +36,16 @@ EXPECTED = {
         "CrossEntropyLoss",
         "Adam",
     ),
+    "resnet18": (
+        ["class BasicBlock(nn.Module)", "class DownStage(nn.Sequential)", "DownStage(256, 512)"],
+        "CrossEntropyLoss",
+        "Adam",
+    ),
+    "mobilenet_v2": (
+        ["class InvertedResidualSkip(nn.Module)", "groups=hidden", "Classifier(4)"],
+        "CrossEntropyLoss",
+        "Adam",
+    ),
     "time_series_forecast": (
         ["nn.LSTM(1, 64, batch_first=True)", "Linear(64, 1)"],
         "MSELoss",
@@ -50,10 +60,7 @@ def test_every_seed_example_has_a_preset():
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_preset_builds_the_seed_model(name):
-    project = load(PRESETS / f"{name}.json")
-    for node in project.graph.nodes.values():  # an Input that follows the data: its shape
-        if node.type == "Input" and node.params["shape"] is None:
-            node.params["shape"] = list(load_data(project.data, PRESETS).train.x.shape[1:])
+    project = with_its_data(load(PRESETS / f"{name}.json"))  # shapes taken from the data
     fragments, loss, optimizer = EXPECTED[name]
     source = build_model(project.graph, project.name, trust=ALLOWED).code.source
     for fragment in fragments:

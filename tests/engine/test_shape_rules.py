@@ -44,6 +44,8 @@ def case(draw, layer_type):
         }
         if layer_type == "ConvTranspose2d":
             params["output_padding"] = d(sizes(dims, 0, 2))
+        else:  # groups that divide the channels, that do not, and auto (depthwise)
+            params["groups"] = d(st.sampled_from([1, 2, 3, None]))
         return params, [TensorInfo((BATCH, d(st.integers(1, 4)), *spatial(d, dims)))]
     if "Pool" in layer_type and layer_type[-1] == "d" and "Adaptive" not in layer_type:
         dims = int(layer_type[-2])

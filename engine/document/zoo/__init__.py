@@ -1,0 +1,43 @@
+"""The model zoo: well-known architectures written as blocks, saved as presets.
+
+`python -m engine.document.zoo FOLDER` writes each one as a project file (the repository's
+`presets/` holds them); a test checks that those files are what this code writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from engine.document.project import Project
+from engine.document.settings import AUGMENT_SCHEMA, DATA_SCHEMA, defaults
+from engine.document.zoo.builder import Builder
+from engine.document.zoo.mobilenet import mobilenet_v2
+from engine.document.zoo.resnet import resnet18
+
+# A picture folder the app draws on first use, so that a zoo model trains offline.
+SHAPES = {"kind": "image_folder", "generate": "shapes", "image_size": [64, 64], "grayscale": False}
+
+ZOO: dict[str, tuple[Callable[[], Builder], str]] = {
+    "resnet18": (
+        resnet18,
+        "torchvision's ResNet-18 (11,689,512 parameters with 1,000 classes), built from "
+        "blocks with torchvision's module names, so its published ImageNet weights load "
+        "into it. Here it learns the generated shapes folder at 64x64 from random weights; "
+        "its last layer's size follows the data's classes.",
+    ),
+    "mobilenet_v2": (
+        mobilenet_v2,
+        "torchvision's MobileNetV2 (3,504,872 parameters with 1,000 classes): inverted "
+        "residual blocks of depthwise convolutions, with torchvision's module names, so its "
+        "published ImageNet weights load into it. Here it learns the generated shapes folder "
+        "at 64x64 from random weights.",
+    ),
+}
+
+
+def zoo_project(name: str) -> Project:
+    build, description = ZOO[name]
+    project = Project(name=name, description=description, graph=build().done())
+    project.data = {**defaults(DATA_SCHEMA + AUGMENT_SCHEMA), **SHAPES}
+    project.training.update(epochs=10, batch_size=64, optimizer="Adam", lr=0.001)
+    return project
