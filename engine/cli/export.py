@@ -14,16 +14,14 @@ from pathlib import Path
 from engine.cli import trust
 from engine.cli.weights import add_weights_arguments, weights_overrides
 from engine.data import DataError
-from engine.data.paths import resolve_path
 from engine.document.project import Project, ProjectError, load
 from engine.document.trust import CustomCodeNotAllowed
 from engine.export.code import export_code
 from engine.export.weights import DeployError
 from engine.model.build import BuildError, build_model
 from engine.model.codegen import CodegenError
-from engine.model.transfer import start_from
 from engine.model.weights_file import WeightsError
-from engine.training.job import with_its_data
+from engine.training.job import start_from_settings, with_its_data
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,8 +74,7 @@ def _deploy(project: Project, args: argparse.Namespace, formats: list[str]) -> N
         formats = ["safetensors", "state_dict", *formats]
     elif start:
         base = project.path.parent if project.path is not None else None
-        report = start_from(module, resolve_path(start, base), project.training["skip_mismatched"])
-        for line in report.lines():
+        for line in start_from_settings(module, project.training, base).lines():
             print(f"weights: {line}")
         formats = ["safetensors", "state_dict", *formats]
     else:

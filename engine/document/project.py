@@ -57,6 +57,7 @@ TOP_LEVEL = (
     "schema_version",
     "name",
     "description",
+    "pretrained",
     "blocks",
     "nodes",
     "edges",
@@ -90,6 +91,8 @@ class Project:
     path: Path | None = None
     # The project's block types by name: those its graph uses and those kept for later.
     blocks: dict[str, BlockType] = field(default_factory=dict)
+    # Published weights the model can start from: {"url": ..., "about": ...} (a zoo preset's).
+    pretrained: dict[str, str] = field(default_factory=dict)
 
     def output_labels(self) -> list[str]:
         return [n.label for n in self.graph.nodes.values() if n.is_output]
@@ -112,6 +115,8 @@ def to_dict(project: Project) -> dict[str, Any]:
         "name": project.name,
         "description": project.description,
     }
+    if project.pretrained:
+        doc["pretrained"] = project.pretrained
     blocks = dependency_order([*project.blocks.values(), *blocks_of(project.graph)])
     if blocks:
         doc["blocks"] = [_block_dict(block) for block in blocks]
@@ -287,6 +292,7 @@ class _Reader:
         if "\x00" in project.name:  # no file name or Python string holds it: export would fail
             self.fail("name", "must not hold a NUL character")
         project.description = self._text(doc, "description", "")
+        project.pretrained = self._pretrained(doc.get("pretrained", {}))
         self._blocks(doc.get("blocks", []))
         project.blocks = dict(self.blocks)
         self._nodes(doc.get("nodes", []), project.graph, "nodes")
@@ -307,6 +313,24 @@ class _Reader:
             self.fail(key, f"must be text of at most 10,000 characters, got {show(value)}")
             return default
         return value
+
+    def _pretrained(self, value: Any) -> dict[str, str]:
+        fields = {"url", "about"}
+        if value == {}:
+            return {}
+        if (
+            not isinstance(value, dict)
+            or set(value) != fields
+            or not all(isinstance(v, str) and len(v) <= 2000 for v in value.values())
+            or not value["url"].startswith(("https://", "http://"))
+        ):
+            self.fail(
+                "pretrained",
+                f"must be an object with a url (http or https) and an about text, got "
+                f"{show(value)}",
+            )
+            return {}
+        return dict(value)
 
     def _blocks(self, blocks: Any) -> None:
         if not isinstance(blocks, list):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from engine.data import Splits, load_data
 from engine.data.image_cache import Progress
 from engine.data.paths import resolve_path
@@ -17,6 +19,7 @@ from engine.document.trust import NOT_ALLOWED, Trust
 from engine.errors import TrainingError
 from engine.model.build import BuiltModel, build_model
 from engine.model.codegen import model_nodes
+from engine.model.pretrained import download_weights, is_url
 from engine.model.shapes import DataShapes, follows_data, infer_all, resolved
 from engine.model.transfer import WeightsReport, start_from
 from engine.model.tuning import keep_frozen
@@ -70,14 +73,24 @@ def prepare_job(
     splits = load_data(data, base_dir, input_shape(project), data_progress)
     project = following(project, splits_shapes(project, splits), trust)
     built = build_model(project.graph, project.name, seed=training["seed"], trust=trust)
-    weights = None
-    if training["init_weights"]:
-        path = resolve_path(training["init_weights"], base_dir)
-        weights = start_from(built.module, path, training["skip_mismatched"])
+    weights = start_from_settings(built.module, training, base_dir)
     keep_frozen(built.module)
     labels = [project.graph.nodes[node_id].label for node_id in built.code.outputs]
     trainer = Trainer(built.module, labels, training, callbacks, batch_report_every)
     return TrainingJob(project, built, labels, splits, trainer, data, weights)
+
+
+def start_from_settings(
+    module: nn.Module, training: dict[str, Any], base_dir: Path | None
+) -> WeightsReport | None:
+    """Load the weights the settings start from (a file, relative to the project's folder,
+    or a URL, downloaded once into the torch hub folder) into `module`; None when they
+    start from none."""
+    source = training["init_weights"]
+    if not source:
+        return None
+    path = download_weights(source) if is_url(source) else resolve_path(source, base_dir)
+    return start_from(module, path, training["skip_mismatched"])
 
 
 def following(project: Project, data: DataShapes, trust: Trust = NOT_ALLOWED) -> Project:

@@ -17,6 +17,14 @@ from engine.document.zoo.resnet import resnet18
 # A picture folder the app draws on first use, so that a zoo model trains offline.
 SHAPES = {"kind": "image_folder", "generate": "shapes", "image_size": [64, 64], "grayscale": False}
 
+# Published ImageNet-1k weights (torchvision's IMAGENET1K_V1); the name holds the first
+# digits of the file's SHA-256, which the download checks.
+WEIGHTS = {
+    "resnet18": "https://download.pytorch.org/models/resnet18-f37072fd.pth",
+    "mobilenet_v2": "https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
+}
+IMAGENET = {"normalize": "fixed", "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+
 ZOO: dict[str, tuple[Callable[[], Builder], str]] = {
     "resnet18": (
         resnet18,
@@ -38,6 +46,12 @@ ZOO: dict[str, tuple[Callable[[], Builder], str]] = {
 def zoo_project(name: str) -> Project:
     build, description = ZOO[name]
     project = Project(name=name, description=description, graph=build().done())
-    project.data = {**defaults(DATA_SCHEMA + AUGMENT_SCHEMA), **SHAPES}
+    project.data = {**defaults(DATA_SCHEMA + AUGMENT_SCHEMA), **SHAPES, **IMAGENET}
+    project.pretrained = {
+        "url": WEIGHTS[name],
+        "about": "torchvision's ImageNet-1k weights (1,000 classes; the head is "
+        "skipped when the data has other classes). Pictures are normalised with "
+        "ImageNet's mean and std, as those weights expect.",
+    }
     project.training.update(epochs=10, batch_size=64, optimizer="Adam", lr=0.001)
     return project

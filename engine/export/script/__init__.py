@@ -30,6 +30,7 @@ from engine.data.table_file import MISSING_TEXTS
 from engine.document.project import Project
 from engine.document.settings import AUGMENT_KEYS, IMAGE_KINDS, TABLE_FORMS, TABLE_KINDS
 from engine.errors import TrainingError
+from engine.model import tuning as tuning_module
 from engine.model.codegen import GeneratedCode, docstring_text, generate
 from engine.training.job import input_shape
 from engine.training.setup import checked_settings as checked_training
@@ -102,12 +103,14 @@ def training_script(project: Project, code: GeneratedCode | None = None) -> str:
             CLASS_NAME=code.class_name,
             INPUT_SHAPE=repr(tuple(shape)),
             DATA=_literal(_data_settings(data, base_dir)),
-            TRAINING=_literal({k: v for k, v in training.items() if k != "losses"}),
+            TRAINING=_literal(_training_settings(training, base_dir)),
             OUTPUTS=_outputs(labels, training["losses"]),
         ),
         _loader(data),
         _columns(data),
         _augmentation(data),
+        _module(tuning_module, "from torch import nn\n", "fine-tuning"),
+        _part("init_weights"),
         _part("prepare"),
         _part("train"),
         _part("loop"),
@@ -183,6 +186,14 @@ def _data_settings(data: dict[str, Any], base_dir: Path | None) -> dict[str, Any
         chosen["path"] = os.path.abspath(image_folder_path(data, base_dir))
     elif "path" in chosen:
         chosen["path"] = os.path.abspath(resolve_path(data["path"], base_dir))
+    return chosen
+
+
+def _training_settings(training: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    chosen = {k: v for k, v in training.items() if k != "losses"}
+    start = chosen["init_weights"]
+    if start and not start.startswith(("https://", "http://")):
+        chosen["init_weights"] = os.path.abspath(resolve_path(start, base_dir))
     return chosen
 
 
