@@ -62,6 +62,18 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
             "Ctrl+Shift+E",
             tip="Write the trained model as TorchScript, ONNX and weights, each checked",
         ),
+        "load_weights": _action(
+            window,
+            "&Load Weights into Model...",
+            window.weights.load_from_file,
+            tip="Start training from a .safetensors or .pt state_dict: what fits loads",
+        ),
+        "download_weights": _action(
+            window,
+            "&Download Pretrained Weights",
+            window.weights.download,
+            tip="Download the published weights this model records, and start from them",
+        ),
         "quit": _action(window, "&Quit", window.close, Keys.Quit),
         "undo": stack.createUndoAction(window, "&Undo"),
         "redo": stack.createRedoAction(window, "&Redo"),
@@ -120,6 +132,12 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
 
     run_bar.state_shown.connect(follow_run_bar)
     follow_run_bar()
+
+    def follow_project(*_) -> None:
+        actions["download_weights"].setEnabled(bool(window.document.project.pretrained))
+
+    window.document.project_replaced.connect(follow_project)
+    follow_project()
     for action in actions.values():
         window.addAction(action)  # shortcuts work whichever dock has the focus
     return actions
@@ -136,6 +154,8 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     file_menu.addActions([actions["save"], actions["save_as"]])
     file_menu.addSeparator()
     file_menu.addActions([actions[k] for k in ("import", "export", "export_trained")])
+    file_menu.addSeparator()
+    file_menu.addActions([actions["load_weights"], actions["download_weights"]])
     file_menu.addSeparator()
     file_menu.addAction(actions["quit"])
     edit = bar.addMenu("&Edit")

@@ -41,6 +41,7 @@ from gui.preset_gallery import PresetGallery
 from gui.problems import ProblemsPanel
 from gui.training.page import TrainingPage
 from gui.training.settings_form import SettingsForm
+from gui.weights import WeightsActions
 
 DOCK = Qt.DockWidgetArea
 
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._add_docks()
         self.files = FileController(self, self.document, self.settings)
+        self.weights = WeightsActions(self)
         self.menu_actions = build_actions(self)
         self.recent_menu = build_menus(self, self.menu_actions)
         self.files.recent_changed.connect(self._fill_recent)
@@ -328,7 +330,12 @@ class MainWindow(QMainWindow):
             return
         nodes, problems = len(self.document.graph.nodes), len(inference.problems())
         issues = f", {problems} problem{'s' if problems != 1 else ''}" if problems else ""
-        self._status.setText(f"{nodes} layers, {inference.total_params():,} parameters{issues}")
+        total = inference.total_params()
+        frozen = inference.total_params(
+            {n.id for n in self.document.graph.nodes.values() if n.frozen}
+        )
+        counted = f"{total:,} parameters" + (f" ({total - frozen:,} trainable)" if frozen else "")
+        self._status.setText(f"{nodes} layers, {counted}{issues}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.maybe_save():

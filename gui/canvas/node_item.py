@@ -65,6 +65,13 @@ def _header(label: str, layer_type: str, room: float) -> tuple[str, str]:
     return _elided(label, title, label_room), _elided(layer_type, small, type_room)
 
 
+def tuning_text(node: Node) -> str:
+    """ "frozen", "lr x 0.1", or nothing for a layer trained as usual."""
+    if node.frozen:
+        return "❄ frozen"
+    return f"lr x {node.lr_scale:g}" if node.lr_scale != 1.0 else ""
+
+
 def _italic(font: QFont) -> QFont:
     font = QFont(font)
     font.setItalic(True)
@@ -79,6 +86,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node.id
         self.status = "unknown"  # the NodeResult status; "unknown" before inference runs
+        self.frozen = False
         self.edges: set[EdgeItem] = set()  # wires ending or starting here
         self.moved = False  # dragged by the user since the last committed move
         self.input_ports: dict[int, PortItem] = {}
@@ -113,11 +121,13 @@ class NodeItem(QGraphicsItem):
         """Re-layout text and ports if the node, its result or its wires changed."""
         taken = {e.edge.port for e in self.edges if e.edge.dst == self.node_id}
         feeds = any(e.edge.src == self.node_id for e in self.edges)
-        key = (node.label, dict(node.params), result, frozenset(taken), feeds)
+        tuning = (node.frozen, node.lr_scale)
+        key = (node.label, dict(node.params), result, frozenset(taken), feeds, tuning)
         if key == self._key:
             return
         self._key = key
         self.status = result.status if result is not None else "unknown"
+        self.frozen = node.frozen
         ports = shown_input_ports(node.spec, taken) if node.spec.max_inputs != 0 else []
         if ports != sorted(self.input_ports):
             self._set_ports(ports)
@@ -187,6 +197,7 @@ class NodeItem(QGraphicsItem):
         elif result.output is not None:
             rows.append((result.output.describe(), style.mono_font(), style.TEXT, 1))
             rows.append((count_text(result.num_params), style.small_font(), style.MUTED, 1))
+        rows.append((tuning_text(node), style.small_font(), style.FROZEN, 1))
         return [row for row in rows if row[0]]
 
     def _paths(self) -> tuple[QPainterPath, QPainterPath]:
@@ -249,8 +260,12 @@ class NodeItem(QGraphicsItem):
         painter.drawPath(self._outline)
         painter.setBrush(self._header_brush)
         painter.drawPath(self._header)
-        error = self.status == "error"
-        painter.setPen(QPen(style.ERROR, 2) if error else QPen(style.BORDER, 1))
+        if self.status == "error":
+            painter.setPen(QPen(style.ERROR, 2))
+        elif self.frozen:
+            painter.setPen(QPen(style.FROZEN, 2, Qt.PenStyle.DashLine))
+        else:
+            painter.setPen(QPen(style.BORDER, 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._outline)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < style.LOW_DETAIL:

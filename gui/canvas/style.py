@@ -31,6 +31,7 @@ TEXT = QColor("#1f2329")
 MUTED = QColor("#6b7280")
 WAITING = QColor("#9aa0a8")
 ERROR = QColor("#d93025")
+FROZEN = QColor("#4a90c8")  # the border and mark of a layer whose weights stay as they are
 VALID = QColor("#1e8e3e")
 WIRE = QColor("#8c939d")
 PORT_FILL = QColor("#ffffff")
@@ -46,6 +47,7 @@ CATEGORY_COLORS = {
     "Shape": "#795548",
     "Merge": "#3f51b5",
     "Custom": "#546e7a",
+    "Blocks": "#5e35b1",
 }
 ROLE_COLORS = {Role.INPUT: "#2e7d32", Role.OUTPUT: "#ad1457"}
 

@@ -30,6 +30,7 @@ from engine.layers.custom import source_problem
 from gui.document import Document
 from gui.inspector.code_field import CodeField
 from gui.inspector.editors import AutoEditor, ParamEditor, make_editor
+from gui.inspector.tuning import TuningRows
 
 # Pushes a command; returns None when done, else why the document refused it.
 Push = Callable[[Command], str | None]
@@ -118,6 +119,9 @@ class NodeForm(QWidget):
         self.fields: dict[str, Field] = {}
         for param in spec.params:
             self._add_param(param)
+        self.tuning = None
+        if spec.module is not None:  # a layer that holds weights (or may: Custom, a block)
+            self.tuning = TuningRows(self.form, self, node_id, push)
         layout.addLayout(self.form)
         layout.addStretch(1)
         self.refresh()
@@ -174,6 +178,8 @@ class NodeForm(QWidget):
         self.label_field.show_error("")
         for name in self.fields:
             self._show_value(node, name)
+        if self.tuning is not None:
+            self.tuning.show(node)
         if node.runs_user_code:
             problem = source_problem(node.params) or ""
             self.fields["source"].show_error(problem[:1].upper() + problem[1:])

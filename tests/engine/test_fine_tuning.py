@@ -132,10 +132,10 @@ def test_weights_with_a_wrapper_prefix_load(tmp_path):
 def test_weights_that_do_not_fit_are_told(tmp_path):
     model = torch.nn.Sequential(torch.nn.Linear(3, 2))
     torch.save({"encoder.weight": torch.zeros(2, 3)}, tmp_path / "other.pt")
-    with pytest.raises(WeightsError, match="none of the tensors .* fit the model"):
+    with pytest.raises(WeightsError, match=r"none of the tensors .* fit the model"):
         start_from(model, tmp_path / "other.pt")
     torch.save({"0.weight": torch.full((2, 3), float("nan"))}, tmp_path / "nan.pt")
-    with pytest.raises(WeightsError, match="not all finite: '0.weight'"):
+    with pytest.raises(WeightsError, match=r"not all finite: '0\.weight'"):
         start_from(model, tmp_path / "nan.pt")
     with pytest.raises(WeightsError, match="does not exist"):
         start_from(model, tmp_path / "missing.pt")
