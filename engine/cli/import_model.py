@@ -35,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", required=True, metavar="PROJECT.json", help="project to write")
     parser.add_argument(
+        "--flat",
+        action="store_true",
+        help="every layer in the one graph: no blocks for submodules and nn.Sequential",
+    )
+    parser.add_argument(
         "--weights",
         metavar="FILE.safetensors",
         help="also write the model's weights, under the generated model's names",
@@ -46,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         path, class_name = split_target(args.model)
         shapes = [parse_shape(text) for text in args.input_shape]
         with _said_if_slow(path):
-            result = import_model(path, class_name, shapes, args.input_dtype)
+            result = import_model(path, class_name, shapes, args.input_dtype, args.flat)
         written = _write(result, args.out, args.weights)
     except KeyboardInterrupt:
         return _fail(f"interrupted while importing {args.model}; nothing was written", INTERRUPTED)

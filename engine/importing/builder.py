@@ -17,8 +17,10 @@ from typing import Any
 import torch
 from torch import fx, nn
 
+from engine.document.blocks import BlockType, instance
 from engine.document.graph import Edge, Graph, GraphError, clean_label, free_label
 from engine.importing.arguments import CONVERTERS, Args
+from engine.importing.blocks import BlockMaker
 from engine.importing.custom import CustomLayers, Unsupported
 from engine.importing.functions import (
     ADD,
@@ -58,6 +60,7 @@ class BuiltGraph:
     lines: dict[str, int | None] = field(default_factory=dict)  # node id -> line of the code
     modules: dict[str, str] = field(default_factory=dict)  # node id -> submodule it stands for
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line or 0, message)
+    blocks: dict[str, BlockType] = field(default_factory=dict)  # the block types made
 
 
 @dataclass
@@ -80,11 +83,13 @@ class GraphBuilder:
         source: SourceFile,
         recorder: ArgumentRecorder,
         customs: CustomLayers,
+        blocks: BlockMaker,
     ):
         self.model = model
         self.source = source
         self.recorder = recorder
         self.customs = customs
+        self.blocks = blocks
         self.built = BuiltGraph(Graph())
         self.graph = self.built.graph
         self.values: dict[fx.Node, Any] = {}
@@ -238,8 +243,11 @@ class GraphBuilder:
             )
         label = self._label(_label_of(node.target), claim=first_use)
         found = layer_for(module, _rank(node, self.model.values))
+        body = None if found is not None else self.blocks.body(self, node, module)
         if found is not None:
             value = self._catalog_module(node, found, list(args), what, label)
+        elif body is not None:
+            value = self._block(body, module, list(args), what, label)
         elif self.recorder.call_of(module) is not None:
             value = self._custom_module(node, module, list(args), what, label)
         else:
@@ -263,6 +271,19 @@ class GraphBuilder:
             )
         value = self._layer(layer, params, args, what, label)
         return Recurrent(value.node_id) if layer in RECURRENT and isinstance(value, Wire) else value
+
+    def _block(self, body: Graph, module: nn.Module, args: list, what: str, label: str) -> Any:
+        sources = self._wires(args, what)
+        if sources is None:
+            return BAD
+        block = BlockType(type(module).__name__, body, sequential=type(module) is nn.Sequential)
+        node = instance(self.graph, block, label)
+        self.graph.insert_node(node)
+        self.built.lines[node.id] = self.line
+        for port, source_id in enumerate(sources):
+            self._connect(source_id, node.id, port)
+        self.blocks.record(block, type(module), self.graph, node.id)
+        return Wire(node.id)
 
     def _custom_module(
         self, node: fx.Node, module: nn.Module, args: list, what: str, label: str

@@ -20,11 +20,13 @@ from torch import nn
 from engine.document.layout import lay_out
 from engine.document.project import Project
 from engine.document.trust import ALLOWED
+from engine.importing.blocks import BlockMaker
 from engine.importing.builder import BuiltGraph, GraphBuilder, TracedModel
 from engine.importing.custom import CustomLayers
 from engine.importing.loading import build_model, model_class, user_module
 from engine.importing.source import USER_CODE_ERRORS, ModelImportError, SourceFile
 from engine.importing.tracing import node_values, run_model, trace
+from engine.layers.custom import RESERVED
 from engine.model.build import load_class
 from engine.model.codegen import CodegenError, GeneratedCode, generate
 from engine.model.shapes import explain, infer_all
@@ -58,16 +60,19 @@ def import_model(
     class_name: str,
     input_shapes: list[tuple[int, ...]],
     input_dtypes: list[str] | None = None,
+    flat: bool = False,
 ) -> ImportResult:
     """Import `class_name` from the file at `path`, fed inputs of `input_shapes` (batch
-    dimension first) and `input_dtypes` (float32 or int64; float32 by default).
+    dimension first) and `input_dtypes` (float32 or int64; float32 by default). The
+    submodules become blocks where they can (`flat`: never; nn.Sequential containers are
+    then traced through, and the user's own submodules are Custom layers).
 
     Raises ModelImportError naming the file and line of everything that cannot be imported.
     """
     source = SourceFile(path)
     specs = _input_specs(input_shapes, input_dtypes)
     examples = [_example_input(shape, dtype) for shape, dtype in specs]
-    model, expected, built = _read_model(source, class_name, specs, examples)
+    model, expected, built = _read_model(source, class_name, specs, examples, flat)
     code = _generate(built, class_name, source)
     lay_out(built.graph)
     key_map = _key_map(model, built, code)
@@ -78,6 +83,7 @@ def import_model(
         name=class_name,
         description=f"Imported from {source.path.name}:{class_name}.",
         graph=built.graph,
+        blocks=built.blocks,
     )
     notes = [_left_out_note(left)] if left else []
     return ImportResult(project, key_map, state, code, num_params, notes)
@@ -88,6 +94,7 @@ def _read_model(
     class_name: str,
     specs: list[tuple[tuple[int, ...], str]],
     examples: list[torch.Tensor],
+    flat: bool,
 ) -> tuple[nn.Module, Any, BuiltGraph]:
     """Run the file, build and run the model, and turn its forward() into a graph:
     (model, its outputs on `examples`, the graph)."""
@@ -96,12 +103,17 @@ def _read_model(
         model, recorder = build_model(cls, module, source)
         fixed = _optional_arguments(model, len(examples), source)
         expected = run_model(model, examples, source)
-        traced = trace(model, source, fixed)
         line, names = source.return_statement(cls)
-        values = node_values(traced, examples, source)
-        traced_model = TracedModel(traced, values, specs, cls, line, names)
-        customs = CustomLayers(set(vars(module)))
-        built = GraphBuilder(traced_model, source, recorder, customs).build()
+        for sequentials in (False,) if flat else (True, False):  # False: go through them
+            traced = trace(model, source, fixed, sequentials)
+            values = node_values(traced, examples, source)
+            traced_model = TracedModel(traced, values, specs, cls, line, names)
+            customs = CustomLayers(set(vars(module)))
+            blocks = BlockMaker(RESERVED | {class_name}, sequentials, enabled=not flat)
+            built = GraphBuilder(traced_model, source, recorder, customs, blocks).build()
+            built.blocks = blocks.finish()
+            if not built.problems:
+                break
     return model, expected, built
 
 

@@ -22,15 +22,17 @@ _TRACE_ERRORS = {
 
 
 class _Tracer(fx.Tracer):
-    """Keeps every submodule as one call (a layer, or a Custom layer), except plain
-    nn.Sequential containers, which are traced through. Records each node's source line."""
+    """Keeps every submodule as one call (a layer, a block or a Custom layer), except plain
+    nn.Sequential containers when `sequentials` is off: they are traced through then.
+    Records each node's source line."""
 
-    def __init__(self):
+    def __init__(self, sequentials: bool):
         super().__init__()
         self.record_stack_traces = True
+        self.sequentials = sequentials
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        return type(m) is not nn.Sequential
+        return self.sequentials or type(m) is not nn.Sequential
 
 
 class _Recorder(fx.Interpreter):
@@ -56,11 +58,14 @@ def run_model(model: nn.Module, inputs: list[torch.Tensor], source: SourceFile) 
         raise source.failure(doing, exc) from None
 
 
-def trace(model: nn.Module, source: SourceFile, fixed: dict[str, Any]) -> fx.GraphModule:
+def trace(
+    model: nn.Module, source: SourceFile, fixed: dict[str, Any], sequentials: bool
+) -> fx.GraphModule:
     """forward() as a graph without dead code (unused results of tuple unpacking);
-    `fixed`: optional arguments of forward() kept at these values."""
+    `fixed`: optional arguments of forward() kept at these values; `sequentials`: whether
+    nn.Sequential containers stay one call each (else they are traced through)."""
     try:
-        graph = _Tracer().trace(model, concrete_args=fixed or None)
+        graph = _Tracer(sequentials).trace(model, concrete_args=fixed or None)
     except USER_CODE_ERRORS as exc:
         line = source.traceback_line(exc.__traceback__)
         for known, text in _TRACE_ERRORS.items():

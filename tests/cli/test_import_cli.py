@@ -27,7 +27,13 @@ def test_import_writes_a_project_that_loads_and_generates(tmp_path, capsys):
     assert status == 0, captured.err
     assert captured.err == ""
     lines = captured.out.splitlines()
-    assert lines[0] == f"wrote {out}: SequentialNet as 14 nodes, 2,956 parameters"
+    assert lines[0] == f"wrote {out}: SequentialNet as 4 nodes, 2,956 parameters"
+    assert not any("new names" in line for line in lines)  # its Sequentials are blocks
+    flat = tmp_path / "flat.json"
+    target = f"{CORPUS / 'sequential.py'}:SequentialNet"
+    assert run_import(target, "--input-shape", "1,3,12,12", "--out", str(flat), "--flat") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"wrote {flat}: SequentialNet as 14 nodes, 2,956 parameters"
     assert lines[1] == (
         "note: 13 state_dict keys have new names in the generated model "
         "(e.g. features.0.weight -> features_0.weight)"
@@ -110,4 +116,4 @@ def test_the_imported_weights_load_into_the_generated_class(tmp_path, capsys):
     project = load(out)
     model = load_class(generate(project.graph, project.name).source)()
     load_weights(weights, model)  # strict: every generated name is there
-    assert "features_0.weight" in model.state_dict()
+    assert "features.0.weight" in model.state_dict()  # the original's own key

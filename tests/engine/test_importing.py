@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from engine.document.layout import layered_positions
-from engine.document.project import from_dict, to_dict
+from engine.document.project import from_dict, load, save, to_dict
 from engine.document.trust import ALLOWED
 from engine.importing import ModelImportError, import_model
 from engine.model.build import load_class
@@ -38,8 +38,9 @@ ROUND_TRIPS = [
     ("two_heads.py", "TwoHeads", [(2, 12)], None, True),
     ("two_inputs.py", "TwoInputs", [(2, 1, 8, 8), (2, 5)], None, True),
     ("two_inputs.py", "OptionalMask", [(2, 5)], None, True),
-    ("sequential.py", "SequentialNet", [(2, 3, 12, 12)], None, False),
+    ("sequential.py", "SequentialNet", [(2, 3, 12, 12)], None, True),
     ("sequential.py", "Stack", [(2, 6)], None, False),
+    ("resnet34.py", "ResNet34", [(2, 3, 32, 32)], None, True),
 ]
 
 
@@ -145,8 +146,8 @@ def test_recurrent_layers_give_the_last_step_or_the_sequence():
 def test_custom_layers_keep_their_source_and_constructor_arguments():
     graph = import_model(CORPUS / "custom_layer.py", "WithCustom", [(1, 10)]).project.graph
     custom = {n.label: n.params for n in graph.nodes.values() if n.type == "Custom"}
-    assert custom["act"]["class_name"] == "Swish"
-    assert custom["act"]["source"].startswith("class Swish(nn.Module):")
+    assert set(custom) == {"scale", "scale2"}  # Swish is made of layers: a block
+    assert custom["scale"]["source"].startswith("class Scale(nn.Module):")
     assert custom["scale"]["class_name"] == "Scale1"
     assert "super().__init__(2.0, features=16)" in custom["scale"]["source"]
     assert custom["scale2"]["class_name"] == "Scale2"
@@ -162,11 +163,12 @@ def test_several_inputs_and_outputs_keep_their_order_and_names():
     assert [(n.label, n.params["shape"]) for n in inputs] == [("image", [1, 8, 8]), ("extra", [5])]
 
 
-def test_sequential_layers_are_renamed_in_the_key_map():
+def test_sequential_containers_become_blocks_that_keep_their_keys():
     result = import_model(CORPUS / "sequential.py", "SequentialNet", [(1, 3, 12, 12)])
-    assert result.key_map["features.3.1.running_mean"] == "features_3_1.running_mean"
-    assert result.key_map["classifier.4.weight"] == "classifier_4.weight"
+    assert result.renamed == {}
+    assert result.key_map["features.3.1.running_mean"] == "features.3.1.running_mean"
     assert set(result.state_dict) == set(result.key_map.values())
+    assert {b.name: b.sequential for b in result.project.blocks.values()}["Features"]
 
 
 ERRORS = CORPUS / "errors.py"
@@ -294,7 +296,7 @@ def test_a_model_file_runs_with_its_neighbours_importable(tmp_path):
         )
     )
     graph = import_model(tmp_path / "model.py", "Net", [(1, 3)]).project.graph
-    assert [n.type for n in graph.nodes.values()] == ["Input", "Custom", "Linear", "Output"]
+    assert [n.type for n in graph.nodes.values()] == ["Input", "Double", "Linear", "Output"]
     # After an edit of the neighbour, a second import sees the new code, not a cached one.
     (tmp_path / "tw_neighbour_blocks.py").write_text(
         "from torch import nn\n\n\nclass Double(nn.Linear):\n"
@@ -316,3 +318,27 @@ def test_a_file_that_exits_is_an_error_not_the_end_of_the_program(tmp_path, wher
     )
     with pytest.raises(ModelImportError, match=r"usage: model\.py DATA"):
         import_model(tmp_path / "script.py", "Net", [(1, 3)])
+
+
+def test_a_resnet_with_a_basic_block_class_imports_as_editable_blocks(tmp_path):
+    result = import_model(CORPUS / "resnet34.py", "ResNet34", [(1, 3, 32, 32)])
+    project = result.project
+    assert [n.type for n in project.graph.nodes.values()].count("Layers") == 1
+    assert not any(n.type == "Custom" for n in project.graph.nodes.values())
+    blocks = project.blocks
+    assert set(blocks) == {"BasicBlock", "BasicBlock2", "Downsample", "Layers"}
+    assert blocks["Layers"].sequential and blocks["Downsample"].sequential
+    plain = blocks["BasicBlock"]  # the blocks without a downsample: channels exposed
+    assert [p.name for p in plain.params] == ["out_channels"]
+    assert {plain.graph.nodes[n].label for n, _ in plain.params[0].targets} == {"conv1", "conv2"}
+    assert "class BasicBlock2(nn.Module):" in result.code.source
+    assert "self.downsample = Downsample(in_channels, out_channels)" in result.code.source
+    model = original("resnet34.py", "ResNet34")
+    rebuilt = load_class(result.code.source)().eval()
+    rebuilt.load_state_dict(model.state_dict(), strict=True)  # the original's keys
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x), model(x), rtol=1e-5, atol=1e-6)
+    save(project, tmp_path / "resnet.json")
+    again = load(tmp_path / "resnet.json")
+    assert generate(again.graph, again.name).source == result.code.source

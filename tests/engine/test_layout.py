@@ -73,7 +73,8 @@ def random_dag(seed: int, size: int = 40) -> Graph:
 
 
 def flat_resnet34() -> Graph:
-    return import_model(f"{CORPUS}/resnet34.py", "FlatResNet34", [(1, 3, 32, 32)]).project.graph
+    path = f"{CORPUS}/resnet34.py"
+    return import_model(path, "FlatResNet34", [(1, 3, 32, 32)], flat=True).project.graph
 
 
 def test_empty_graph_has_no_positions():

@@ -60,9 +60,10 @@ class Widen(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc = nn.Linear(4, HIDDEN)
+        self.shift = nn.Parameter(torch.zeros(HIDDEN))  # no layer holds it: a Custom layer
 
     def forward(self, x):
-        return self.fc(x)
+        return self.fc(x) + self.shift
 
 
 class UsesConstant(nn.Module):
