@@ -27,6 +27,7 @@ from engine.document.presets import presets_folder
 from engine.errors import UserError
 from gui.actions import build_actions, build_menus
 from gui.canvas import CanvasView
+from gui.canvas.labels import short_number
 from gui.code_preview import CodePreview
 from gui.collector import Collector
 from gui.custom_code import allowed_to_run
@@ -335,7 +336,9 @@ class MainWindow(QMainWindow):
             {n.id for n in self.document.graph.nodes.values() if n.frozen}
         )
         counted = f"{total:,} parameters" + (f" ({total - frozen:,} trainable)" if frozen else "")
-        self._status.setText(f"{nodes} layers, {counted}{issues}")
+        macs = inference.total_macs()
+        work = f", {short_number(macs)} MACs per sample" if macs else ""
+        self._status.setText(f"{nodes} layers, {counted}{work}{issues}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.maybe_save():

@@ -16,16 +16,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+PRETRAINED = "Pretrained weights: File > Download Pretrained Weights."
+
 
 def preset_entries(folder: Path) -> list[tuple[str, str]]:
-    """(file stem, description) of every preset; a file that cannot be read is skipped."""
+    """(file stem, description) of every preset, with a line for the published weights
+    it can start from; a file that cannot be read is skipped."""
     entries = []
     for path in sorted(folder.glob("*.json")):
         try:
-            description = json.loads(path.read_text(encoding="utf-8")).get("description", "")
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            description = str(doc.get("description", ""))
+            if doc.get("pretrained"):
+                description += "\n" + PRETRAINED
         except (OSError, ValueError, AttributeError):
             continue
-        entries.append((path.stem, str(description)))
+        entries.append((path.stem, description))
     return entries
 
 

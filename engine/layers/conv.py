@@ -4,6 +4,7 @@ from engine.layers.params import Param
 from engine.layers.rules import (
     check_pool_padding,
     expand,
+    numel,
     require_float,
     require_rank,
     sliding_window,
@@ -116,6 +117,12 @@ def _conv(dims: int) -> LayerSpec:
         category="Convolution",
         summary=f"{dims}-d convolution: learned filters slid along the input's {AXES_TEXT[dims]}.",
         params=(*_conv_params(dims, 16), GROUPS),
+        macs=lambda params, inputs, out: (
+            numel(out.shape)
+            * params["in_channels"]
+            // params["groups"]
+            * numel(expand(params["kernel_size"], dims))
+        ),
         module=f"nn.{name}",
         shape=_conv_rule(name, dims),
         infer=lambda inputs: {"in_channels": inputs[0].shape[1], "groups": inputs[0].shape[1]},
@@ -134,6 +141,9 @@ CONV_TRANSPOSE2D = LayerSpec(
     ),
     module="nn.ConvTranspose2d",
     shape=_transposed_rule,
+    macs=lambda params, inputs, out: (  # each input value meets every filter tap once
+        numel(inputs[0].shape) * params["out_channels"] * numel(expand(params["kernel_size"], 2))
+    ),
     infer=lambda inputs: {"in_channels": inputs[0].shape[1]},
     label="deconv",
 )

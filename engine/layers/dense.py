@@ -1,7 +1,7 @@
 """Fully connected and element-preserving layers: Linear, Embedding, Dropout, Identity."""
 
 from engine.layers.params import Param
-from engine.layers.rules import require_float, require_rank, same_shape
+from engine.layers.rules import numel, require_float, require_rank, same_shape
 from engine.layers.spec import LayerSpec, ShapeError, TensorInfo
 
 MAX_FEATURES = 1_000_000
@@ -57,6 +57,7 @@ LINEAR = LayerSpec(
     shape=_linear_shape,
     infer=lambda inputs: {"in_features": inputs[0].shape[-1]},
     label="fc",
+    macs=lambda params, inputs, out: numel(out.shape) * params["in_features"],
 )
 
 EMBEDDING = LayerSpec(

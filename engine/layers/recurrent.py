@@ -11,6 +11,23 @@ from engine.layers.rules import require_float, require_rank
 from engine.layers.spec import LayerSpec, TensorInfo
 
 SEQUENCE_HINT = " Feed it a sequence, e.g. from an Embedding or a Reshape."
+GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
+
+
+def _macs(name: str):
+    """Per time step, layer and direction: each gate's products with the layer's input
+    and with the hidden state."""
+
+    def count(params, inputs, out):
+        batch, steps, features = inputs[0].shape
+        hidden, directions = params["hidden_size"], 2 if params["bidirectional"] else 1
+        total, width = 0, features
+        for _ in range(params["num_layers"]):
+            total += GATES[name] * hidden * (width + hidden) * directions
+            width = hidden * directions
+        return batch * steps * total
+
+    return count
 
 
 def _recurrent(name: str, summary: str, *extra: Param) -> LayerSpec:
@@ -77,6 +94,7 @@ def _recurrent(name: str, summary: str, *extra: Param) -> LayerSpec:
         shape=rule,
         infer=lambda inputs: {"input_size": inputs[0].shape[-1]},
         label=name.lower(),
+        macs=_macs(name),
     )
 
 

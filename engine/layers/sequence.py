@@ -57,6 +57,12 @@ SEQUENCE_POOL = LayerSpec(
     uses=lambda params, inputs: ("F",) if inputs == 2 and params["mode"] == "mean" else (),
     shape=_pool_rule,
     label="pool",
+    # the padding-aware mean is a product of the step weights with the sequence
+    macs=lambda params, inputs, out: (
+        inputs[0].shape[0] * inputs[0].shape[1] * inputs[0].shape[2]
+        if len(inputs) == 2 and params["mode"] == "mean"
+        else 0
+    ),
 )
 
 

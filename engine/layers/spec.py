@@ -45,6 +45,8 @@ ShapeRule = Callable[[dict[str, Any], list[TensorInfo]], TensorInfo]
 InferRule = Callable[[list[TensorInfo]], dict[str, Any]]
 # Static check of the params as a whole (no code is run): a problem sentence or None.
 CheckRule = Callable[[dict[str, Any]], str | None]
+# Multiply-accumulates of one pass: (resolved params, input tensors, output tensor) -> count.
+MacRule = Callable[[dict[str, Any], list[TensorInfo], TensorInfo], int]
 # Forward expression: (module attribute or None, input variable names, params) -> code.
 ForwardRule = Callable[[str | None, list[str], dict[str, Any]], str]
 
@@ -78,6 +80,9 @@ class LayerSpec:
     as_module: for an operation written inline, its module form (`nn.ReLU()` for
     `torch.relu(x)`) as a function of the params: how it is written as a step of an
     `nn.Sequential`.
+    macs: the multiply-accumulates of the matrix products and convolutions the layer runs
+    for the tensors given (batch included); None: none (element-wise work is not counted,
+    as torch's FlopCounterMode does not count it).
     """
 
     type: str
@@ -98,6 +103,7 @@ class LayerSpec:
     runs_user_code: bool = False
     uses: tuple[str, ...] | Callable[[dict[str, Any], int], tuple[str, ...]] = ()
     as_module: Callable[[dict[str, Any]], str] | None = None
+    macs: MacRule | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -182,6 +182,9 @@ class _Writer:
             head.add(f"Output {self.graph.nodes[node_id].label}: {shape}")
         total = self.inference.total_params(set(self.order))
         head.add(f"Parameters: {total:,}")
+        macs = self.inference.total_macs(set(self.order))
+        if macs:
+            head.add(f"Multiply-accumulates per sample: {macs:,}")
         head.add('"""')
         head.add()
         for group in IMPORTS:

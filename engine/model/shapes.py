@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from engine.document.events import EdgeEvent, GraphEvent, NodeMoved, NodeRemoved
 from engine.document.graph import Edge, Graph, Node
@@ -68,6 +69,7 @@ class NodeResult:
     edge: Edge | None = None
     awaits_data: bool = False  # "waiting" only for the data to be known
     inner: ShapeInference | None = None  # a block's: its body, as this instance sees it
+    macs: int = 0  # multiply-accumulates per sample (engine.layers.spec.LayerSpec.macs)
 
     @property
     def ok(self) -> bool:
@@ -146,6 +148,10 @@ class ShapeInference:
         return sum(
             r.num_params for n, r in self.results.items() if node_ids is None or n in node_ids
         )
+
+    def total_macs(self, node_ids: set[str] | None = None) -> int:
+        """Multiply-accumulates per sample of the nodes (all when None)."""
+        return sum(r.macs for n, r in self.results.items() if node_ids is None or n in node_ids)
 
     def problems(self) -> list[tuple[str, str]]:
         """(node id, message) for every node at fault, in graph order."""
@@ -262,9 +268,10 @@ def _infer_layer(
             raise ShapeError(f"{node.type} cannot be built: {problem}")
     if spec.shape is not None:
         output = spec.shape(params, inputs)
+        macs = spec.macs(params, inputs, output) // BATCH if spec.macs else 0
     else:
-        output = run_meta(node, module, params, inputs)
-    return NodeResult("ok", output, params, inferred, count)
+        output, macs = run_meta(node, module, params, inputs)
+    return NodeResult("ok", output, params, inferred, count, macs=macs)
 
 
 def _infer_block(
@@ -287,8 +294,10 @@ def _infer_block(
         if result.status == "waiting":
             return NodeResult("waiting", params=params, message=f"{where}: {result.message}")
     output = inner.results[block.output].output
-    count = inner.total_params(body.ancestors(block.output))
-    return NodeResult("ok", output, params, inferred, count, inner=inner)
+    used = body.ancestors(block.output)
+    count = inner.total_params(used)
+    macs = sum(inner.results[n].macs for n in used)
+    return NodeResult("ok", output, params, inferred, count, inner=inner, macs=macs)
 
 
 def _port_of(block, result: NodeResult, inner_id: str) -> int | None:
@@ -351,7 +360,9 @@ def build_meta(constructor: str, source: str | None) -> tuple[Any, int, str | No
     return module, sum(p.numel() for p in module.parameters()), None
 
 
-def run_meta(node: Node, module, params: dict, inputs: list[TensorInfo]) -> TensorInfo:
+def run_meta(node: Node, module, params: dict, inputs: list[TensorInfo]) -> tuple[TensorInfo, int]:
+    """The layer's output on meta tensors, and its multiply-accumulates per sample as
+    torch's FlopCounterMode counts them (half its floating-point operations)."""
     names = [f"_in{i}" for i in range(len(inputs))]
     expression = node.spec.forward("_layer", names, params)
     scope = {**base_namespace(), "_layer": module}
@@ -359,7 +370,7 @@ def run_meta(node: Node, module, params: dict, inputs: list[TensorInfo]) -> Tens
         scope[name] = torch.empty(info.shape, dtype=TORCH_DTYPES[info.dtype], device="meta")
     shapes = ", ".join(i.describe() for i in inputs)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
             out = eval(expression, scope)
     except USER_CODE_ERRORS as exc:
         raise ShapeError(f"{node.type} fails on its input {shapes}: {explain(exc)}") from None
@@ -368,7 +379,7 @@ def run_meta(node: Node, module, params: dict, inputs: list[TensorInfo]) -> Tens
     if out.dim() == 0 or out.shape[0] != BATCH:
         raise ShapeError(f"{node.type}'s forward must keep the batch dimension first.")
     kind = "long" if out.dtype in (torch.int64, torch.int32, torch.bool) else "float"
-    return TensorInfo(tuple(out.shape), kind)
+    return TensorInfo(tuple(out.shape), kind), counter.get_total_flops() // 2 // BATCH
 
 
 def explain(exc: BaseException) -> str:

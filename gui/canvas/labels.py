@@ -47,14 +47,22 @@ def value_text(param: Param, value: Any) -> str:
     return str(value)
 
 
-def count_text(count: int) -> str:
-    """`160 params`, `8.3k params`, `1.2M params`; empty for a layer without weights."""
-    if count <= 0:
-        return ""
+def count_text(count: int, macs: int = 0) -> str:
+    """`160 params`, `8.3k params`, `1.2M params · 0.6G MACs`; empty for a layer
+    without weights or multiply-accumulates."""
+    parts = []
     if count == 1:
-        return "1 param"
+        parts.append("1 param")
+    elif count > 0:
+        parts.append(f"{short_number(count)} params")
+    if macs > 0:
+        parts.append(f"{short_number(macs)} MACs")
+    return " · ".join(parts)
+
+
+def short_number(count: int) -> str:
+    """160, 8.3k, 1.2M, 1.8G."""
     for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if count >= limit:
-            number = f"{count / limit:.1f}".removesuffix(".0")
-            return f"{number}{suffix} params"
-    return f"{count} params"
+            return f"{count / limit:.1f}".removesuffix(".0") + suffix
+    return str(count)

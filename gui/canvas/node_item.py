@@ -196,7 +196,8 @@ class NodeItem(QGraphicsItem):
             rows.append((result.message, style.small_font(), style.WAITING, 1))
         elif result.output is not None:
             rows.append((result.output.describe(), style.mono_font(), style.TEXT, 1))
-            rows.append((count_text(result.num_params), style.small_font(), style.MUTED, 1))
+            counts = count_text(result.num_params, result.macs)
+            rows.append((counts, style.small_font(), style.MUTED, 1))
         rows.append((tuning_text(node), style.small_font(), style.FROZEN, 1))
         return [row for row in rows if row[0]]
 
@@ -213,7 +214,7 @@ class NodeItem(QGraphicsItem):
             return result.message
         lines = [f"{node.label} ({node.type})", param_summary(node.spec, node.params)]
         if result is not None and result.output is not None:
-            lines += [result.output.describe(), count_text(result.num_params)]
+            lines += [result.output.describe(), count_text(result.num_params, result.macs)]
         return "\n".join(line for line in lines if line)
 
     def texts(self) -> list[str]:

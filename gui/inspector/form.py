@@ -94,6 +94,8 @@ def shape_facts(graph: Graph, inference: Any, node: Node) -> list[tuple[str, str
         rows.append(("output", result.output.describe()))
     if result is not None and result.ok and node.spec.module is not None:
         rows.append(("parameters", f"{result.num_params:,}"))
+    if result is not None and result.ok and result.macs:
+        rows.append(("multiply-adds", f"{result.macs:,} per sample"))
     return rows
 
 

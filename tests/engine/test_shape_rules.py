@@ -4,10 +4,13 @@ For random parameters and input shapes: when the rule gives a shape, torch gives
 shape; when the rule reports a problem, torch fails too; and the other way round.
 """
 
+import contextlib
+
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from torch.utils.flop_counter import FlopCounterMode
 
 from engine.document.graph import Graph
 from engine.layers import CATALOG, ShapeError, TensorInfo
@@ -115,7 +118,7 @@ def case(draw, layer_type):
 RULE_LAYERS = [t for t, s in CATALOG.items() if s.shape is not None]
 
 
-def by_torch(node, params, inputs):
+def by_torch(node, params, inputs, counter=None):
     """Run the layer for real on tiny CPU tensors (meta kernels skip some of torch's checks)."""
     scope = base_namespace()
     constructor = node.spec.constructor(params)
@@ -124,7 +127,7 @@ def by_torch(node, params, inputs):
         scope[name] = torch.zeros(info.shape, dtype=TORCH_DTYPES[info.dtype])
     try:
         scope["layer"] = eval(constructor, scope) if constructor else None
-        with torch.no_grad():
+        with torch.no_grad(), counter or contextlib.nullcontext():
             out = eval(node.spec.forward("layer", names, params), scope)
     except (RuntimeError, ValueError, IndexError) as exc:
         raise ShapeError(str(exc)) from None
@@ -146,7 +149,11 @@ def test_rule_matches_meta_execution(layer_type, data):
         with pytest.raises(ShapeError):
             by_torch(node, resolved, inputs)
         return
-    assert by_torch(node, resolved, inputs) == expected
+    counter = FlopCounterMode(display=False)
+    assert by_torch(node, resolved, inputs, counter) == expected
+    macs = node.spec.macs(resolved, inputs, expected) if node.spec.macs else 0
+    if layer_type != "LSTM":  # FlopCounterMode counts no LSTM kernel on the CPU
+        assert 2 * macs == counter.get_total_flops()
 
 
 def test_sequence_pool_refuses_ids_that_do_not_match_the_sequence():

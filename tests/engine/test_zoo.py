@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from engine.document.project import load, save, to_dict
 from engine.document.zoo import ZOO, zoo_project
@@ -74,3 +75,19 @@ def test_a_saved_zoo_project_reads_back_the_same(tmp_path, name):
     project = load(PRESETS / f"{name}.json")
     save(project, tmp_path / "copy.json")
     assert to_dict(load(tmp_path / "copy.json")) == to_dict(project)
+
+
+# torchvision's published GFLOPS figures (multiply-accumulates, in billions) at 224x224
+PUBLISHED_GMACS = {"resnet18": 1.81, "mobilenet_v2": 0.30}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_the_multiply_accumulates_are_what_torch_counts(name):
+    project = load(PRESETS / f"{name}.json")
+    inference = infer_all(project.graph, data=DataShapes((3, 224, 224), {"out": 1000}))
+    macs = inference.total_macs()
+    model = imagenet_model(name)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, 224, 224))
+    assert 2 * macs == counter.get_total_flops()
+    assert round(macs / 1e9, 2) == PUBLISHED_GMACS[name]

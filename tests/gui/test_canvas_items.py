@@ -28,9 +28,10 @@ def test_nodes_show_label_type_parameters_shape_and_count(view, document):
     scene = view.scene()
     by_label = {document.graph.nodes[i.node_id].label: i for i in scene.node_items()}
     assert by_label["conv1"].texts() == [
-        "conv1", "Conv2d", "1 → 16, 3x3, padding=1", "[N, 16, 8, 8]", "160 params"
+        "conv1", "Conv2d", "1 → 16, 3x3, padding=1", "[N, 16, 8, 8]",
+        "160 params · 9.2k MACs",
     ]  # fmt: skip
-    assert by_label["fc1"].texts()[2:] == ["128 → 64", "[N, 64]", "8.3k params"]
+    assert by_label["fc1"].texts()[2:] == ["128 → 64", "[N, 64]", "8.3k params · 8.2k MACs"]
     assert by_label["relu1"].texts() == ["relu1", "ReLU", "[N, 16, 8, 8]"]
     assert all(item.status == "ok" for item in scene.node_items())
     assert "160 params" in by_label["conv1"].toolTip()
@@ -97,6 +98,7 @@ def test_parameter_summaries_and_counts():
     assert [count_text(n) for n in (0, 1, 999, 8_320, 1_234_567)] == [
         "", "1 param", "999 params", "8.3k params", "1.2M params"
     ]  # fmt: skip
+    assert count_text(0, 1_814_073_344) == "1.8G MACs"
 
 
 def test_selection_follows_the_document_and_back_without_echo(view, document, qtbot):

@@ -28,14 +28,16 @@ IMAGENET = {"normalize": "fixed", "mean": [0.485, 0.456, 0.406], "std": [0.229, 
 ZOO: dict[str, tuple[Callable[[], Builder], str]] = {
     "resnet18": (
         resnet18,
-        "torchvision's ResNet-18 (11,689,512 parameters with 1,000 classes), built from "
+        "torchvision's ResNet-18 (11,689,512 parameters with 1,000 classes; 1.81 G "
+        "multiply-accumulates for a 224x224 picture), built from "
         "blocks with torchvision's module names, so its published ImageNet weights load "
         "into it. Here it learns the generated shapes folder at 64x64 from random weights; "
         "its last layer's size follows the data's classes.",
     ),
     "mobilenet_v2": (
         mobilenet_v2,
-        "torchvision's MobileNetV2 (3,504,872 parameters with 1,000 classes): inverted "
+        "torchvision's MobileNetV2 (3,504,872 parameters with 1,000 classes; 0.30 G "
+        "multiply-accumulates for a 224x224 picture): inverted "
         "residual blocks of depthwise convolutions, with torchvision's module names, so its "
         "published ImageNet weights load into it. Here it learns the generated shapes folder "
         "at 64x64 from random weights.",
