@@ -2,21 +2,37 @@
 
 from engine.layers import (
     activation,
+    attention,
     conv,
     custom,
     dense,
     io,
     norm,
     recurrent,
+    resize,
     sequence,
     structure,
+    tensor_ops,
 )
 from engine.layers.params import Param, ParamError
 from engine.layers.spec import LayerSpec, Role, ShapeError, TensorInfo
 
 CATALOG: dict[str, LayerSpec] = {
     spec.type: spec
-    for module in (io, dense, conv, norm, activation, recurrent, sequence, structure, custom)
+    for module in (
+        io,
+        dense,
+        conv,
+        resize,
+        norm,
+        activation,
+        recurrent,
+        sequence,
+        attention,
+        structure,
+        tensor_ops,
+        custom,
+    )
     for spec in module.SPECS
 }
 

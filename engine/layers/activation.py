@@ -4,7 +4,7 @@
 
 from engine.layers.params import Param
 from engine.layers.rules import check_dim, float_same_shape, require_float
-from engine.layers.spec import LayerSpec
+from engine.layers.spec import LayerSpec, ShapeError
 
 
 def _activation(name: str, summary: str, call: str, params=()) -> LayerSpec:
@@ -44,6 +44,33 @@ def _softmax(name: str, call: str, summary: str) -> LayerSpec:
         uses=(_package(call),),
         as_module=lambda values: f"nn.{name}(dim={values['dim']})",
     )
+
+
+def _prelu_rule(params, inputs):
+    x = inputs[0]
+    require_float("PReLU", x)
+    count = params["num_parameters"]
+    if count != 1 and (len(x.shape) < 2 or x.shape[1] != count):
+        raise ShapeError(
+            f"PReLU learns 1 slope or one per channel; {count} slopes do not fit the "
+            f"channels of {x.describe()}.",
+            port=0,
+        )
+    return x
+
+
+PRELU = LayerSpec(
+    type="PReLU",
+    category="Activation",
+    summary="x for x > 0, else a learned slope times x (one slope, or one per channel).",
+    params=(
+        Param("num_parameters", "int", 1, "1, or the number of channels.", min=1, positional=True),
+        Param("init", "float", 0.25, "The slopes' starting value."),
+    ),
+    module="nn.PReLU",
+    shape=_prelu_rule,
+    label="prelu",
+)
 
 
 def _package(call: str) -> str:
@@ -95,6 +122,7 @@ SPECS = (
     ),
     _activation("Sigmoid", "1 / (1 + exp(-x)): squashes to (0, 1).", "torch.sigmoid"),
     _activation("Tanh", "Hyperbolic tangent: squashes to (-1, 1).", "torch.tanh"),
+    PRELU,
     _softmax("Softmax", "torch.softmax", "Turns scores into probabilities along dim."),
     _softmax("LogSoftmax", "torch.log_softmax", "Log of softmax (pairs with NLLLoss)."),
 )

@@ -1,4 +1,4 @@
-"""Fully connected and element-preserving layers: Linear, Embedding, Dropout, Identity."""
+"""Fully connected and element-preserving layers: Linear, Embedding, Dropout(2d), Identity."""
 
 from engine.layers.params import Param
 from engine.layers.rules import numel, require_float, require_rank, same_shape
@@ -107,6 +107,22 @@ DROPOUT = LayerSpec(
     label="dropout",
 )
 
+
+def _dropout2d_rule(params, inputs):
+    require_rank("Dropout2d", inputs[0], (4,))
+    return inputs[0]
+
+
+DROPOUT2D = LayerSpec(
+    type="Dropout2d",
+    category="Core",
+    summary="Zeroes whole channels of a feature map with probability p while training.",
+    params=(Param("p", "float", 0.5, "Probability of zeroing a channel.", min=0.0, max=1.0),),
+    module="nn.Dropout2d",
+    shape=_dropout2d_rule,
+    label="dropout",
+)
+
 IDENTITY = LayerSpec(
     type="Identity",
     category="Core",
@@ -116,4 +132,4 @@ IDENTITY = LayerSpec(
     label="identity",
 )
 
-SPECS = (LINEAR, EMBEDDING, DROPOUT, IDENTITY)
+SPECS = (LINEAR, EMBEDDING, DROPOUT, DROPOUT2D, IDENTITY)

@@ -84,4 +84,82 @@ LAYERNORM = LayerSpec(
     label="ln",
 )
 
-SPECS = (_batchnorm(1), _batchnorm(2), LAYERNORM)
+
+def _groupnorm_rule(params, inputs):
+    x = inputs[0]
+    require_rank("GroupNorm", x, (2, 3, 4))
+    require_float("GroupNorm", x)
+    if x.shape[1] % params["num_groups"]:
+        raise ShapeError(
+            f"GroupNorm splits the {x.shape[1]} channels of {x.describe()} into "
+            f"{params['num_groups']} groups, which does not divide them.",
+            port=0,
+        )
+    return x
+
+
+GROUPNORM = LayerSpec(
+    type="GroupNorm",
+    category="Normalization",
+    summary="Normalises each sample over groups of channels (independent of the batch size).",
+    params=(
+        Param("num_groups", "int", 8, "Groups of channels.", min=1, positional=True),
+        Param(
+            "num_channels",
+            "int",
+            None,
+            "Channels; auto fills it in.",
+            min=1,
+            max=1_000_000,
+            inferred=True,
+            positional=True,
+        ),
+        Param("eps", "float", 1e-5, "Added to the variance for stability.", min=0.0),
+        Param("affine", "bool", True, "Learn a scale and shift per channel."),
+    ),
+    module="nn.GroupNorm",
+    shape=_groupnorm_rule,
+    infer=lambda inputs: {"num_channels": inputs[0].shape[1]},
+    label="gn",
+)
+
+
+def _instancenorm_rule(params, inputs):
+    x = inputs[0]
+    require_rank("InstanceNorm2d", x, (4,))
+    require_float("InstanceNorm2d", x)
+    if x.shape[2] * x.shape[3] == 1:
+        raise ShapeError(
+            f"InstanceNorm2d normalises each channel over its height and width, but "
+            f"{x.describe()} has one value per channel.",
+            port=0,
+        )
+    return x
+
+
+INSTANCENORM = LayerSpec(
+    type="InstanceNorm2d",
+    category="Normalization",
+    summary="Normalises each channel of each sample over its height and width (style "
+    "transfer, generators).",
+    params=(
+        Param(
+            "num_features",
+            "int",
+            None,
+            "Channels; auto fills it in.",
+            min=1,
+            max=1_000_000,
+            inferred=True,
+            positional=True,
+        ),
+        Param("eps", "float", 1e-5, "Added to the variance for stability.", min=0.0),
+        Param("affine", "bool", False, "Learn a scale and shift per channel."),
+    ),
+    module="nn.InstanceNorm2d",
+    shape=_instancenorm_rule,
+    infer=lambda inputs: {"num_features": inputs[0].shape[1]},
+    label="inorm",
+)
+
+SPECS = (_batchnorm(1), _batchnorm(2), LAYERNORM, GROUPNORM, INSTANCENORM)

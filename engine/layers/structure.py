@@ -71,7 +71,7 @@ RESHAPE = LayerSpec(
 )
 
 
-def _broadcast_rule(name: str):
+def broadcast_rule(name: str):
     def rule(params, inputs):
         shape = inputs[0].shape
         for port, x in enumerate(inputs[1:], start=1):
@@ -111,7 +111,7 @@ def _merge(name: str, op: str, summary: str) -> LayerSpec:
         min_inputs=2,
         max_inputs=None,
         forward=lambda target, args, values: f" {op} ".join(args),
-        shape=_broadcast_rule(name),
+        shape=broadcast_rule(name),
         label=name.lower(),
     )
 

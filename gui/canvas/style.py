@@ -48,6 +48,8 @@ CATEGORY_COLORS = {
     "Merge": "#3f51b5",
     "Custom": "#546e7a",
     "Blocks": "#5e35b1",
+    "Attention": "#c2185b",
+    "Resizing": "#6d4c41",
 }
 ROLE_COLORS = {Role.INPUT: "#2e7d32", Role.OUTPUT: "#ad1457"}
 
