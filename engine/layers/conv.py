@@ -201,31 +201,34 @@ def _pool(kind: str, dims: int) -> LayerSpec:
     )
 
 
-def _adaptive_rule(params, inputs):
-    x = inputs[0]
-    require_rank("AdaptiveAvgPool2d", x, (4,), FLATTEN_HINT)
-    return TensorInfo((*x.shape[:2], *expand(params["output_size"], 2)))
+def _adaptive(kind: str, summary: str, label: str) -> LayerSpec:
+    name = f"Adaptive{kind}Pool2d"
 
+    def rule(params, inputs):
+        x = inputs[0]
+        require_rank(name, x, (4,), FLATTEN_HINT)
+        return TensorInfo((*x.shape[:2], *expand(params["output_size"], 2)))
 
-ADAPTIVE_AVG_POOL2D = LayerSpec(
-    type="AdaptiveAvgPool2d",
-    category="Pooling",
-    summary="Averages each channel down to a fixed output size, whatever the input size.",
-    params=(
-        Param(
-            "output_size",
-            "size",
-            1,
-            "Height and width of the output.",
-            min=1,
-            dims=2,
-            positional=True,
+    return LayerSpec(
+        type=name,
+        category="Pooling",
+        summary=summary,
+        params=(
+            Param(
+                "output_size",
+                "size",
+                1,
+                "Height and width of the output.",
+                min=1,
+                dims=2,
+                positional=True,
+            ),
         ),
-    ),
-    module="nn.AdaptiveAvgPool2d",
-    shape=_adaptive_rule,
-    label="gap",
-)
+        module=f"nn.{name}",
+        shape=rule,
+        label=label,
+    )
+
 
 SPECS = (
     _conv(1),
@@ -235,5 +238,8 @@ SPECS = (
     _pool("Max", 2),
     _pool("Avg", 1),
     _pool("Avg", 2),
-    ADAPTIVE_AVG_POOL2D,
+    _adaptive(
+        "Avg", "Averages each channel down to a fixed output size, whatever the input size.", "gap"
+    ),
+    _adaptive("Max", "The maximum of each channel over a grid of a fixed output size.", "gmp"),
 )

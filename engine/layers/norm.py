@@ -4,6 +4,12 @@ from engine.layers.params import Param
 from engine.layers.rules import LAYOUTS, require_float, require_rank
 from engine.layers.spec import LayerSpec, ShapeError
 
+EPS = Param("eps", "float", 1e-5, "Added to the variance for stability.", min=0.0)
+
+
+def _channels(name: str, text: str = "Channels; auto fills it in.") -> Param:
+    return Param(name, "int", None, text, min=1, max=1_000_000, inferred=True, positional=True)
+
 
 def _batchnorm(dims: int) -> LayerSpec:
     name = f"BatchNorm{dims}d"
@@ -21,17 +27,8 @@ def _batchnorm(dims: int) -> LayerSpec:
         category="Normalization",
         summary=f"Normalises each channel over the batch; input {layouts}.",
         params=(
-            Param(
-                "num_features",
-                "int",
-                None,
-                "Channels (or features); auto fills it in.",
-                min=1,
-                max=1_000_000,
-                inferred=True,
-                positional=True,
-            ),
-            Param("eps", "float", 1e-5, "Added to the variance for stability.", min=0.0),
+            _channels("num_features", "Channels (or features); auto fills it in."),
+            EPS,
             Param(
                 "momentum",
                 "float",
@@ -75,7 +72,7 @@ LAYERNORM = LayerSpec(
             inferred=True,
             positional=True,
         ),
-        Param("eps", "float", 1e-5, "Added to the variance for stability.", min=0.0),
+        EPS,
         Param("elementwise_affine", "bool", True, "Learn a scale and shift per element."),
     ),
     module="nn.LayerNorm",
@@ -104,17 +101,8 @@ GROUPNORM = LayerSpec(
     summary="Normalises each sample over groups of channels (independent of the batch size).",
     params=(
         Param("num_groups", "int", 8, "Groups of channels.", min=1, positional=True),
-        Param(
-            "num_channels",
-            "int",
-            None,
-            "Channels; auto fills it in.",
-            min=1,
-            max=1_000_000,
-            inferred=True,
-            positional=True,
-        ),
-        Param("eps", "float", 1e-5, "Added to the variance for stability.", min=0.0),
+        _channels("num_channels"),
+        EPS,
         Param("affine", "bool", True, "Learn a scale and shift per channel."),
     ),
     module="nn.GroupNorm",
@@ -143,17 +131,8 @@ INSTANCENORM = LayerSpec(
     summary="Normalises each channel of each sample over its height and width (style "
     "transfer, generators).",
     params=(
-        Param(
-            "num_features",
-            "int",
-            None,
-            "Channels; auto fills it in.",
-            min=1,
-            max=1_000_000,
-            inferred=True,
-            positional=True,
-        ),
-        Param("eps", "float", 1e-5, "Added to the variance for stability.", min=0.0),
+        _channels("num_features"),
+        EPS,
         Param("affine", "bool", False, "Learn a scale and shift per channel."),
     ),
     module="nn.InstanceNorm2d",

@@ -1,4 +1,4 @@
-"""Changing a feature map's size: resampling, zero padding and adaptive max pooling."""
+"""Changing a feature map's size: resampling and zero padding."""
 
 import math
 
@@ -72,30 +72,4 @@ ZERO_PAD = LayerSpec(
 )
 
 
-def _adaptive_max_rule(params, inputs):
-    x = inputs[0]
-    require_rank("AdaptiveMaxPool2d", x, (4,))
-    return TensorInfo((*x.shape[:2], *expand(params["output_size"], 2)))
-
-
-ADAPTIVE_MAX_POOL2D = LayerSpec(
-    type="AdaptiveMaxPool2d",
-    category="Pooling",
-    summary="The maximum of each channel over a grid of a fixed output size.",
-    params=(
-        Param(
-            "output_size",
-            "size",
-            1,
-            "Height and width of the output.",
-            min=1,
-            dims=2,
-            positional=True,
-        ),
-    ),
-    module="nn.AdaptiveMaxPool2d",
-    shape=_adaptive_max_rule,
-    label="gmp",
-)
-
-SPECS = (UPSAMPLE, ZERO_PAD, ADAPTIVE_MAX_POOL2D)
+SPECS = (UPSAMPLE, ZERO_PAD)
