@@ -64,6 +64,7 @@ def pool(a: Args) -> dict[str, Any]:
 
 
 def adaptive_pool(a: Args) -> dict[str, Any]:
+    a.expect("return_indices", False)
     output = a["output_size"]
     if isinstance(output, tuple | list) and None in output:
         a.reject(f"output_size={output!r} (None keeps a size as it is)")
@@ -116,6 +117,55 @@ def sequence_pool(a: Args) -> dict[str, Any]:
     return {"mode": "mean" if "dtype" in a.values else "max"}  # only torch.mean takes a dtype
 
 
+def reduce(a: Args) -> dict[str, Any]:
+    """x.mean(dim), x.sum(dim), x.amax(dim): over given sample dimensions."""
+    a.expect("dtype", None)
+    dim = a.get("dim")
+    dims = [dim] if isinstance(dim, int) else list(dim or ())
+    if not dims or not all(isinstance(d, int) for d in dims):
+        a.reject(f"dim={dim!r} (over every dimension, the batch too)")
+        return {}
+    dims = [d % a.rank for d in dims]
+    if 0 in dims:
+        a.reject(f"dim={dim!r} (over the batch)")
+        return {}
+    return {"dims": dims, "keepdim": bool(a.get("keepdim", False))}
+
+
+def one_dim(a: Args) -> dict[str, Any]:
+    """squeeze(dim) and unsqueeze(dim): one dimension, given."""
+    if not isinstance(a.get("dim"), int):
+        a.reject("no dim (squeezing every dimension of size 1)")
+        return {}
+    return {"dim": a["dim"]}
+
+
+def upsample(a: Args) -> dict[str, Any]:
+    a.expect("size", None)
+    a.expect("recompute_scale_factor", None)
+    a.expect("antialias", False)
+    mode, factor = a.get("mode", "nearest"), a.get("scale_factor")
+    if mode not in ("nearest", "bilinear") or a.get("align_corners"):
+        a.reject(f"mode={mode!r}, align_corners={a.get('align_corners')!r}")
+    factor = factor[0] if isinstance(factor, tuple | list) and len(set(factor)) == 1 else factor
+    if not isinstance(factor, int | float):
+        a.reject(f"scale_factor={factor!r} (one factor for every side)")
+        return {}
+    return {"scale_factor": float(factor), "mode": mode}
+
+
+def zero_pad(a: Args) -> dict[str, Any]:
+    padding = a.get("padding", a.get("pad"))
+    a.expect("mode", "constant")
+    if a.get("value") not in (None, 0):
+        a.reject(f"value={a.get('value')!r} (ZeroPad2d pads with zeros)")
+    padding = list(padding) if isinstance(padding, tuple | list) else [padding] * 4
+    if len(padding) != 4 or not all(isinstance(p, int) and p >= 0 for p in padding):
+        a.reject(f"padding={padding!r} (four sizes of zeros: left, right, top, bottom)")
+        return {}
+    return {"padding": size(tuple(padding))}
+
+
 def _keep(*names: str) -> Callable[[Args], dict[str, Any]]:
     return lambda a: {name: a[name] for name in names}
 
@@ -140,4 +190,18 @@ CONVERTERS: dict[str, Callable[[Args], dict[str, Any]]] = {
     "SequencePool": sequence_pool,
     "Dropout": dropout,
     "Identity": _keep(),
+    "ReLU6": _keep(),
+    "Hardswish": _keep(),
+    "Hardsigmoid": _keep(),
+    "Mish": _keep(),
+    "Softplus": _keep("beta", "threshold"),
+    "Dropout2d": dropout,
+    "Upsample": upsample,
+    "ZeroPad2d": zero_pad,
+    "AdaptiveMaxPool2d": adaptive_pool,
+    "Mean": reduce,
+    "Sum": reduce,
+    "Max": reduce,
+    "Squeeze": one_dim,
+    "Unsqueeze": one_dim,
 }

@@ -9,6 +9,7 @@ that the operations using its result are not reported again.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,27 +20,34 @@ from torch import fx, nn
 
 from engine.document.blocks import BlockType, instance
 from engine.document.graph import Edge, Graph, GraphError, clean_label, free_label
+from engine.importing import operations
 from engine.importing.arguments import CONVERTERS, Args
 from engine.importing.blocks import BlockMaker
 from engine.importing.custom import CustomLayers, Unsupported
 from engine.importing.functions import (
     ADD,
+    CHUNK,
     CONCAT,
+    MATMUL,
     MULTIPLY,
     PASS_THROUGH,
+    PERMUTE,
     RESHAPE,
     SIGNATURES,
+    SUBTRACT,
     describe,
 )
 from engine.importing.loading import ArgumentRecorder
-from engine.importing.modules import RECURRENT, layer_for
+from engine.importing.modules import PAIRED, RECURRENT, layer_for
 from engine.importing.source import SourceFile
 from engine.importing.values import (
     BAD,
     BATCH,
     LAST_STEP,
     TENSORS,
+    Chunks,
     Marker,
+    Paired,
     Recurrent,
     Sequence,
     Shape,
@@ -108,6 +116,9 @@ class GraphBuilder:
             **{t: self._reshape for t in RESHAPE},
             **{t: self._concat for t in CONCAT},
             **{t: self._merge for t in ADD | MULTIPLY},
+            **{t: functools.partial(operations.permute, self) for t in PERMUTE},
+            **{t: functools.partial(operations.two_tensors, self) for t in SUBTRACT | MATMUL},
+            **{t: functools.partial(operations.chunk, self) for t in CHUNK},
         }
 
     def build(self) -> BuiltGraph:
@@ -255,7 +266,7 @@ class GraphBuilder:
                 "" if _from_torch(type(module)) else f", nor is it defined in {self.source.shown}"
             )
             return self._report(f"{what} has no Torchwright layer{extra}")
-        if isinstance(value, Wire | Recurrent) and first_use:
+        if isinstance(value, Wire | Recurrent | Paired) and first_use:
             self.built.modules[value.node_id] = node.target
         return value
 
@@ -265,12 +276,20 @@ class GraphBuilder:
         layer, params, settings = found
         if not self._settings(node, layer, settings, what):
             return BAD
-        if len(args) != 1:
+        if layer in PAIRED and len(args) == 3 and args[0] == args[1] == args[2]:
+            args = args[:1]  # self-attention: one input
+        spec = get_spec(layer)
+        if not spec.accepts(len(args)):
+            takes = "one" if spec.max_inputs == 1 else f"{spec.min_inputs} to {spec.max_inputs}"
             return self._report(
-                f"{what} is given {len(args)} inputs; Torchwright's {layer} takes one"
+                f"{what} is given {len(args)} inputs; Torchwright's {layer} takes {takes}"
             )
         value = self._layer(layer, params, args, what, label)
-        return Recurrent(value.node_id) if layer in RECURRENT and isinstance(value, Wire) else value
+        if not isinstance(value, Wire):
+            return value
+        if layer in PAIRED:
+            return Paired(value.node_id)
+        return Recurrent(value.node_id) if layer in RECURRENT else value
 
     def _block(self, body: Graph, module: nn.Module, args: list, what: str, label: str) -> Any:
         sources = self._wires(args, what)
@@ -359,6 +378,15 @@ class GraphBuilder:
         obj, index = args
         if isinstance(obj, Shape):
             return obj.dims[index]
+        if isinstance(obj, Chunks):
+            return operations.piece(self, node, obj, index)
+        if isinstance(obj, Paired):
+            if index == 0:
+                return Wire(obj.node_id)
+            return self._report(
+                "the attention weights (the second item nn.MultiheadAttention returns) have no "
+                "Torchwright layer; take its output: out, _ = attn(q, k, v)"
+            )
         if isinstance(obj, tuple | list) and not contains(obj, *TENSORS):
             return obj[index]
         if isinstance(obj, Recurrent):
@@ -426,6 +454,9 @@ class GraphBuilder:
         operands = list(args[:2])
         if not contains(operands, *TENSORS):
             return self._other(node, args, kwargs)
+        scaled = operations.scale(self, node, operands) if layer == "Multiply" else None
+        if scaled is not None:
+            return scaled
         if not all(isinstance(v, Wire | Sequence) for v in operands):
             return self._report(f"{what} between a tensor and a number has no Torchwright layer")
         if kwargs.get("alpha", 1) != 1:

@@ -63,8 +63,11 @@ _SOFTMAX = _sig("Softmax", dim=None, dtype=None)
 _LOG_SOFTMAX = _sig("LogSoftmax", dim=None, dtype=None)
 _FLATTEN = _sig("Flatten", start_dim=0, end_dim=-1)
 _TRANSPOSE = _sig("Transpose", "dim0", "dim1")
-_MEAN = _sig("SequencePool", dim=None, keepdim=False, dtype=None)
-_AMAX = _sig("SequencePool", dim=(), keepdim=False)
+_MEAN = _sig("Mean", dim=None, keepdim=False, dtype=None)
+_SUM = _sig("Sum", dim=None, keepdim=False, dtype=None)
+_AMAX = _sig("Max", dim=(), keepdim=False)
+_SQUEEZE = _sig("Squeeze", dim=None)
+_UNSQUEEZE = _sig("Unsqueeze", "dim")
 
 # Keys are call_function targets (functions) or call_method targets (method names).
 SIGNATURES: dict[Any, Signature] = {
@@ -104,9 +107,36 @@ SIGNATURES: dict[Any, Signature] = {
     "mean": _MEAN,
     torch.amax: _AMAX,
     "amax": _AMAX,
+    torch.sum: _SUM,
+    "sum": _SUM,
+    torch.squeeze: _SQUEEZE,
+    "squeeze": _SQUEEZE,
+    torch.unsqueeze: _UNSQUEEZE,
+    "unsqueeze": _UNSQUEEZE,
+    F.relu6: _sig("ReLU6", inplace=False),
+    F.hardswish: _sig("Hardswish", inplace=False),
+    F.hardsigmoid: _sig("Hardsigmoid", inplace=False),
+    F.mish: _sig("Mish", inplace=False),
+    F.softplus: _sig("Softplus", beta=1.0, threshold=20.0),
+    F.dropout2d: _sig("Dropout2d", p=0.5, training=True, inplace=False),
+    F.interpolate: _sig(
+        "Upsample",
+        size=None,
+        scale_factor=None,
+        mode="nearest",
+        align_corners=None,
+        recompute_scale_factor=None,
+        antialias=False,
+    ),
+    F.pad: _sig("ZeroPad2d", "pad", mode="constant", value=None),
+    F.adaptive_max_pool2d: _sig("AdaptiveMaxPool2d", "output_size", return_indices=False),
 }
 
 ADD = {operator.add, torch.add, "add"}
+SUBTRACT = {operator.sub, torch.sub, "sub"}
+MATMUL = {operator.matmul, torch.matmul, torch.bmm, "matmul", "bmm"}
+PERMUTE = {torch.permute, "permute"}
+CHUNK = {torch.chunk, "chunk"}
 MULTIPLY = {operator.mul, torch.mul, "mul"}
 CONCAT = {torch.cat, torch.concat}
 RESHAPE = {"view", "reshape", torch.reshape}

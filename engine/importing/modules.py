@@ -40,9 +40,15 @@ def _conv_padding(m: nn.modules.conv._ConvNd, a: Args) -> Any:
     return size(tuple(s // 2 for s in spans))
 
 
+def _groups(m: nn.modules.conv._ConvNd) -> int | None:
+    """A convolution's groups; None (auto, depthwise) for one group per input channel."""
+    return None if m.groups == m.in_channels and m.groups > 1 else m.groups
+
+
 def _conv(m: nn.modules.conv._ConvNd, a: Args) -> dict[str, Any]:
-    a.expect("groups", 1)
     a.expect("padding_mode", "zeros")
+    if isinstance(m, nn.ConvTranspose2d):
+        a.expect("groups", 1)
     params = {
         "in_channels": None,
         "out_channels": m.out_channels,
@@ -54,6 +60,8 @@ def _conv(m: nn.modules.conv._ConvNd, a: Args) -> dict[str, Any]:
     }
     if isinstance(m, nn.ConvTranspose2d):
         params["output_padding"] = size(m.output_padding)
+    else:
+        params["groups"] = _groups(m)
     return params
 
 
@@ -92,6 +100,51 @@ def _rnn(m: nn.RNN, a: Args) -> dict[str, Any]:
     return {**_recurrent(m, a), "nonlinearity": m.nonlinearity}
 
 
+def _groupnorm(m: nn.GroupNorm, a: Args) -> dict[str, Any]:
+    return {"num_groups": m.num_groups, "num_channels": None, "eps": m.eps, "affine": m.affine}
+
+
+def _instancenorm(m: nn.InstanceNorm2d, a: Args) -> dict[str, Any]:
+    a.expect("track_running_stats", False)
+    return {"num_features": None, "eps": m.eps, "affine": m.affine}
+
+
+def _prelu(m: nn.PReLU, a: Args) -> dict[str, Any]:
+    return {"num_parameters": m.num_parameters}  # the slopes themselves come with the weights
+
+
+def _attention(m: nn.MultiheadAttention, a: Args) -> dict[str, Any]:
+    a.expect("batch_first", True)
+    for name in ("bias_k", "bias_v"):
+        if getattr(m, name) is not None:
+            a.reject("add_bias_kv=True")
+    if not m._qkv_same_embed_dim:
+        a.reject("kdim or vdim other than embed_dim")
+    if m.in_proj_bias is None:
+        a.reject("bias=False")
+    a.expect("add_zero_attn", False)
+    return {"embed_dim": None, "num_heads": m.num_heads, "dropout": float(m.dropout)}
+
+
+def _encoder_layer(m: nn.TransformerEncoderLayer, a: Args) -> dict[str, Any]:
+    attention = m.self_attn
+    if not attention.batch_first:
+        a.reject("batch_first=False")
+    activation = {1: "relu", 2: "gelu"}.get(getattr(m, "activation_relu_or_gelu", 0))
+    if activation is None:
+        a.reject("an activation other than relu or gelu")
+    if m.norm1.eps != 1e-5 or m.linear1.bias is None:
+        a.reject("layer_norm_eps other than 1e-5, or bias=False")
+    return {
+        "d_model": None,
+        "nhead": attention.num_heads,
+        "dim_feedforward": m.linear1.out_features,
+        "dropout": float(m.dropout.p),
+        "activation": activation or "relu",
+        "norm_first": bool(m.norm_first),
+    }
+
+
 def _settings(layer: str) -> Converter:
     return lambda m, a: CONVERTERS[layer](a)
 
@@ -108,6 +161,11 @@ _WITH_WEIGHTS: dict[type[nn.Module], tuple[str, Converter]] = {
     nn.LSTM: ("LSTM", _recurrent),
     nn.GRU: ("GRU", _recurrent),
     nn.RNN: ("RNN", _rnn),
+    nn.GroupNorm: ("GroupNorm", _groupnorm),
+    nn.InstanceNorm2d: ("InstanceNorm2d", _instancenorm),
+    nn.PReLU: ("PReLU", _prelu),
+    nn.MultiheadAttention: ("MultiheadAttention", _attention),
+    nn.TransformerEncoderLayer: ("TransformerEncoderLayer", _encoder_layer),
 }
 
 # Modules whose class name is the catalog type, read by their shared settings converter.
@@ -129,6 +187,15 @@ _BY_SETTINGS = (
     nn.Softmax,
     nn.LogSoftmax,
     nn.Flatten,
+    nn.ReLU6,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.Mish,
+    nn.Softplus,
+    nn.Dropout2d,
+    nn.Upsample,
+    nn.ZeroPad2d,
+    nn.AdaptiveMaxPool2d,
 )
 
 MODULE_LAYERS: dict[type[nn.Module], tuple[str, Converter]] = {
@@ -137,6 +204,7 @@ MODULE_LAYERS: dict[type[nn.Module], tuple[str, Converter]] = {
 }
 
 RECURRENT = ("LSTM", "GRU", "RNN")
+PAIRED = ("MultiheadAttention",)  # return (output, attention weights)
 
 
 def layer_for(module: nn.Module, rank: int) -> tuple[str, dict[str, Any], Args] | None:

@@ -30,6 +30,22 @@ class Sequence:
 
 
 @dataclass(frozen=True)
+class Paired:
+    """What nn.MultiheadAttention returns: (output, attention weights)."""
+
+    node_id: str
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """The pieces x.chunk(chunks, dim) cuts `source` into, before one is picked."""
+
+    source: Any
+    chunks: int
+    dim: int
+
+
+@dataclass(frozen=True)
 class Shape:
     dims: tuple  # the first is BATCH
 
@@ -46,7 +62,7 @@ class Marker:
 
 BATCH = Marker("the batch size")
 BAD = Marker("an unsupported value")
-TENSORS = (Wire, Sequence, Recurrent)
+TENSORS = (Wire, Sequence, Recurrent, Paired, Chunks)
 LAST_STEP = ((slice(None), -1), (slice(None), -1, slice(None)))
 
 
@@ -76,6 +92,10 @@ def index_text(index: Any) -> str:
 def describe_value(value: Any) -> str:
     if isinstance(value, Recurrent):
         return "the (output, state) pair an LSTM or GRU returns (take its output: out, _ = ...)"
+    if isinstance(value, Paired):
+        return "the (output, weights) pair attention returns (take its output: out, _ = ...)"
+    if isinstance(value, Chunks):
+        return "the pieces of a chunk() (take one of them)"
     if isinstance(value, Shape):
         return "a tensor's shape"
     return repr(value) if isinstance(value, Marker) else show(value)

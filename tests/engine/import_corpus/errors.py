@@ -10,12 +10,12 @@ class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc = nn.Linear(4, 4)
-        self.norm = nn.GroupNorm(2, 4)
+        self.norm = nn.Hardtanh()
 
     def forward(self, x):
         y = torch.einsum("bi,bj->bij", x, x)
         z = self.fc(x) - 1
-        return y.sum(1) + self.norm(z)
+        return y.logsumexp(1) + self.norm(z)
 
 
 class NeedsArgs(nn.Module):
@@ -93,9 +93,10 @@ class Scale(nn.Module):
     def __init__(self):
         super().__init__()
         self.factor = 1.0
+        self.weight = nn.Parameter(torch.ones(4))  # no layer holds it: a Custom layer
 
     def forward(self, x):
-        return x * self.factor
+        return x * self.weight * self.factor
 
 
 class Tweaked(nn.Module):
