@@ -344,6 +344,12 @@ class Graph:
         node.frozen, node.lr_scale = bool(frozen), float(lr_scale)
         self._listeners.send(NodeChanged(node_id))
 
+    def set_block(self, node_id: str, block: BlockType) -> None:
+        """Point an instance at another block type with the same ports and parameters."""
+        node = self.node(node_id)
+        node.block, node.type = block, block.name
+        self._listeners.send(NodeChanged(node_id))
+
     # --- building -------------------------------------------------------------------
 
     def make_node(

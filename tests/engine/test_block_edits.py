@@ -1,0 +1,88 @@
+"""Making, ungrouping, forking and repeating blocks: each one undoable step."""
+
+import pytest
+import torch
+
+from engine.document.block_edits import make_block, make_unique, repeat, ungroup
+from engine.document.graph import GraphError
+from engine.model.build import build_model
+from engine.model.codegen import generate
+from engine.model.shapes import infer_all
+from tests.engine.graph_builders import chain, wire
+
+
+def residual_graph():
+    """x -> fc1 -> relu -> fc2 -> add(fc2, x) -> head -> out."""
+    from engine.document.graph import Graph
+
+    graph = Graph()
+    x, fc1, relu, fc2 = chain(
+        graph,
+        ("Input", {"shape": [6]}),
+        ("Linear", {"out_features": 6}),
+        "ReLU",
+        ("Linear", {"out_features": 6}),
+    )
+    add, head, out = chain(graph, "Add", ("Linear", {"out_features": 2}), "Output", start=fc2)
+    wire(graph, x, add, 1)
+    return graph, [fc1, relu, fc2, add]
+
+
+def outputs(graph):
+    built = build_model(graph, "net", seed=0)
+    return built, built.module(torch.ones(3, 6))
+
+
+def test_selected_layers_become_one_block_and_undo_restores_them():
+    graph, layers = residual_graph()
+    before = sorted(graph.edges)
+    command, block = make_block(graph, layers, "Residual", [(layers[0], "out_features")])
+    command.do(graph)
+    (instance,) = [n for n in graph.nodes.values() if n.block is block]
+    assert len(graph.nodes) == 4 and instance.params == {"out_features": 6}
+    assert [n.type for n in block.graph.nodes.values()][0] == "Input"
+    assert infer_all(graph).results[instance.id].num_params == 2 * (36 + 6)
+    source = generate(graph, "net").source
+    assert "class Residual(nn.Module):" in source and "self.residual = Residual(6)" in source
+    command.undo(graph)
+    assert sorted(graph.edges) == before and set(layers) <= set(graph.nodes)
+
+
+def test_a_selection_with_two_ways_out_is_refused():
+    graph, layers = residual_graph()
+    with pytest.raises(GraphError, match="a block has one output"):
+        make_block(graph, layers[:1] + layers[2:3], "Two")  # fc1 feeds relu, fc2 feeds add
+
+
+def test_ungroup_gives_back_the_layers_and_the_same_model():
+    graph, layers = residual_graph()
+    make, _ = make_block(graph, layers, "Residual")
+    make.do(graph)
+    _, grouped = outputs(graph)
+    (instance,) = [n.id for n in graph.nodes.values() if n.block is not None]
+    command = ungroup(graph, instance)
+    command.do(graph)
+    assert not any(n.block for n in graph.nodes.values()) and len(graph.nodes) == 7
+    _, flat = outputs(graph)
+    assert torch.equal(grouped, flat)
+    command.undo(graph)
+    assert graph.nodes[instance].block is not None
+
+
+def test_make_unique_forks_one_instance_and_repeat_makes_a_stage():
+    graph, layers = residual_graph()
+    make, block = make_block(graph, layers, "Residual")
+    make.do(graph)
+    (instance,) = [n.id for n in graph.nodes.values() if n.block is block]
+    fork = make_unique(graph, instance, "Residual2")
+    fork.do(graph)
+    assert graph.nodes[instance].block is not block and graph.nodes[instance].type == "Residual2"
+    fork.undo(graph)
+    assert graph.nodes[instance].block is block
+    stage = repeat(graph, instance, 3, "ResidualStage")
+    stage.do(graph)
+    built, _ = outputs(graph)
+    assert "class ResidualStage(nn.Sequential):" in built.code.source
+    assert "residual.2.fc2.weight" in built.module.state_dict()
+    stage.undo(graph)
+    assert graph.nodes[instance].block is block
