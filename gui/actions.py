@@ -82,6 +82,32 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "paste": _action(window, "&Paste", window.paste, Keys.Paste),
         "delete": _action(window, "&Delete", window.delete_selection, Keys.Delete),
         "select_all": _action(window, "Select &All", window.select_all, Keys.SelectAll),
+        "make_block": _action(
+            window,
+            "Make &Block...",
+            window.blocks.make_block,
+            "Ctrl+G",
+            tip="Make the selected layers one block: a layer type of this project",
+        ),
+        "ungroup": _action(
+            window,
+            "&Ungroup Block",
+            window.blocks.ungroup,
+            "Ctrl+Shift+G",
+            tip="Put the selected block's layers back in its place",
+        ),
+        "make_unique": _action(
+            window,
+            "Make Block U&nique",
+            window.blocks.make_unique,
+            tip="Give the selected block a type of its own, to edit apart from the others",
+        ),
+        "repeat_block": _action(
+            window,
+            "&Repeat Block...",
+            window.blocks.repeat,
+            tip="Make the selected block a stage: that block N times in a row",
+        ),
         "custom_code": _action(
             window,
             "Run Custom Layer &Code",
@@ -164,6 +190,8 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     edit.addActions([actions[k] for k in ("cut", "copy", "paste", "delete", "select_all")])
     edit.addSeparator()
     edit.addActions([actions["layout"], actions["custom_code"]])
+    edit.addSeparator()
+    edit.addActions([actions[k] for k in ("make_block", "ungroup", "make_unique", "repeat_block")])
     training = bar.addMenu("&Training")
     training.addActions([actions[k] for k in ("train", "pause", "stop_training")])
     view = bar.addMenu("&View")

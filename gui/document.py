@@ -20,11 +20,13 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from engine.document.blocks import BlockType, blocks_of, dependency_order, instance
 from engine.document.commands import AddNode, Command, Connect, Macro, SetParams
 from engine.document.events import NodeChanged
-from engine.document.graph import Edge, Graph, GraphError
+from engine.document.graph import Edge, Graph, GraphError, Node
 from engine.document.project import Project
 from engine.document.trust import NOT_ALLOWED, Trust
+from engine.layers import CATALOG
 
 if TYPE_CHECKING:
     from engine.model.shapes import DataShapes, ShapeInference
@@ -44,6 +46,7 @@ class Document(QObject):
     custom_code_changed = Signal(bool)  # whether the file's Custom layer code may run
     settings_changed = Signal(object)  # the path of the data/training setting that changed
     lock_changed = Signal(str)  # why edits are refused now ("" when they are allowed)
+    blocks_changed = Signal()  # a block type was made, or a block's body edited
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -56,6 +59,7 @@ class Document(QObject):
         # Which Custom layers' code may run: handed to everything that would run it.
         self.trust: Trust = NOT_ALLOWED
         self.lock_reason = ""
+        self.inside: set[str] = set()  # the block types a block editor's document is within
         self._unsubscribe = self.graph.subscribe(self._follow_output_renames)
         self._output_labels = self._current_output_labels()
         _alive.add(self)
@@ -246,13 +250,35 @@ class Document(QObject):
             self.selected = node_ids
             self.selection_changed.emit(list(node_ids))
 
+    # --- blocks -----------------------------------------------------------------------
+
+    def block_types(self) -> list[BlockType]:
+        """The project's block types (kept, and used by the model), dependencies first."""
+        return dependency_order([*self.project.blocks.values(), *blocks_of(self.project.graph)])
+
+    def block_type(self, name: str) -> BlockType | None:
+        return next((b for b in self.block_types() if b.name == name), None)
+
+    def free_block_name(self, wish: str) -> str:
+        taken = set(CATALOG) | {b.name for b in self.block_types()}
+        name, number = wish, 2
+        while name in taken:
+            name, number = f"{wish}{number}", number + 1
+        return name
+
+    def keep_block(self, block: BlockType) -> None:
+        """Keep a block type with the project (in the palette's Blocks, and in its file)."""
+        self.project.blocks.setdefault(block.name, block)
+        self.blocks_changed.emit()
+
     def add_layer(
         self, layer_type: str, pos: tuple[float, float], wire_from: str | None = None
     ) -> str | None:
-        """Add a layer at `pos` (one undo step), wired after `wire_from` when that node has
-        an output and the new layer takes inputs. Returns the new node's id."""
+        """Add a layer (or an instance of a block type) at `pos` (one undo step), wired
+        after `wire_from` when that node has an output and the new layer takes inputs.
+        Returns the new node's id."""
         try:
-            node = self.graph.make_node(layer_type, pos=pos)
+            node = self._new_node(layer_type, pos)
         except GraphError as exc:
             self.edit_refused.emit(str(exc))
             return None
@@ -263,6 +289,20 @@ class Document(QObject):
         if source is not None and source.spec.has_output and node.spec.max_inputs != 0:
             commands.append(Connect(Edge(source.id, node.id, 0)))
         return node.id if self.push(Macro(commands, text=f"Add {layer_type}")) else None
+
+    def _new_node(self, layer_type: str, pos: tuple[float, float]) -> Node:
+        block = self.block_type(layer_type)
+        if block is None:
+            return self.graph.make_node(layer_type, pos=pos)
+        if block.name in self.inside or any(u.name in self.inside for u in _all_uses(block)):
+            raise GraphError(f"a block cannot hold itself: {block.name} is being edited here")
+        node = instance(self.graph, block)
+        node.pos = (float(pos[0]), float(pos[1]))
+        return node
+
+
+def _all_uses(block: BlockType) -> list[BlockType]:
+    return dependency_order(block.uses())
 
 
 def close_documents() -> None:

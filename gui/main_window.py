@@ -26,6 +26,7 @@ from engine.document.graph import GraphError
 from engine.document.presets import presets_folder
 from engine.errors import UserError
 from gui.actions import build_actions, build_menus
+from gui.blocks import BlockActions
 from gui.canvas import CanvasView
 from gui.canvas.labels import short_number
 from gui.code_preview import CodePreview
@@ -70,6 +71,8 @@ class MainWindow(QMainWindow):
         self._add_docks()
         self.files = FileController(self, self.document, self.settings)
         self.weights = WeightsActions(self)
+        self.blocks = BlockActions(self, self.document, "model")
+        self.canvas.node_opened.connect(self.blocks.open)
         self.menu_actions = build_actions(self)
         self.recent_menu = build_menus(self, self.menu_actions)
         self.files.recent_changed.connect(self._fill_recent)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.document.blocks import BLOCKS_CATEGORY
 from engine.document.layout import X_STEP
 from engine.layers import LayerSpec, Param, categories
 from gui.document import Document
@@ -80,15 +81,26 @@ class LayerModel(QStandardItemModel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         for category, specs in categories().items():
-            group = QStandardItem(category)
-            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            font = group.font()
-            font.setBold(True)
-            group.setFont(font)
-            group.setData("", SEARCH_ROLE)
-            for spec in specs:
-                group.appendRow(self._layer_item(spec))
-            self.appendRow(group)
+            self.appendRow(self._group(category, specs))
+
+    def set_blocks(self, specs: list[LayerSpec]) -> None:
+        """Show the project's block types in a Blocks group at the top (none: no group)."""
+        found = self.findItems(BLOCKS_CATEGORY)
+        if found:
+            self.removeRow(found[0].row())
+        if specs:
+            self.insertRow(0, self._group(BLOCKS_CATEGORY, specs))
+
+    def _group(self, category: str, specs: list[LayerSpec]) -> QStandardItem:
+        group = QStandardItem(category)
+        group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = group.font()
+        font.setBold(True)
+        group.setFont(font)
+        group.setData("", SEARCH_ROLE)
+        for spec in specs:
+            group.appendRow(self._layer_item(spec))
+        return group
 
     @staticmethod
     def _layer_item(spec: LayerSpec) -> QStandardItem:
@@ -226,6 +238,13 @@ class Palette(QWidget):
         self.search.textChanged.connect(self.set_filter)
         self.search.returnPressed.connect(self._add_first_match)
         self.view.activated.connect(self._add_from_index)
+        document.blocks_changed.connect(self.show_blocks)
+        document.project_replaced.connect(self.show_blocks)
+        self.show_blocks()
+
+    def show_blocks(self) -> None:
+        self.layers.set_blocks([block.spec for block in self.document.block_types()])
+        self.view.expandAll()
 
     def set_filter(self, text: str) -> None:
         """Show only layers whose type, category or summary contains `text`."""

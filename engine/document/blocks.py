@@ -58,6 +58,10 @@ class BlockType:
     def output(self) -> str:
         return next(n.id for n in self.graph.nodes.values() if n.is_output)
 
+    def changed(self) -> None:
+        """The body was edited: the spec (ports, parameters) is made again when asked."""
+        self._spec = None
+
     @property
     def spec(self) -> LayerSpec:
         if self._spec is None:

@@ -112,6 +112,12 @@ class ShapeInference:
             if _data_params(node):
                 self._mark(node.id)
 
+    def refresh_blocks(self) -> None:
+        """A block's body changed: every instance (and what follows it) is inferred again."""
+        for node in self.graph.nodes.values():
+            if node.block is not None:
+                self._mark(node.id)
+
     def awaits_data(self, node_id: str) -> bool:
         """Whether the node waits only for the data to be known."""
         result = self.results.get(node_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 from engine.document.commands import remove_nodes
 from engine.document.layout import X_STEP
 from gui.canvas import style
+from gui.canvas.node_item import NodeItem
 from gui.canvas.overview import Overview
 from gui.canvas.scene import CanvasScene
 from gui.mime import LAYER_MIME
@@ -44,6 +45,8 @@ DELETE_KEYS = (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
 
 
 class CanvasView(QGraphicsView):
+    node_opened = Signal(str)  # a block instance was double-clicked: the id of its node
+
     def __init__(self, document: Document, parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
@@ -159,6 +162,17 @@ class CanvasView(QGraphicsView):
             event.accept()
         else:
             super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        """Double-clicking a block's instance opens the block."""
+        for item in self.items(event.position().toPoint()):
+            node_id = getattr(item, "node_id", None)
+            node = self.document.graph.nodes.get(node_id) if node_id else None
+            if node is not None and node.block is not None and isinstance(item, NodeItem):
+                self.node_opened.emit(node_id)
+                event.accept()
+                return
+        super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is None:

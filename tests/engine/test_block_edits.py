@@ -23,7 +23,7 @@ def residual_graph():
         "ReLU",
         ("Linear", {"out_features": 6}),
     )
-    add, head, out = chain(graph, "Add", ("Linear", {"out_features": 2}), "Output", start=fc2)
+    add, *_ = chain(graph, "Add", ("Linear", {"out_features": 2}), "Output", start=fc2)
     wire(graph, x, add, 1)
     return graph, [fc1, relu, fc2, add]
 
@@ -40,7 +40,7 @@ def test_selected_layers_become_one_block_and_undo_restores_them():
     command.do(graph)
     (instance,) = [n for n in graph.nodes.values() if n.block is block]
     assert len(graph.nodes) == 4 and instance.params == {"out_features": 6}
-    assert [n.type for n in block.graph.nodes.values()][0] == "Input"
+    assert next(iter(block.graph.nodes.values())).type == "Input"
     assert infer_all(graph).results[instance.id].num_params == 2 * (36 + 6)
     source = generate(graph, "net").source
     assert "class Residual(nn.Module):" in source and "self.residual = Residual(6)" in source

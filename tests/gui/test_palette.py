@@ -80,10 +80,10 @@ def test_search_filters_as_you_type_ignoring_case(palette, qtbot):
 
 def test_search_matches_summaries_and_categories(palette, qtbot):
     qtbot.keyClicks(palette.search, "probabilit")
-    assert palette.visible_types() == ["Dropout", "Softmax"]
+    assert palette.visible_types() == ["Dropout", "Dropout2d", "Softmax"]
     palette.search.clear()
     qtbot.keyClicks(palette.search, "merge")
-    assert palette.visible_types() == ["Flatten", "Add", "Multiply", "Concat"]
+    assert palette.visible_types() == ["Flatten", "Add", "Multiply", "Concat", "Subtract", "MatMul"]
     palette.search.clear()
     qtbot.keyClicks(palette.search, "no such layer")
     assert palette.visible_types() == []
