@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.training, "Training")
         self.setCentralWidget(self.tabs)
         self.training.session.run_started.connect(lambda: self.tabs.setCurrentWidget(self.training))
+        self.training.session.run_started.connect(self._note_frozen)
         self.training.session.problem_found.connect(self._show_problem)
         self.training.session.failed_at.connect(self.canvas.center_on_node)
         self.docks: dict[str, QDockWidget] = {}
@@ -202,6 +203,12 @@ class MainWindow(QMainWindow):
             )
             return
         self.training.history.export(record)
+
+    def _note_frozen(self, *_) -> None:
+        from engine.training.job import frozen_without_weights
+
+        if note := frozen_without_weights(self.document.project):
+            self.statusBar().showMessage(note[:1].upper() + note[1:] + ".", 20000)
 
     def _show_problem(self, problem) -> None:
         """Train was refused: say why in the status line and go where it is explained.

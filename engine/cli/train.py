@@ -21,7 +21,7 @@ from engine.document.project import Project, load
 from engine.document.settings import TABLE_FORMS, TABLE_KINDS, validate_training
 from engine.errors import TrainingError, UserError, one_line
 from engine.export.run_files import write_outputs
-from engine.training.job import TrainingJob, prepare_job
+from engine.training.job import TrainingJob, frozen_without_weights, prepare_job
 from engine.training.sanity import initial_loss_lines
 from engine.training.status import RunStatus
 from engine.training.trainer import CHECKPOINT_SECONDS, Callback, Checkpointer, Trainer
@@ -150,6 +150,8 @@ def _train(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     for line in job.weights.lines() if job.weights else ():
         print(f"weights: {line}")
+    if note := frozen_without_weights(job.project):
+        print(f"note: {note}")
     trainer = job.trainer
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # as in a background job
         signal.signal(signal.SIGINT, lambda *_: _stop(trainer))

@@ -93,6 +93,19 @@ def start_from_settings(
     return start_from(module, path, training["skip_mismatched"])
 
 
+def frozen_without_weights(project: Project) -> str:
+    """A note when layers are frozen but nothing is loaded into them (they stay random)."""
+    frozen = [n.label for n in project.graph.nodes.values() if n.frozen]
+    if not frozen or project.training["init_weights"]:
+        return ""
+    shown = ", ".join(frozen[:4]) + (f" and {len(frozen) - 4} more" if len(frozen) > 4 else "")
+    return (
+        f"{shown} {'is' if len(frozen) == 1 else 'are'} frozen but the model starts from "
+        "random weights: load pretrained weights (File > Download Pretrained Weights, or "
+        "--init-weights) for them to mean something"
+    )
+
+
 def following(project: Project, data: DataShapes, trust: Trust = NOT_ALLOWED) -> Project:
     """The project with the values its graph takes from the data written in (an Input's
     shape, the units of a Linear feeding an Output), as a run builds and keeps it."""

@@ -166,3 +166,32 @@ def test_a_saved_project_keeps_its_weights_to_start_from(tmp_path):
     project.training.update(init_weights="pretrained.pt", skip_mismatched=True)
     save(project, tmp_path / "tune.json")
     assert load(tmp_path / "tune.json").training["init_weights"] == "pretrained.pt"
+
+
+def test_the_fine_tuning_preset_trains_only_its_last_stage_and_head(tmp_path, capsys):
+    """One epoch of the preset on a small folder of two classes of pictures."""
+    from engine.document.project import load as load_project
+    from engine.export.weights import load_weights
+    from engine.training.job import with_its_data
+    from tests.data_files import save_image
+    from tests.paths import PRESETS
+
+    for i in range(12):
+        colour = (200, 40 + i, 40) if i % 2 else (40, 40 + i, 200)
+        save_image(tmp_path / "pics" / ("red" if i % 2 else "blue") / f"{i}.png", colour, (40, 40))
+    out = tmp_path / "run"
+    argv = ["train", str(PRESETS / "finetune_resnet18.json"), "--data", str(tmp_path / "pics")]
+    assert main([*argv, "--epochs", "1", "--batch-size", "4", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "note: conv1, bn1, layer1, layer2 and 1 more are frozen but the model starts" in printed
+    project = load_project(PRESETS / "finetune_resnet18.json")
+    project.data.update(kind="image_folder", path=str(tmp_path / "pics"))
+    project = with_its_data(project)
+    fresh = build_model(project.graph, project.name, seed=project.training["seed"]).module
+    trained = build_model(project.graph, project.name).module
+    load_weights(out / "weights.safetensors", trained)
+    before, after = fresh.state_dict(), trained.state_dict()
+    for key in ("conv1.weight", "layer1.0.conv1.weight", "layer3.1.bn2.running_mean"):
+        assert torch.equal(before[key], after[key]), key
+    for key in ("layer4.0.conv1.weight", "fc.weight"):
+        assert not torch.equal(before[key], after[key]), key

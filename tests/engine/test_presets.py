@@ -41,6 +41,14 @@ EXPECTED = {
         "CrossEntropyLoss",
         "Adam",
     ),
+    "finetune_resnet18": (
+        [
+            'frozen = ("conv1", "bn1", "layer1", "layer2", "layer3")',
+            'lr_multipliers = {"fc": 10.0}',
+        ],
+        "CrossEntropyLoss",
+        "Adam",
+    ),
     "mobilenet_v2": (
         ["class InvertedResidualSkip(nn.Module)", "groups=hidden", "Classifier(4)"],
         "CrossEntropyLoss",

@@ -22,7 +22,9 @@ SHAPES = {"kind": "image_folder", "generate": "shapes", "image_size": [64, 64], 
 WEIGHTS = {
     "resnet18": "https://download.pytorch.org/models/resnet18-f37072fd.pth",
     "mobilenet_v2": "https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
+    "finetune_resnet18": "https://download.pytorch.org/models/resnet18-f37072fd.pth",
 }
+FROZEN_FOR_FINE_TUNING = ("conv1", "bn1", "layer1", "layer2", "layer3")
 IMAGENET = {"normalize": "fixed", "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 
 ZOO: dict[str, tuple[Callable[[], Builder], str]] = {
@@ -42,6 +44,14 @@ ZOO: dict[str, tuple[Callable[[], Builder], str]] = {
         "published ImageNet weights load into it. Here it learns the generated shapes folder "
         "at 64x64 from random weights.",
     ),
+    "finetune_resnet18": (
+        resnet18,
+        "Fine-tune ResNet-18 on an image folder: the stem and the first three stages are "
+        "frozen, the last stage learns, and the new head (its classes follow the folder's) "
+        "learns ten times faster. Choose File > Download Pretrained Weights first to start "
+        "from torchvision's ImageNet weights; offline it trains from random weights, and "
+        "says so when a run starts. Set the data path to your own folder of class folders.",
+    ),
 }
 
 
@@ -56,4 +66,9 @@ def zoo_project(name: str) -> Project:
         "ImageNet's mean and std, as those weights expect.",
     }
     project.training.update(epochs=10, batch_size=64, optimizer="Adam", lr=0.001)
+    if name.startswith("finetune"):
+        project.training.update(epochs=5, skip_mismatched=True)
+        for node in project.graph.nodes.values():
+            node.frozen = node.label in FROZEN_FOR_FINE_TUNING
+            node.lr_scale = 10.0 if node.label == "fc" else 1.0
     return project
