@@ -284,7 +284,8 @@ class MainWindow(QMainWindow):
             return
         try:
             fragment = json.loads(bytes(data.data(NODES_MIME)).decode())
-            command, new_ids = paste_command(self.document.graph, fragment)
+            blocks = {block.name: block for block in self.document.block_types()}
+            command, new_ids = paste_command(self.document.graph, fragment, blocks=blocks)
         except (ValueError, GraphError) as exc:
             self.statusBar().showMessage(f"Cannot paste: {exc}", 8000)
             return

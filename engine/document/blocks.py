@@ -143,6 +143,8 @@ def check_block(block: BlockType, known: dict[str, BlockType]) -> list[str]:
     for node in graph.nodes.values():
         if node.block is not None and known.get(node.block.name) is not node.block:
             problems.append(f"'{node.label}' uses block {node.block.name}, defined after it")
+        if node.runs_user_code:  # its class would have to be written inside the block's
+            problems.append(f"'{node.label}' is a Custom layer, which a block cannot hold yet")
     names = [p.name for p in block.params]
     for param in block.params:
         problems += _param_problems(block, param, names)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from engine.document.blocks import BlockType, instance
 from engine.document.commands import AddNode, Connect, Macro
 from engine.document.graph import Edge, Graph, GraphError, clean_label
 
@@ -29,15 +30,19 @@ def copy_fragment(graph: Graph, node_ids: list[str]) -> dict[str, Any]:
 
 
 def paste_command(
-    graph: Graph, fragment: Any, offset: tuple[float, float] = (40.0, 40.0)
+    graph: Graph,
+    fragment: Any,
+    offset: tuple[float, float] = (40.0, 40.0),
+    blocks: dict[str, BlockType] | None = None,
 ) -> tuple[Macro, list[str]]:
     """One undoable command adding a copy of `fragment` (new ids and labels, shifted by
-    `offset`), and the new nodes' ids. Raises GraphError if the fragment is not valid."""
+    `offset`), and the new nodes' ids; `blocks`: the project's block types by name, which
+    the fragment's instances are of. Raises GraphError if the fragment is not valid."""
     try:
         items, wires = fragment["nodes"], fragment["edges"]
         if not isinstance(items, list) or not isinstance(wires, list) or len(items) > MAX_NODES:
             raise TypeError
-        nodes = _new_nodes(graph, items, offset)
+        nodes = _new_nodes(graph, items, offset, blocks or {})
         edges = [Edge(nodes[w["src"]].id, nodes[w["dst"]].id, w["port"]) for w in wires]
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError):
         raise GraphError("the clipboard does not hold Torchwright layers") from None
@@ -46,7 +51,7 @@ def paste_command(
     return Macro(commands, text=text), [n.id for n in nodes]
 
 
-def _new_nodes(graph: Graph, items: list, offset: tuple[float, float]) -> list:
+def _new_nodes(graph: Graph, items: list, offset: tuple[float, float], blocks: dict) -> list:
     taken_ids, taken_labels = set(graph.nodes), graph.labels()
     nodes = []
     for item in items:
@@ -55,9 +60,13 @@ def _new_nodes(graph: Graph, items: list, offset: tuple[float, float]) -> list:
         x, y = (float(v) for v in item["pos"])
         if not (math.isfinite(x) and math.isfinite(y)):
             raise ValueError("positions must be finite")
-        node = graph.make_node(
-            item["type"], item["params"], label, (x + offset[0], y + offset[1]), node_id
-        )
+        pos = (x + offset[0], y + offset[1])
+        block = blocks.get(item["type"])
+        if block is None:
+            node = graph.make_node(item["type"], item["params"], label, pos, node_id)
+        else:  # an instance of one of the project's block types
+            node = instance(graph, block, label, **item["params"])
+            node.id, node.label, node.pos = node_id, label, pos
         taken_ids.add(node.id)
         taken_labels.add(node.label)
         nodes.append(node)

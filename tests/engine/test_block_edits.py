@@ -86,3 +86,27 @@ def test_make_unique_forks_one_instance_and_repeat_makes_a_stage():
     assert "residual.2.fc2.weight" in built.module.state_dict()
     stage.undo(graph)
     assert graph.nodes[instance].block is block
+
+
+def test_a_copied_instance_pastes_as_an_instance_of_the_same_block():
+    from engine.document.fragments import copy_fragment, paste_command
+
+    graph, layers = residual_graph()
+    make, block = make_block(graph, layers, "Residual")
+    make.do(graph)
+    (instance,) = [n.id for n in graph.nodes.values() if n.block is block]
+    fragment = copy_fragment(graph, [instance])
+    with pytest.raises(GraphError, match="does not hold Torchwright layers"):
+        paste_command(graph, fragment)  # without the project's block types
+    command, (pasted,) = paste_command(graph, fragment, blocks={"Residual": block})
+    command.do(graph)
+    assert graph.nodes[pasted].block is block and graph.nodes[pasted].label == "residual1"
+
+
+def test_a_block_cannot_hold_a_custom_layer_yet():
+    graph, layers = residual_graph()
+    custom = graph.make_node("Custom")
+    graph.insert_node(custom)
+    wire(graph, layers[2], custom.id)
+    with pytest.raises(GraphError, match="Custom layer, which a block cannot hold yet"):
+        make_block(graph, [layers[0], layers[1], layers[2], custom.id], "WithCustom")
