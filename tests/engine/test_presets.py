@@ -37,7 +37,7 @@ EXPECTED = {
         "Adam",
     ),
     "resnet18": (
-        ["class BasicBlock(nn.Module)", "class DownStage(nn.Sequential)", "DownStage(256, 512)"],
+        ["class BasicBlock(nn.Module)", "class DownStage2(nn.Sequential)", "DownStage2(256, 512)"],
         "CrossEntropyLoss",
         "Adam",
     ),
@@ -46,6 +46,21 @@ EXPECTED = {
             'frozen = ("conv1", "bn1", "layer1", "layer2", "layer3")',
             'lr_multipliers = {"fc": 10.0}',
         ],
+        "CrossEntropyLoss",
+        "Adam",
+    ),
+    "resnet34": (
+        ["class Stage3(nn.Sequential)", "DownStage6(256)"],
+        "CrossEntropyLoss",
+        "Adam",
+    ),
+    "vit_tiny": (
+        ["nn.TransformerEncoderLayer(", "class Encoder(nn.Sequential)", "chunk(65, 1)[0]"],
+        "CrossEntropyLoss",
+        "AdamW",
+    ),
+    "text_transformer": (
+        ["nn.Embedding(5000, 64, padding_idx=0)", "self.positions(torch.arange("],
         "CrossEntropyLoss",
         "Adam",
     ),

@@ -13,9 +13,14 @@ from engine.model.shapes import DataShapes, infer_all, resolved
 from tests.engine import zoo_reference
 from tests.paths import PRESETS
 
-PUBLISHED = {"resnet18": 11_689_512, "mobilenet_v2": 3_504_872}  # torchvision, 1,000 classes
+# torchvision's published parameter counts, with 1,000 classes
+PUBLISHED = {"resnet18": 11_689_512, "resnet34": 21_797_672, "mobilenet_v2": 3_504_872}
 TORCHVISION = sorted(PUBLISHED)
-REFERENCE = {"resnet18": zoo_reference.ResNet18, "mobilenet_v2": zoo_reference.MobileNetV2}
+REFERENCE = {
+    "resnet18": zoo_reference.ResNet,
+    "resnet34": lambda classes: zoo_reference.ResNet(classes, (3, 4, 6, 3)),
+    "mobilenet_v2": zoo_reference.MobileNetV2,
+}
 # Keys as torchvision's state_dicts name them (from its documented module structure).
 DOCUMENTED = {
     "resnet18": [
@@ -25,6 +30,12 @@ DOCUMENTED = {
         "layer2.0.downsample.0.weight",
         "layer4.1.bn2.num_batches_tracked",
         "fc.bias",
+    ],
+    "resnet34": [
+        "layer2.3.conv2.weight",
+        "layer3.0.downsample.1.running_var",
+        "layer3.5.bn1.bias",
+        "layer4.2.conv1.weight",
     ],
     "mobilenet_v2": [
         "features.0.0.weight",
@@ -79,7 +90,7 @@ def test_a_saved_zoo_project_reads_back_the_same(tmp_path, name):
 
 
 # torchvision's published GFLOPS figures (multiply-accumulates, in billions) at 224x224
-PUBLISHED_GMACS = {"resnet18": 1.81, "mobilenet_v2": 0.30}
+PUBLISHED_GMACS = {"resnet18": 1.81, "resnet34": 3.66, "mobilenet_v2": 0.30}
 
 
 @pytest.mark.parametrize("name", TORCHVISION)

@@ -1,4 +1,4 @@
-"""ResNet-18 and MobileNetV2 written by hand in plain PyTorch, with the module names of
+"""ResNet-18 and -34 and MobileNetV2 written by hand in plain PyTorch, with the module names of
 torchvision's documented architectures (torchvision itself cannot be imported on these
 CPU machines). The zoo's presets must match them key for key, shape for shape, output
 for output."""
@@ -32,8 +32,8 @@ class Block(nn.Module):
         return self.relu(out + shortcut)
 
 
-class ResNet18(nn.Module):
-    def __init__(self, classes):
+class ResNet(nn.Module):
+    def __init__(self, classes, counts=(2, 2, 2, 2)):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
@@ -43,8 +43,8 @@ class ResNet18(nn.Module):
         for i, width in enumerate(widths):
             cin = widths[max(i - 1, 0)]
             stride = 1 if i == 0 else 2
-            stage = nn.Sequential(Block(cin, width, stride), Block(width, width, 1))
-            setattr(self, f"layer{i + 1}", stage)
+            rest = [Block(width, width, 1) for _ in range(counts[i] - 1)]
+            setattr(self, f"layer{i + 1}", nn.Sequential(Block(cin, width, stride), *rest))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(512, classes)
 

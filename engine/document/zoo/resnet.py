@@ -1,6 +1,6 @@
-"""ResNet-18 (He et al., 2015) as blocks, named as torchvision names its modules, so that
-the generated class's `state_dict` has torchvision's keys (`layer2.0.downsample.0.weight`)
-and its published weights load with `strict=True`."""
+"""ResNet-18 and ResNet-34 (He et al., 2015) as blocks, named as torchvision names its
+modules, so that the generated class's `state_dict` has torchvision's keys
+(`layer2.0.downsample.0.weight`) and its published weights load with `strict=True`."""
 
 from __future__ import annotations
 
@@ -69,38 +69,49 @@ def basic_block_down(projection: BlockType) -> BlockType:
     )
 
 
-def stages() -> tuple[BlockType, BlockType]:
-    """(the first stage: two BasicBlocks; a later one: a BasicBlockDown and a BasicBlock)."""
+def _stage(first: BlockType, plain: BlockType, count: int, channels: int) -> BlockType:
+    """A stage: `first`, then count - 1 BasicBlocks, all with `channels` channels."""
+    down = first is not plain
+
+    def body(b: Builder) -> None:
+        for number in range(1, count + 1):
+            b(first if number == 1 else plain, f"block{number}", channels=channels)
+
+    targets = [f"block{number}.channels" for number in range(1, count + 1)]
+    plains = f"{count - down} BasicBlock{'s' * (count - down != 1)}"
+    summary = f"A BasicBlockDown, then {plains}." if down else f"{plains}."
+    name = f"{'DownStage' if down else 'Stage'}{count}"
+    return block(name, body, {"channels": (channels, targets)}, True, summary)
+
+
+def resnet(counts: tuple[int, int, int, int]) -> Builder:
+    """torchvision's ResNet of BasicBlocks with `counts` blocks per stage (18: 2, 2, 2, 2;
+    34: 3, 4, 6, 3)."""
     plain = basic_block()
     down = basic_block_down(downsample())
-
-    def stage(name: str, first: BlockType, channels: int, summary: str) -> BlockType:
-        def body(b: Builder) -> None:
-            b(first, "block1", channels=channels)
-            b(plain, "block2", channels=channels)
-
-        targets = ["block1.channels", "block2.channels"]
-        return block(name, body, {"channels": (channels, targets)}, True, summary)
-
-    return (
-        stage("Stage", plain, 64, "Two BasicBlocks."),
-        stage("DownStage", down, 128, "A BasicBlockDown, then a BasicBlock."),
-    )
-
-
-def resnet18() -> Builder:
-    stage, down_stage = stages()
+    made: dict[tuple[bool, int], BlockType] = {}
     b = Builder()
     b("Input", "x", inputs=[])
     b("Conv2d", "conv1", out_channels=64, kernel_size=7, stride=2, padding=3, **NO_BIAS)
     b("BatchNorm2d", "bn1")
     b("ReLU", "relu")
     b("MaxPool2d", "maxpool", kernel_size=3, stride=2, padding=1)
-    b(stage, "layer1", channels=64)
-    for number, channels in ((2, 128), (3, 256), (4, 512)):
-        b(down_stage, f"layer{number}", channels=channels)
+    for number, (count, channels) in enumerate(zip(counts, (64, 128, 256, 512), strict=True)):
+        first = plain if number == 0 else down
+        key = (first is down, count)
+        if key not in made:
+            made[key] = _stage(first, plain, count, channels)
+        b(made[key], f"layer{number + 1}", channels=channels)
     b("AdaptiveAvgPool2d", "avgpool", output_size=1)
     b("Flatten", "flatten")
     b("Linear", "fc", out_features=None)
     b("Output", "out")
     return b
+
+
+def resnet18() -> Builder:
+    return resnet((2, 2, 2, 2))
+
+
+def resnet34() -> Builder:
+    return resnet((3, 4, 6, 3))
