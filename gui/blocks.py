@@ -179,6 +179,7 @@ class BlockEditor(QMainWindow):
         project.blocks = outer.project.blocks
         self.document = Document(project, parent=self)
         self.document.inside = {*outer.inside, self.block.name}
+        self.document.set_by_block = {t: p.name for p in self.block.params for t in p.targets}
         self.document.trust = outer.trust
         self.setWindowTitle(f"{path} - Torchwright")
         self.breadcrumb = QLabel(path)

@@ -60,6 +60,8 @@ class Document(QObject):
         self.trust: Trust = NOT_ALLOWED
         self.lock_reason = ""
         self.inside: set[str] = set()  # the block types a block editor's document is within
+        # In a block editor: (node id, parameter) -> the block parameter that sets it.
+        self.set_by_block: dict[tuple[str, str], str] = {}
         self._unsubscribe = self.graph.subscribe(self._follow_output_renames)
         self._output_labels = self._current_output_labels()
         _alive.add(self)

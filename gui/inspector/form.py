@@ -156,6 +156,10 @@ class NodeForm(QWidget):
             self.form.addRow(name)
         field = Field(self.form, None if param.kind == "text" else name, editor)
         self.fields[param.name] = field
+        setter = self.document.set_by_block.get((self.node_id, param.name))
+        if setter is not None:  # each instance writes its own value here
+            editor.setEnabled(False)
+            editor.setToolTip(f"Set by the block's parameter {setter!r}: change it on an instance.")
         editor.committed.connect(lambda value, name=param.name: self._commit(name, value))
         editor.rejected.connect(field.show_error)
 

@@ -87,3 +87,19 @@ def test_ungroup_make_unique_and_repeat_from_the_edit_menu(window, qtbot, tmp_pa
     for _ in range(3):
         document.undo_stack.undo()
     assert document.graph.nodes[instance].block is block
+
+
+def test_an_inner_value_a_block_parameter_sets_is_not_edited_inside(window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QWidget
+
+    document = opened(window, qtbot, tmp_path)
+    fc1 = node(document.project, "fc1").id
+    document.select([fc1, node(document.project, "bn1").id])
+    block = window.blocks.make_block("Dense", [(fc1, "out_features")])
+    instance = next(n.id for n in document.graph.nodes.values() if n.block is block)
+    editor = window.blocks.open(instance)
+    editor.document.select([fc1])
+    qtbot.waitUntil(lambda: editor.findChild(QWidget, "out_features") is not None)
+    field = editor.findChild(QWidget, "out_features")
+    assert not field.isEnabled() and "'out_features'" in field.toolTip()
+    assert editor.findChild(QWidget, "bias").isEnabled()
