@@ -10,8 +10,8 @@ blocks too) and decides, per inner value:
 - one that differs becomes an argument (`in_channels`), or reuses the argument that
   holds the same values in every instance (a BatchNorm's `num_features` is `channels`).
 
-So `class BasicBlock(nn.Module): def __init__(self, in_channels, channels=64, stride=1)`
-and `self.layer2 = ResStage(64, 128)`. A sequential block's class is an `nn.Sequential`
+So `class BasicBlockDown(nn.Module): def __init__(self, in_channels, channels=128,
+stride=2)` and `self.layer2 = DownStage2(64, 128)`. A sequential block's class is an `nn.Sequential`
 whose steps are numbered, as torchvision's are.
 """
 
