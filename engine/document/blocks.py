@@ -23,6 +23,7 @@ from engine.layers import LayerSpec, Param, ParamError, Role
 from engine.layers.params import show
 
 BLOCKS_CATEGORY = "Blocks"
+MAX_DEPTH = 32  # blocks inside blocks: inference and codegen recurse once per level
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,8 @@ def check_block(block: BlockType, known: dict[str, BlockType]) -> list[str]:
             problems.append(f"'{node.label}' uses block {node.block.name}, defined after it")
         if node.runs_user_code:  # its class would have to be written inside the block's
             problems.append(f"'{node.label}' is a Custom layer, which a block cannot hold yet")
+    if depth(block) > MAX_DEPTH:
+        problems.append(f"blocks nest more than {MAX_DEPTH} levels deep here")
     names = [p.name for p in block.params]
     for param in block.params:
         problems += _param_problems(block, param, names)
@@ -217,6 +220,11 @@ def instance(graph: Graph, block: BlockType, label: str | None = None, **params:
         label=graph.unique_label(label or spec.label),
         block=block,
     )
+
+
+def depth(block: BlockType) -> int:
+    """1 for a block of layers, one more for each level of blocks inside."""
+    return 1 + max((depth(inner) for inner in block.uses()), default=0)
 
 
 def dependency_order(blocks: list[BlockType]) -> list[BlockType]:

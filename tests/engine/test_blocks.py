@@ -212,3 +212,29 @@ def test_a_block_may_use_only_blocks_defined_before_it():
         from_dict(doc)
     doc["blocks"] = [inner, outer]
     assert [b.name for b in from_dict(doc).blocks.values()] == ["Dense", "Outer"]
+
+
+def test_blocks_nested_too_deep_are_refused_where_they_are():
+    doc = project_doc()
+    inner = doc["blocks"][0]
+    blocks = [inner]
+    for level in range(40):
+        below = blocks[-1]["name"]
+        blocks.append(
+            {
+                "name": f"Level{level}",
+                "params": [],
+                "nodes": [
+                    {"id": "n1", "type": "Input", "label": "x", "params": {}, "pos": [0, 0]},
+                    {"id": "n2", "type": below, "label": "inner", "params": {}, "pos": [0, 0]},
+                    {"id": "n3", "type": "Output", "label": "out", "params": {}, "pos": [0, 0]},
+                ],
+                "edges": [
+                    {"src": "n1", "dst": "n2", "port": 0},
+                    {"src": "n2", "dst": "n3", "port": 0},
+                ],
+            }
+        )
+    doc["blocks"] = blocks
+    with pytest.raises(ProjectError, match=r"blocks\[32\]: blocks nest more than 32 levels"):
+        from_dict(doc)
