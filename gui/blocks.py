@@ -200,6 +200,9 @@ class BlockEditor(QMainWindow):
         self._attach_inference(node_id)
         self.canvas.show_readable()
         self.document.undo_stack.indexChanged.connect(self._changed)
+        self.document.set_locked(outer.lock_reason)
+        outer.lock_changed.connect(self.document.set_locked)  # while the model trains
+        outer.about_to_replace.connect(self.close)  # another project: this block is not in it
 
     def _attach_inference(self, node_id: str) -> None:
         """Shapes as the instance sees them: its input's shape (one input; with several,

@@ -103,3 +103,19 @@ def test_an_inner_value_a_block_parameter_sets_is_not_edited_inside(window, qtbo
     field = editor.findChild(QWidget, "out_features")
     assert not field.isEnabled() and "'out_features'" in field.toolTip()
     assert editor.findChild(QWidget, "bias").isEnabled()
+
+
+def test_an_editor_is_locked_while_the_model_trains_and_closes_with_its_project(
+    window, qtbot, tmp_path
+):
+    document = opened(window, qtbot, tmp_path)
+    document.select([node(document.project, "bn1").id, node(document.project, "relu1").id])
+    block = window.blocks.make_block("Norm", [])
+    editor = window.blocks.open(next(n.id for n in document.graph.nodes.values() if n.block))
+    document.set_locked("training")
+    assert editor.document.lock_reason == "training"
+    document.set_locked("")
+    assert editor.document.lock_reason == ""
+    with qtbot.waitSignal(editor.destroyed, timeout=5000):
+        window.files.new()
+    assert block.name == "Norm"
