@@ -10,9 +10,7 @@ and the project is marked modified. Each window has its own undo history.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -35,9 +33,6 @@ from gui.canvas.view import CanvasView
 from gui.document import Document
 from gui.inspector import Inspector
 from gui.palette import Palette
-
-if TYPE_CHECKING:
-    pass
 
 
 class MakeBlockDialog(QDialog):
@@ -114,9 +109,6 @@ class BlockActions(QObject):
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return None
             name, exposed = dialog.name.text().strip(), dialog.exposed()
-        if self.document.block_type(name) is not None or not name.isidentifier():
-            self.document.edit_refused.emit(f"{name!r} is not a free class name for a block")
-            return None
         made: list[BlockType] = []
 
         def build():
@@ -160,14 +152,21 @@ class BlockActions(QObject):
         node = self.document.graph.nodes.get(node_id)
         if node is None or node.block is None:
             return None
+        for editor in self.editors:  # one editor per block type: one undo history per body
+            if editor.block is node.block:
+                editor.activateWindow()
+                return editor
         editor = BlockEditor(self.document, node_id, f"{self.path} > {node.label} ({node.type})")
         self.editors.append(editor)
+        editor.closed.connect(lambda: self.editors.remove(editor))
         editor.show()
         return editor
 
 
 class BlockEditor(QMainWindow):
     """A window over one block type's body."""
+
+    closed = Signal()
 
     def __init__(self, outer: Document, node_id: str, path: str):
         super().__init__(outer.parent() if isinstance(outer.parent(), QWidget) else None)
@@ -228,11 +227,25 @@ class BlockEditor(QMainWindow):
         self.document.refresh()
 
     def _changed(self, *_) -> None:
-        """An edit of the body (or its undo): every instance follows, and the project is
-        modified."""
+        """An edit of the body (or its undo): every instance follows, at every level up to
+        the model, and the project is modified."""
         self.block.changed()
         if self.outer.inference is not None:
             self.outer.inference.refresh_blocks()
         self.outer.mark_modified()
         self.outer.refresh()
         self.outer.blocks_changed.emit()
+        parent = self.outer.parent()
+        if isinstance(parent, BlockEditor):  # opened from another block's editor
+            parent._changed()
+
+    def closeEvent(self, event) -> None:
+        """Stop following the body and let the document go (its undo history first)."""
+        self.document.undo_stack.indexChanged.disconnect(self._changed)
+        self.outer.lock_changed.disconnect(self.document.set_locked)
+        self.outer.about_to_replace.disconnect(self.close)
+        if self.document.inference is not None:
+            self.document.inference.close()
+        self.document.close()
+        self.closed.emit()
+        super().closeEvent(event)

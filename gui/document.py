@@ -111,6 +111,8 @@ class Document(QObject):
         (see gui.commands)."""
         if shiboken6.isValid(self):
             self.undo_stack.clear()
+        self._unsubscribe()
+        self._unsubscribe = lambda: None
 
     def _current_output_labels(self) -> dict[str, str]:
         return {n.id: n.label for n in self.graph.nodes.values() if n.is_output}

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
 from engine.document.project import from_dict, to_dict
+from engine.errors import one_line
 from gui.background import in_background
 
 if TYPE_CHECKING:
@@ -51,7 +52,14 @@ class WeightsActions(QObject):
         self.document = window.document
         self._cancel = threading.Event()
         self._dialog: QProgressDialog | None = None
+        self._percent = -1
+        self._generation = 0  # a result for another project than the open one is dropped
         self.progress.connect(self._show_progress)
+        self.document.about_to_replace.connect(self._forget)
+
+    def _forget(self) -> None:
+        self._generation += 1
+        self._cancel.set()
 
     # --- loading a file ------------------------------------------------------------------
 
@@ -71,19 +79,25 @@ class WeightsActions(QObject):
         in_background(
             lambda: try_weights(snapshot, trust, shapes, source, skip),
             self._checked,
-            (source, skip),
+            (source, skip, self._generation),
         )
 
     def _checked(self, tag, report, error) -> None:
         from engine.model.transfer import SKIP_HINT
 
-        source, skip = tag
+        source, skip, generation = tag
         self.window.statusBar().clearMessage()
+        if generation != self._generation:
+            return
         if error is not None:
-            if SKIP_HINT in str(error) and not skip and self._ask_to_skip(str(error)):
+            text = one_line(error)
+            if SKIP_HINT in text and not skip and self._ask_to_skip(text):
                 self.check(source, skip=True)
             else:
-                self.window.files.show_error("The weights cannot be loaded", str(error))
+                self.window.files.show_error("The weights cannot be loaded", text)
+            return
+        if self.document.lock_reason:
+            self.window.files.show_error("The weights cannot be set now", self.document.lock_reason)
             return
         stack = self.document.undo_stack
         stack.beginMacro("Start from weights")
@@ -95,6 +109,7 @@ class WeightsActions(QObject):
         box.setText(lines[0] + ".\n\nTraining now starts from these weights.")
         box.setDetailedText("\n".join(lines))
         box.setObjectName("weightsReport")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
     def _ask_to_skip(self, message: str) -> bool:
@@ -115,14 +130,16 @@ class WeightsActions(QObject):
             )
             return
         self._cancel.clear()
+        self._percent = -1
         dialog = QProgressDialog(f"Downloading {url}", "Cancel", 0, 0, self.window)
         dialog.setObjectName("downloadProgress")
         dialog.setWindowTitle("Download Pretrained Weights")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.canceled.connect(self._cancel.set)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         self._dialog = dialog
-        in_background(lambda: self._download(url), self._downloaded, url)
+        in_background(lambda: self._download(url), self._downloaded, (url, self._generation))
 
     def _download(self, url: str):
         from engine.model.pretrained import download_weights
@@ -131,22 +148,28 @@ class WeightsActions(QObject):
                                 self._cancel.is_set)  # fmt: skip
 
     def _show_progress(self, done: int, total) -> None:
-        if self._dialog is None:
+        """Shown once per percent (the download reports every few kilobytes)."""
+        percent = 100 * done // total if total else done // 1_000_000
+        if self._dialog is None or percent == self._percent:
             return
+        self._percent = percent
         if total:
-            self._dialog.setMaximum(total)
-            self._dialog.setValue(done)
+            self._dialog.setMaximum(100)
+            self._dialog.setValue(percent)
         self._dialog.setLabelText(f"Downloading: {done / 1e6:.1f} MB")
 
-    def _downloaded(self, url, path, error) -> None:
+    def _downloaded(self, tag, _path, error) -> None:
         from engine.model.pretrained import DownloadCancelled
 
+        url, generation = tag
         if self._dialog is not None:
             self._dialog.close()
             self._dialog = None
+        if generation != self._generation:
+            return
         if isinstance(error, DownloadCancelled):
             self.window.statusBar().showMessage(str(error), 8000)
         elif error is not None:
-            self.window.files.show_error("The weights were not downloaded", str(error))
+            self.window.files.show_error("The weights were not downloaded", one_line(error))
         else:
             self.check(url, skip=True)

@@ -12,13 +12,14 @@ the graph's own commands: the instance and the layers it replaces come and go to
 
 from __future__ import annotations
 
-import copy
+import keyword
 from dataclasses import dataclass, replace
 
-from engine.document.blocks import BlockParam, BlockType, check_block, instance
+from engine.document.blocks import BlockParam, BlockType, blocks_of, check_block, instance
 from engine.document.commands import AddNode, Command, Connect, Macro, RemoveNode
-from engine.document.graph import Edge, Graph, GraphError, Node
+from engine.document.graph import Edge, Graph, GraphError, Node, free_label
 from engine.document.layout import lay_out
+from engine.layers import CATALOG
 
 
 @dataclass
@@ -59,6 +60,7 @@ def make_block(
     """The command replacing `node_ids` by an instance of a new block type `name`, and
     that type; `exposed`: (node id, parameter) pairs made parameters of the block."""
     selection = _selection(graph, node_ids)
+    chosen_ids = set(node_ids)
     body = Graph()
     inputs = {}
     for i, source in enumerate(selection.sources):
@@ -66,15 +68,16 @@ def make_block(
         node = body.make_node("Input", {}, label, node_id=f"in{i + 1}")
         body.insert_node(node)
         inputs[source] = node.id
-    chosen = [n for n in graph.nodes if n in set(node_ids)]
-    for node_id in chosen:
-        body.insert_node(copy.copy(graph.nodes[node_id]))
+    chosen = [n for n in graph.nodes if n in chosen_ids]
+    for node_id in chosen:  # copies of their own: freezing is the instance's, not a layer's
+        body.insert_node(_layer_copy(graph.nodes[node_id]))
     for edge in sorted(graph.edges):
-        if edge.dst in node_ids and (edge.src in node_ids or edge.src in inputs):
+        if edge.dst in chosen_ids and (edge.src in chosen_ids or edge.src in inputs):
             body.insert_edge(Edge(inputs.get(edge.src, edge.src), edge.dst, edge.port))
     output = body.make_node("Output", {}, "out", node_id="out")
     body.insert_node(output)
     body.insert_edge(Edge(selection.exit, output.id))
+    _checked(graph, name)
     params = tuple(_exposed(body, exposed))
     block = BlockType(name, body, params)
     if problems := check_block(block, {b.name: b for b in block.uses()}):
@@ -90,13 +93,31 @@ def make_block(
     return Macro(commands, text=f"Make block {name}"), block
 
 
+def _layer_copy(node: Node) -> Node:
+    return replace(node, params=dict(node.params), frozen=False, lr_scale=1.0)
+
+
 def _exposed(body: Graph, pairs) -> list[BlockParam]:
     taken: set[str] = set()
-    for node_id, param in pairs:
+    exposed = []
+    for node_id, param in dict.fromkeys(pairs):
         node = body.node(node_id)
-        name = param if param not in taken else f"{node.label}_{param}"
+        if param not in node.params:
+            raise GraphError(f"'{node.label}' has no parameter {param!r} to expose")
+        name = free_label(param if param not in taken else f"{node.label}_{param}", taken)
         taken.add(name)
-        yield BlockParam(name, node.params[param], ((node_id, param),))
+        exposed.append(BlockParam(name, node.params[param], ((node_id, param),)))
+    return exposed
+
+
+def _checked(graph: Graph, name: str) -> None:
+    """A new block type's name: a class name no layer or block of the graph has."""
+    if not name.isidentifier() or not name[:1].isupper() or keyword.iskeyword(name):
+        raise GraphError(
+            f"{name!r} is not a class name (a capital letter, then letters, digits, _)"
+        )
+    if name in CATALOG or name in {b.name for b in blocks_of(graph)}:
+        raise GraphError(f"{name!r} is a layer or block already: choose another name")
 
 
 def _instance_of(graph: Graph, node_id: str) -> Node:
@@ -144,8 +165,6 @@ def ungroup(graph: Graph, node_id: str) -> Macro:
 
 
 def _free(label: str, taken: set[str]) -> str:
-    from engine.document.graph import free_label
-
     name = free_label(label, taken)
     taken.add(name)
     return name
@@ -172,9 +191,10 @@ class SetBlock(Command):
 def make_unique(graph: Graph, node_id: str, name: str) -> SetBlock:
     """An instance's own copy of its block type, named `name`."""
     block = _instance_of(graph, node_id).block
+    _checked(graph, name)
     body = Graph()
     for inner in block.graph.nodes.values():
-        body.insert_node(replace(inner, params=dict(inner.params)))
+        body.insert_node(_layer_copy(inner))
     for edge in sorted(block.graph.edges):
         body.insert_edge(edge)
     return SetBlock(node_id, BlockType(name, body, block.params, block.sequential, block.summary))
@@ -188,6 +208,7 @@ def repeat(graph: Graph, node_id: str, count: int, name: str) -> Macro:
         raise GraphError(f"repeat a block 2 to 1,000 times, not {count}")
     if len(node.block.inputs) != 1:
         raise GraphError("only a block with one input repeats: each feeds the next")
+    _checked(graph, name)
     body = Graph()
     previous = body.make_node("Input", {}, "x")
     body.insert_node(previous)

@@ -54,7 +54,7 @@ class BlockMaker:
     def body(self, builder: GraphBuilder, node: fx.Node, module: nn.Module) -> Graph | None:
         """The body graph of the submodule `node` calls, or None when it cannot be a
         block (it is then a Custom layer, or a problem)."""
-        examples = [builder.model.values.get(a) for a in node.args]
+        examples = [builder.model.values.get(a) if isinstance(a, fx.Node) else a for a in node.args]
         if (
             not self.enabled
             or node.kwargs

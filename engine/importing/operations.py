@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from torch import fx
 
 from engine.importing.functions import SUBTRACT, describe
-from engine.importing.values import BAD, TENSORS, Chunks, Marker, Sequence, Wire, contains
+from engine.importing.values import TENSORS, Chunks, Marker, Sequence, Wire, contains
 
 if TYPE_CHECKING:
     from engine.importing.builder import GraphBuilder
@@ -30,7 +30,7 @@ def two_tensors(b: GraphBuilder, node: fx.Node, args: tuple, kwargs: dict) -> An
     """a - b and a @ b."""
     layer = "Subtract" if node.target in SUBTRACT else "MatMul"
     what = describe(node)
-    operands = list(args[:2]) or [kwargs.get("input"), kwargs.get("other")]
+    operands = [*args[:2], *(kwargs[k] for k in ("input", "other") if k in kwargs)][:2]
     if not contains(operands, *TENSORS):
         return b._other(node, args, kwargs)
     if not all(isinstance(v, Wire | Sequence) for v in operands):
@@ -57,6 +57,9 @@ def chunk(b: GraphBuilder, node: fx.Node, args: tuple, kwargs: dict) -> Any:
     dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
     if not isinstance(args[0], Wire | Sequence) or not isinstance(chunks, int):
         return b._other(node, args, kwargs)
+    rank = b.model.values[node.args[0]].dim()
+    if not isinstance(dim, int) or dim % rank == 0:
+        return b._report("chunk() along dim 0 cuts the batch, which no layer does")
     return Chunks(args[0], chunks, dim)
 
 
@@ -65,7 +68,4 @@ def piece(b: GraphBuilder, node: fx.Node, chunks: Chunks, index: Any) -> Wire | 
     if not isinstance(index, int) or index < 0:
         return b._report(f"a chunk() is indexed with {index!r}; take one piece, from 0")
     params = {"chunks": chunks.chunks, "dim": chunks.dim, "index": index}
-    if chunks.dim == 0:
-        b._report("chunk() along dim 0 cuts the batch, which no layer does")
-        return BAD
     return b._layer("Chunk", params, [chunks.source], "`.chunk()`", b._default_label("Chunk"))

@@ -100,7 +100,8 @@ def signatures(graph: Graph, results: dict[str, NodeResult], order: list[str]) -
     _collect(graph, results, order, found, blocks)
     signed: dict[str, Signature] = {}
     for block in dependency_order(list(blocks.values())):
-        signed[block.name] = _signature(block, found[block.name], signed)
+        if block.name in found:  # a block inside a body but off its way to the Output: unused
+            signed[block.name] = _signature(block, found[block.name], signed)
     return signed
 
 
@@ -199,7 +200,7 @@ class _BlockBody(BodyWriter):
         super().__init__(block.graph, sig.order, [block.output], taken)
         self.sig = sig
         self.signed = signed
-        self.stored: dict[str, str] = {}  # argument -> the attribute forward() reads it from
+        self.stored: list[str] = []  # the arguments forward() reads from self
 
     def values(self, node_id: str) -> dict[str, Any]:
         return self.sig.values[node_id]
@@ -211,7 +212,8 @@ class _BlockBody(BodyWriter):
         }
 
     def _store(self, text: str) -> None:
-        self.stored.setdefault(text[5:], text[5:])
+        if text[5:] not in self.stored:
+            self.stored.append(text[5:])
 
     def constructor(self, node: Node, values: dict[str, Any]) -> str | None:
         if node.block is not None:
@@ -234,7 +236,7 @@ def write_block(sig: Signature, signed: dict, taken: set[str]) -> tuple[Lines, s
         lines.add()
     if block.sequential:
         return lines, _write_steps(lines, sig, signed)
-    body = _BlockBody(sig, signed, taken)
+    body = _BlockBody(sig, signed, taken | {arg.name for arg in sig.args})
     body.write()
     before = [f"self.{name} = {name}" for name in body.stored]
     body.write_methods(lines, block.inputs, sig.definition(), before)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
 
 import torch.hub
@@ -56,6 +56,11 @@ def download_weights(
             )
         except DownloadCancelled:
             raise
+        except HTTPError as exc:
+            raise WeightsError(
+                f"cannot download {url}: the server answers {exc.code} {exc.reason}. The "
+                "model is left as it was"
+            ) from None
         except URLError as exc:
             reason = getattr(exc, "reason", exc)
             raise WeightsError(

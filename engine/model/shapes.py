@@ -296,7 +296,7 @@ def _infer_block(
         result = inner.results[inner_id]
         where = f"Inside {block.name}, '{body.nodes[inner_id].label}'"
         if result.status == "error":
-            raise ShapeError(f"{where}: {result.message}", port=_port_of(block, result, inner_id))
+            raise ShapeError(f"{where}: {result.message}", port=_port_of(block, result))
         if result.status == "waiting":
             return NodeResult("waiting", params=params, message=f"{where}: {result.message}")
     output = inner.results[block.output].output
@@ -306,7 +306,7 @@ def _infer_block(
     return NodeResult("ok", output, params, inferred, count, inner=inner, macs=macs)
 
 
-def _port_of(block, result: NodeResult, inner_id: str) -> int | None:
+def _port_of(block, result: NodeResult) -> int | None:
     """The instance's input port at fault: the one whose Input feeds the wire at fault."""
     if result.edge is not None and result.edge.src in block.inputs:
         return block.inputs.index(result.edge.src)

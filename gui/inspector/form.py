@@ -123,7 +123,7 @@ class NodeForm(QWidget):
             self._add_param(param)
         self.tuning = None
         if spec.module is not None:  # a layer that holds weights (or may: Custom, a block)
-            self.tuning = TuningRows(self.form, self, node_id, push)
+            self.tuning = TuningRows(self.form, self, node_id, push, self.graph)
         layout.addLayout(self.form)
         layout.addStretch(1)
         self.refresh()

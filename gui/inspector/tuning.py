@@ -8,7 +8,7 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
 from engine.document.commands import Command, SetTuning
-from engine.document.graph import MAX_LR_SCALE, Node
+from engine.document.graph import MAX_LR_SCALE, Graph, Node
 
 FROZEN_TIP = (
     "Keep this layer's weights as they are (loaded ones, usually): they get no gradient, "
@@ -20,15 +20,18 @@ SCALE_TIP = "This layer learns at the learning rate times this (a parameter grou
 class TuningRows:
     """Two rows of a form; `show(node)` sets them from the node without pushing."""
 
-    def __init__(self, form: QFormLayout, parent: QWidget, node_id: str, push: Callable):
+    def __init__(
+        self, form: QFormLayout, parent: QWidget, node_id: str, push: Callable, graph: Graph
+    ):
         self.node_id = node_id
         self._push = push
+        self._graph = graph
         self.frozen = QCheckBox("keep the weights as they are", parent)
         self.frozen.setObjectName("frozen")
         self.frozen.setToolTip(FROZEN_TIP)
         self.scale = QDoubleSpinBox(parent)
         self.scale.setObjectName("lr_scale")
-        self.scale.setDecimals(4)
+        self.scale.setDecimals(3)
         self.scale.setRange(0.0001, MAX_LR_SCALE)
         self.scale.setPrefix("x ")
         self.scale.setToolTip(SCALE_TIP)
@@ -42,6 +45,9 @@ class TuningRows:
         self.frozen.clicked.connect(self._freeze)
         self.scale.editingFinished.connect(self._rescale)
 
+    def _node(self) -> Node:
+        return self._graph.nodes[self.node_id]
+
     def show(self, node: Node) -> None:
         self.frozen.setChecked(node.frozen)
         if not self.scale.hasFocus():
@@ -50,8 +56,13 @@ class TuningRows:
 
     def _freeze(self, checked: bool) -> None:
         text = "Freeze" if checked else "Unfreeze"
-        self._push(SetTuning([self.node_id], frozen=checked, text=text))
+        self._push_or_show(SetTuning([self.node_id], frozen=checked, text=text))
 
     def _rescale(self) -> None:
-        command: Command = SetTuning([self.node_id], lr_scale=self.scale.value(), text="Set lr x")
-        self._push(command)
+        if self.scale.value() == self._node().lr_scale:  # focus left, nothing changed
+            return
+        self._push_or_show(SetTuning([self.node_id], lr_scale=self.scale.value(), text="Set lr x"))
+
+    def _push_or_show(self, command: Command) -> None:
+        if self._push(command):  # refused (while training): show the node as it is
+            self.show(self._node())

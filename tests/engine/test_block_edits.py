@@ -110,3 +110,32 @@ def test_a_block_cannot_hold_a_custom_layer_yet():
     wire(graph, layers[2], custom.id)
     with pytest.raises(GraphError, match="Custom layer, which a block cannot hold yet"):
         make_block(graph, [layers[0], layers[1], layers[2], custom.id], "WithCustom")
+
+
+def test_a_frozen_layer_made_into_a_block_leaves_its_freezing_outside(tmp_path):
+    from engine.document.project import Project, load, save
+
+    graph, layers = residual_graph()
+    graph.nodes[layers[0]].frozen = True
+    make, block = make_block(graph, layers, "Residual")
+    make.do(graph)
+    assert not block.graph.nodes[layers[0]].frozen
+    save(Project(graph=graph), tmp_path / "p.json")
+    assert load(tmp_path / "p.json").graph.nodes.keys() == graph.nodes.keys()
+    make.undo(graph)
+    assert graph.nodes[layers[0]].frozen  # the layer put back is the one taken
+
+
+def test_bad_names_and_parameters_are_refused_in_sentences():
+    graph, layers = residual_graph()
+    with pytest.raises(GraphError, match="has no parameter 'units' to expose"):
+        make_block(graph, layers, "Residual", [(layers[0], "units")])
+    with pytest.raises(GraphError, match="is a layer or block already"):
+        make_block(graph, layers, "Linear")
+    make, _ = make_block(graph, layers, "Residual")
+    make.do(graph)
+    instance = next(n.id for n in graph.nodes.values() if n.block is not None)
+    with pytest.raises(GraphError, match="is not a class name"):
+        repeat(graph, instance, 2, "not a name")
+    with pytest.raises(GraphError, match="is a layer or block already"):
+        make_unique(graph, instance, "Residual")

@@ -238,3 +238,35 @@ def test_blocks_nested_too_deep_are_refused_where_they_are():
     doc["blocks"] = blocks
     with pytest.raises(ProjectError, match=r"blocks\[32\]: blocks nest more than 32 levels"):
         from_dict(doc)
+
+
+def test_an_argument_and_a_layer_of_the_same_name_do_not_clash():
+    def body(b):
+        b("Linear", "axis", out_features=4)
+        b("Softmax", "soft", dim=1)
+
+    soft = block("Soft", body, {"axis": (1, ["soft.dim"])})
+    b = Builder()
+    b("Input", "x", inputs=[], shape=[3, 4])
+    b(soft, "a", axis=1)
+    b(soft, "b", axis=2)
+    b("Output", "out")
+    built = build_model(b.done(), "net")
+    assert built.module(torch.randn(2, 3, 4)).shape == (2, 3, 4)
+
+
+def test_a_block_inside_a_body_off_the_way_to_its_output_writes_no_class():
+    inner = block("Inner", lambda b: b("Linear", "fc", out_features=4))
+
+    def body(b):
+        b("Linear", "fc", out_features=4)
+        b(inner, "unused", inputs=[b.ids["x"]])
+        b.last = b.ids["fc"]
+
+    outer = block("Outer", body)
+    b = Builder()
+    b("Input", "x", inputs=[], shape=[4])
+    b(outer, "outer")
+    b("Output", "out")
+    source = generate(b.done(), "net").source
+    assert "class Outer(nn.Module):" in source and "class Inner" not in source

@@ -346,3 +346,34 @@ def test_a_resnet_with_a_basic_block_class_imports_as_editable_blocks(tmp_path):
     save(project, tmp_path / "resnet.json")
     again = load(tmp_path / "resnet.json")
     assert generate(again.graph, again.name).source == result.code.source
+
+
+def test_keyword_operands_and_a_chunk_of_the_batch(tmp_path):
+    (tmp_path / "ops.py").write_text(
+        textwrap.dedent(
+            """
+            import torch
+            from torch import nn
+
+
+            class Keywords(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(4, 4)
+
+                def forward(self, x):
+                    return torch.sub(self.fc(x), other=x)
+
+
+            class BatchChunk(nn.Module):
+                def forward(self, x):
+                    a, b = x.chunk(2, 0)
+                    return a
+            """
+        )
+    )
+    graph = import_model(tmp_path / "ops.py", "Keywords", [(2, 4)]).project.graph
+    assert "Subtract" in [n.type for n in graph.nodes.values()]
+    with pytest.raises(ModelImportError) as caught:
+        import_model(tmp_path / "ops.py", "BatchChunk", [(2, 4)])
+    assert str(caught.value).count("cuts the batch") == 1

@@ -93,9 +93,10 @@ def test_a_cancelled_download_keeps_nothing(tmp_path, hub, server):
 
 def test_offline_is_a_sentence_and_the_model_is_left_as_it_was(tmp_path, hub, server):
     _, address = server
-    url = f"{address}/missing-12345678.pth"
+    with pytest.raises(WeightsError, match="the server answers 404"):
+        download_weights(f"{address}/missing-12345678.pth")
     with pytest.raises(WeightsError, match=r"may be offline\. The model is left as it was"):
-        download_weights(url)
+        download_weights("http://127.0.0.1:9/resnet18-f37072fd.pth")  # nothing listens there
     project = digits_project(tmp_path)
     project.training.update(init_weights="http://127.0.0.1:9/resnet18-f37072fd.pth")
     with pytest.raises(WeightsError, match="cannot download"):

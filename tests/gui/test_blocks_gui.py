@@ -40,9 +40,11 @@ def test_a_block_made_from_layers_is_in_the_palette_and_drops_as_an_instance(
     assert window.canvas.scene().node_item(instance.id).texts()[1] == "Dense"
     drop_layer(window.canvas, b"Dense", QPoint(300, 300))
     assert sum(n.block is block for n in document.graph.nodes.values()) == 2
+    count = len(digits_project(tmp_path).graph.nodes)
     document.undo_stack.undo()
     document.undo_stack.undo()
-    assert {n.label for n in document.graph.nodes.values()} >= {"fc1", "bn1", "relu1"}
+    assert len(document.graph.nodes) == count
+    assert not any(n.block for n in document.graph.nodes.values())
 
 
 def test_an_opened_block_edits_every_instance(window, qtbot, tmp_path):
@@ -113,9 +115,31 @@ def test_an_editor_is_locked_while_the_model_trains_and_closes_with_its_project(
     block = window.blocks.make_block("Norm", [])
     editor = window.blocks.open(next(n.id for n in document.graph.nodes.values() if n.block))
     document.set_locked("training")
-    assert editor.document.lock_reason == "training"
+    bn = next(n.id for n in editor.document.graph.nodes.values() if n.label == "bn1")
+    assert not editor.document.push(SetParams(bn, {"eps": 0.01}))  # refused while it trains
+    assert block.graph.nodes[bn].params["eps"] == 1e-5
     document.set_locked("")
-    assert editor.document.lock_reason == ""
-    with qtbot.waitSignal(editor.destroyed, timeout=5000):
-        window.files.new()
-    assert block.name == "Norm"
+    assert editor.document.push(SetParams(bn, {"eps": 0.01}))
+    window.files.new()
+    qtbot.waitUntil(lambda: window.blocks.editors == [], timeout=5000)
+
+
+def test_an_edit_two_blocks_down_reaches_the_model_and_one_editor_serves_a_block(
+    window, qtbot, tmp_path
+):
+    document = opened(window, qtbot, tmp_path)
+    document.select([node(document.project, "bn1").id, node(document.project, "relu1").id])
+    inner = window.blocks.make_block("Norm", [])
+    norm = next(n.id for n in document.graph.nodes.values() if n.block is inner)
+    document.select([norm, node(document.project, "fc2").id])
+    outer = window.blocks.make_block("Head", [])
+    head = next(n.id for n in document.graph.nodes.values() if n.block is outer)
+    document.undo_stack.setClean()
+    first = window.blocks.open(head)
+    assert window.blocks.open(head) is first  # raised again, not a second history
+    second = first.actions.open(norm)
+    bn = next(n.id for n in second.document.graph.nodes.values() if n.label == "bn1")
+    assert second.document.push(SetParams(bn, {"eps": 0.01}))
+    assert document.modified and window.isWindowModified()
+    second.close()
+    qtbot.waitUntil(lambda: first.actions.editors == [], timeout=5000)
