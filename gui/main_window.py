@@ -68,6 +68,9 @@ class MainWindow(QMainWindow):
         self.training.session.run_started.connect(self._note_frozen)
         self.training.session.problem_found.connect(self._show_problem)
         self.training.session.failed_at.connect(self.canvas.center_on_node)
+        controller = self.training.session.controller
+        controller.layer_warnings.connect(self.canvas.scene().show_training_notes)
+        controller.started.connect(lambda _plan: self.canvas.scene().show_training_notes({}))
         self.docks: dict[str, QDockWidget] = {}
         self._add_docks()
         self.files = FileController(self, self.document, self.settings)

@@ -1,5 +1,6 @@
 """`python main.py train PROJECT ...`: train headless, as the app would, and write the
-run's files (model.py, weights.safetensors, summary.json, history.csv, checkpoint.pt).
+run's files (model.py, weights.safetensors, summary.json, history.csv, checkpoint.pt,
+layers.csv). What the layer records say is wrong is printed as warnings at the end.
 A project with Custom layers is refused without --allow-custom-code: training runs
 their code."""
 
@@ -48,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, metavar="N")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue a saved run")
+    parser.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="write a TensorBoard log (losses, metrics, gradient norms, histograms, graph)",
+    )
     add_weights_arguments(parser)
     trust.add_argument(parser)
 
@@ -163,6 +169,8 @@ def _train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # Ctrl+C a second time: abort
         print(f"aborted; {out} holds the files written before (each whole)", file=sys.stderr)
         return INTERRUPTED
+    for line in job.recorder.diagnosis.lines() if job.recorder else ():
+        print(f"warning: layer {line}", file=sys.stderr)
     if result.status == RunStatus.FAILED:
         return _fail(result.message)
     if args.resume and result.status == RunStatus.COMPLETED and not result.train_samples:
@@ -211,6 +219,7 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingJob, Path]:
             batch_report_every=10,
             trust=trust.trust_of(args),
             data_progress=decoding.update,
+            tensorboard=Path(args.tensorboard) if args.tensorboard else None,
         )
     finally:
         decoding.close()

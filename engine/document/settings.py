@@ -383,6 +383,15 @@ TRAINING_SCHEMA = (
         "When starting from weights: skip the tensors whose shapes differ (a head trained "
         "for other classes) instead of stopping.",
     ),
+    Param(
+        "record_every",
+        "int",
+        20,
+        "Record each layer's weights, gradients and outputs every this many batches, "
+        "for the Layers view, layers.csv and the warnings pinned to layers (0: off).",
+        min=0,
+        max=1_000_000,
+    ),
 )
 
 LOSS_SCHEMA = (

@@ -1,6 +1,7 @@
 """What a training run leaves in its output folder: model.py, train.py (the standalone
-training script, with the run's settings), weights.safetensors, summary.json and
-history.csv. Every file is written atomically."""
+training script, with the run's settings), weights.safetensors, summary.json,
+history.csv and, when the layers were recorded, layers.csv (`LAYER_COLUMNS`: a row per
+layer per recorded batch). Every file is written atomically."""
 
 from __future__ import annotations
 
@@ -34,6 +35,35 @@ def history_csv(history: list[dict[str, Any]]) -> str:
     return text.getvalue()
 
 
+LAYER_COLUMNS = (
+    "epoch",
+    "batch",
+    "step",
+    "node",
+    "layer",
+    "weight_norm",
+    "grad_norm",
+    "update_ratio",
+    "mean",
+    "std",
+    "zeros",
+    "no_gradient",
+)
+
+
+def layers_csv(records: list[dict[str, Any]], labels: dict[str, str]) -> str:
+    """The layer records (engine.training.diagnosis) as CSV; an empty cell where a value
+    does not apply (a pooling layer has no weights, a Linear no zeros fraction)."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, LAYER_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        for node_id, stats in record["layers"].items():
+            row = {k: record[k] for k in ("epoch", "batch", "step")}
+            writer.writerow({**row, "node": node_id, "layer": labels[node_id], **stats})
+    return text.getvalue()
+
+
 def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[str, Any]:
     """Write the run's files into `folder`; returns the summary written. The summary
     records the input normalisation fitted on the training data, which new inputs need
@@ -49,6 +79,11 @@ def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[s
     if "series" in job.splits.train.info:  # how the series was scaled and cut
         kept = job.splits.train.info["series"]
         summary["series"] = {k: v for k, v in kept.items() if k != "target_times"}
+    recorder = job.recorder
+    if recorder is not None and recorder.records:
+        summary["layer_warnings"] = recorder.diagnosis.lines()
+        text = layers_csv(recorder.records, recorder.labels)
+        atomic_write_text(folder / "layers.csv", text)
     atomic_write_text(folder / "summary.json", json_text(summary))
     atomic_write_text(folder / "history.csv", history_csv(result.history))
     return summary

@@ -4,8 +4,9 @@
 `serve` runs in the child. A reader thread takes the parent's controls: each `Train` goes
 to the main thread, which prepares and trains it exactly as `main.py train` does; `Stop`,
 `Pause` and `Resume` go straight to the run's trainer, or wait in `PendingControls` while
-it is still being prepared. The trainer's events go back to the parent, batch losses in
-bursts at most `FLUSH_HZ` times a second, and at once when a stop or pause comes.
+it is still being prepared. The trainer's events go back to the parent, batch losses
+(with the layer records made meanwhile, engine.training.layer_records) in bursts at most
+`FLUSH_HZ` times a second, and at once when a stop or pause comes.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from engine.process.protocol import (
 )
 from engine.runs.store import CHECKPOINT_FILE, save_run
 from engine.training.job import TrainingJob, prepare_job
+from engine.training.layer_records import LayerRecorder
 from engine.training.progress import ProgressMeter
 from engine.training.threads import torch_threads
 from engine.training.trainer import CHECKPOINT_SECONDS, Callback, Checkpointer, Trainer
@@ -96,6 +98,9 @@ class Child(Callback):
         self._pending = PendingControls()
         self._losses: list[BatchLoss] = []
         self._progress: dict[str, Any] = {}
+        self._recorder: LayerRecorder | None = None
+        self._layers: list[dict[str, Any]] = []  # layer records not yet sent
+        self._warnings: dict[str, list[str]] | None = None
         self._flushed = 0.0
         self._meter: ProgressMeter | None = None
 
@@ -143,6 +148,7 @@ class Child(Callback):
             last = Failed(one_line(exc), node_of(exc))
         with self._lock:
             self._trainer = None  # controls from now on wait for the next run's trainer
+            self._recorder = None
             self._flush()
             self._events.send_bytes(encode(last))
 
@@ -166,6 +172,7 @@ class Child(Callback):
                 data_progress=self._decoding,
             )
             self._attach(job.trainer)
+            self._recorder = job.recorder
             result = job.run(resume.checkpoint_path if resume else None)
             done = Done(result.summary(), document=to_dict(job.project))
             if result.history:
@@ -202,9 +209,11 @@ class Child(Callback):
 
     def _flush(self) -> None:
         """Send the batch losses gathered so far (the lock is held)."""
-        if self._losses:
-            self._events.send_bytes(encode(Batches(tuple(self._losses), self._progress)))
-            self._losses = []
+        if self._losses or self._layers:
+            warnings = self._warnings if self._layers else None
+            batches = Batches(tuple(self._losses), self._progress, tuple(self._layers), warnings)
+            self._events.send_bytes(encode(batches))
+            self._losses, self._layers = [], []
         self._flushed = time.perf_counter()
 
     # --- the trainer's events (Callback), in the main thread ---------------------------
@@ -219,11 +228,21 @@ class Child(Callback):
         with self._lock:
             self._losses.append((epoch, batch, float(loss)))
             self._progress = progress
+            self._take_records()
             if time.perf_counter() - self._flushed >= 1 / FLUSH_HZ:
                 self._flush()
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, row: dict[str, Any]) -> None:
+        with self._lock:
+            self._take_records()  # the epoch's last, closed by the recorder just now
         self._send(Epoch(dict(row)), flush=True)
+
+    def _take_records(self) -> None:
+        """Gather the recorder's new records and findings (the lock is held; in the main
+        thread, which alone changes them)."""
+        if self._recorder is not None and (new := self._recorder.take()):
+            self._layers += new
+            self._warnings = self._recorder.diagnosis.warnings()
 
     def on_pause(self, trainer: Trainer, epoch: int, batch: int) -> None:
         self._meter.pause()

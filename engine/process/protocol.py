@@ -104,10 +104,14 @@ class Started:
 @dataclass(frozen=True)
 class Batches:
     """The batch losses trained since the last `Batches`, oldest first, and the newest
-    progress estimate (engine.training.progress.ProgressMeter.batch)."""
+    progress estimate (engine.training.progress.ProgressMeter.batch); the layer records
+    made since (engine.training.diagnosis.Record), and, when there are any, what they
+    say now: node id -> warnings (`Diagnosis.warnings`)."""
 
     losses: tuple[BatchLoss, ...]
     progress: dict[str, Any]
+    layers: tuple[dict[str, Any], ...] = ()
+    warnings: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True)

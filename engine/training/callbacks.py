@@ -32,6 +32,18 @@ class Callback:
     def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
         pass
 
+    def on_batch_start(self, trainer: Trainer, epoch: int, batch: int) -> None:
+        """Before the batch's forward pass (every batch)."""
+
+    def on_after_backward(self, trainer: Trainer, epoch: int, batch: int) -> None:
+        """The gradients are computed and the optimizer has not stepped yet (every
+        batch; also for a batch whose loss is not finite, which takes no step)."""
+
+    def first_nonfinite(self, trainer: Trainer, x: torch.Tensor) -> tuple[str, str] | None:
+        """Asked when a batch's loss was not finite: (node id, a sentence) of the first
+        layer whose output on `x` was not finite, or None when this callback cannot tell."""
+        return None
+
     def on_batch_end(self, trainer: Trainer, epoch: int, batch: int, loss: torch.Tensor) -> None:
         """loss: the batch's total loss, a detached 0-d tensor on the training device."""
 

@@ -24,7 +24,9 @@ from engine.model.shapes import DataShapes, follows_data, infer_all, resolved
 from engine.model.transfer import WeightsReport, start_from
 from engine.model.tuning import keep_frozen
 from engine.training.data_shapes import splits_shapes
+from engine.training.layer_records import LayerRecorder
 from engine.training.setup import checked_settings
+from engine.training.tensorboard_log import TensorBoardLog
 from engine.training.trainer import Callback, Trainer, TrainResult
 
 
@@ -39,6 +41,7 @@ class TrainingJob:
     trainer: Trainer
     data: dict[str, Any]
     weights: WeightsReport | None = None  # what loaded of the weights it starts from
+    recorder: LayerRecorder | None = None  # the layers' records, when they are kept
     result: TrainResult | None = None
 
     def as_trained(self) -> Project:
@@ -58,11 +61,15 @@ def prepare_job(
     batch_report_every: int = 1,
     trust: Trust = NOT_ALLOWED,
     data_progress: Progress | None = None,
+    tensorboard: Path | None = None,
 ) -> TrainingJob:
     """The run for `project`, with `data` / `training` settings replacing the project's
     when given. Relative data paths start at the project file's folder. `trust`: whether
     the project's Custom layers may run (building the model runs them). `data_progress`:
-    how decoding an image folder goes (engine.data.prepare.load_data).
+    how decoding an image folder goes (engine.data.prepare.load_data). With the
+    `record_every` setting on, a LayerRecorder records the layers, ahead of `callbacks`
+    (which can read its records as they come). `tensorboard`: a folder to write the
+    run's TensorBoard log into (engine.training.tensorboard_log).
 
     Raises the engine's errors (CustomCodeNotAllowed, TrainingError, DataError,
     CodegenError, BuildError...), whose messages name what is wrong.
@@ -76,8 +83,15 @@ def prepare_job(
     weights = start_from_settings(built.module, training, base_dir)
     keep_frozen(built.module)
     labels = [project.graph.nodes[node_id].label for node_id in built.code.outputs]
+    every = training["record_every"]
+    recorder = LayerRecorder(built, project.graph, every) if every else None
+    callbacks = [recorder, *callbacks] if recorder else list(callbacks)
+    if tensorboard is not None:
+        names = {node.id: node.label for node in project.graph.nodes.values()}
+        example = splits.train.x[:1]
+        callbacks.append(TensorBoardLog(tensorboard, built, names, example, recorder))
     trainer = Trainer(built.module, labels, training, callbacks, batch_report_every)
-    return TrainingJob(project, built, labels, splits, trainer, data, weights)
+    return TrainingJob(project, built, labels, splits, trainer, data, weights, recorder)
 
 
 def start_from_settings(

@@ -125,7 +125,9 @@ class TrainResult:
     mixed_precision: bool
     threads: int = 0  # intra-op threads it trained with
     error: BaseException | None = None
-    node_id: str | None = None  # of the layer whose line raised `error`, when one did
+    # of the layer whose line raised `error`, or whose output was the first not to be
+    # finite when the loss was not, when that is known
+    node_id: str | None = None
 
     @property
     def samples_per_second(self) -> float:
@@ -158,7 +160,12 @@ def metric_key(split: str, metric: str, label: str | None = None) -> str:
 
 
 class _Diverged(Exception):
-    """The loss became non-finite; the message is for the user."""
+    """The loss became non-finite; the message is for the user, `layer` the (node id,
+    sentence) of the first layer whose output was not finite, when one is known."""
+
+    def __init__(self, message: str, layer: tuple[str, str] | None = None):
+        super().__init__(message if layer is None else f"{message}; {layer[1]}")
+        self.node_id = layer[0] if layer is not None else None
 
 
 class _Failed(Exception):
@@ -191,6 +198,7 @@ class Trainer:
         self._paused = threading.Event()
         self._stop_early = False
         self._run: Run | None = None
+        self._diverged_at: str | None = None  # the node whose output was first not finite
 
     # --- control from other threads ---------------------------------------------------
 
@@ -210,6 +218,12 @@ class Trainer:
 
     def request_resume(self) -> None:
         self._resume.set()
+
+    @property
+    def grad_scale(self) -> float:
+        """What the gradients are multiplied by (mixed precision's loss scale; else 1)."""
+        scaler = self._run.precision.scaler if self._run else None
+        return float(scaler.get_scale()) if scaler is not None else 1.0
 
     @property
     def paused(self) -> bool:
@@ -237,7 +251,7 @@ class Trainer:
                 self._notify("on_train_start", self._plan(run))
                 status = self._run_epochs(run)
         except _Diverged as exc:
-            status, message = RunStatus.FAILED, str(exc)
+            status, message, self._diverged_at = RunStatus.FAILED, str(exc), exc.node_id
         except _Failed as exc:
             status, message, error = RunStatus.FAILED, str(exc), exc.__cause__
         except CheckpointError as exc:  # a full disk, say: the run cannot be kept
@@ -309,7 +323,8 @@ class Trainer:
         run.epoch_start_weights = copy_state(self.model, run.device)
         order = torch.randperm(run.train.rows, generator=run.shuffle).to(run.device)
         x, targets = run.train.x, run.train.targets
-        listeners = self._batch_listeners()
+        listeners = self._listeners("on_batch_end")
+        starting, backward = self._listeners("on_batch_start"), self._listeners("on_after_backward")
         every = self.batch_report_every
         batch = 0
         batches = _batches(order, self.settings["batch_size"])
@@ -321,9 +336,14 @@ class Trainer:
                 batch_targets = [t.index_select(0, index) for t in targets]
                 if run.augment is not None:
                     batch_x = run.augment(batch_x)
+                for callback in starting:
+                    callback.on_batch_start(self, epoch, batch)
                 outputs, loss, parts = self._forward_backward(run, batch_x, batch_targets)
+                for callback in backward:
+                    callback.on_after_backward(self, epoch, batch)
                 if not math.isfinite(loss.item()):
-                    raise _Diverged(self._divergence(run, epoch, batch, loss, parts))
+                    message = self._divergence(run, epoch, batch, loss, parts)
+                    raise _Diverged(message, self._nonfinite_layer(batch_x))
                 self._step(run)
                 meter.add(outputs, batch_targets, parts, index.shape[0])
                 if listeners and batch % every == 0:
@@ -428,6 +448,8 @@ class Trainer:
         self._stop_early = False
         self._resume.set()
         layer = failing_layer(error)
+        node_id = layer.node_id if layer is not None else self._diverged_at
+        self._diverged_at = None
         return TrainResult(
             status=status,
             message=message,
@@ -439,7 +461,7 @@ class Trainer:
             mixed_precision=run.precision.enabled,
             threads=run.threads,
             error=error,
-            node_id=layer.node_id if layer is not None else None,
+            node_id=node_id,
         )
 
     # --- checkpoints ------------------------------------------------------------------
@@ -474,8 +496,19 @@ class Trainer:
         saves its state), then the caller's."""
         return [self._run.early, *self.callbacks] if self._run else list(self.callbacks)
 
-    def _batch_listeners(self) -> list[Callback]:
-        return [c for c in self._callbacks() if type(c).on_batch_end is not Callback.on_batch_end]
+    def _listeners(self, event: str) -> list[Callback]:
+        """The callbacks that override `event` (the trainer calls no others per batch)."""
+        default = getattr(Callback, event)
+        return [c for c in self._callbacks() if getattr(type(c), event) is not default]
+
+    def _nonfinite_layer(self, x: torch.Tensor) -> tuple[str, str] | None:
+        """(node id, sentence) of the first layer whose output was not finite on `x`, as
+        the first callback that can tell finds it."""
+        for callback in self._listeners("first_nonfinite"):
+            found = callback.first_nonfinite(self, x)
+            if found is not None:
+                return found
+        return None
 
 
 def _failure(exc: BaseException) -> str:

@@ -1,5 +1,6 @@
 """A node: a rounded box with the layer's label, type, key parameters, output shape and
-parameter count; red when inference pins a problem on it, grey while it waits."""
+parameter count; red when inference pins a problem on it, grey while it waits; under it,
+in amber, what the last run's layer records said is wrong with the layer."""
 
 from __future__ import annotations
 
@@ -87,6 +88,7 @@ class NodeItem(QGraphicsItem):
         self.node_id = node.id
         self.status = "unknown"  # the NodeResult status; "unknown" before inference runs
         self.frozen = False
+        self.training_notes: list[str] = []  # the run's warnings about this layer
         self.edges: set[EdgeItem] = set()  # wires ending or starting here
         self.moved = False  # dragged by the user since the last committed move
         self.input_ports: dict[int, PortItem] = {}
@@ -122,7 +124,8 @@ class NodeItem(QGraphicsItem):
         taken = {e.edge.port for e in self.edges if e.edge.dst == self.node_id}
         feeds = any(e.edge.src == self.node_id for e in self.edges)
         tuning = (node.frozen, node.lr_scale)
-        key = (node.label, dict(node.params), result, frozenset(taken), feeds, tuning)
+        notes = tuple(self.training_notes)
+        key = (node.label, dict(node.params), result, frozenset(taken), feeds, tuning, notes)
         if key == self._key:
             return
         self._key = key
@@ -199,6 +202,8 @@ class NodeItem(QGraphicsItem):
             counts = count_text(result.num_params, result.macs)
             rows.append((counts, style.small_font(), style.MUTED, 1))
         rows.append((tuning_text(node), style.small_font(), style.FROZEN, 1))
+        for note in self.training_notes:  # its name; the tooltip has the sentence
+            rows.append((f"⚑ {note.split(':')[0]}", style.small_font(), style.WARNING, 1))
         return [row for row in rows if row[0]]
 
     def _paths(self) -> tuple[QPainterPath, QPainterPath]:
@@ -215,6 +220,7 @@ class NodeItem(QGraphicsItem):
         lines = [f"{node.label} ({node.type})", param_summary(node.spec, node.params)]
         if result is not None and result.output is not None:
             lines += [result.output.describe(), count_text(result.num_params, result.macs)]
+        lines += self.training_notes
         return "\n".join(line for line in lines if line)
 
     def texts(self) -> list[str]:

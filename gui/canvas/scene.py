@@ -145,6 +145,15 @@ class CanvasScene(QGraphicsScene):
         node = self.document.graph.nodes[node_id]
         self._new_node_item(node).refresh(node, self._result(node_id))
 
+    def show_training_notes(self, notes: dict[str, list[str]]) -> None:
+        """Pin each layer's warnings from a run (node id -> sentences) to its node, and
+        take them off the others."""
+        for node_id, item in self._nodes.items():
+            wanted = list(notes.get(node_id, ()))
+            if wanted != item.training_notes:
+                item.training_notes = wanted
+                self._node_changed(node_id)
+
     def _node_changed(self, node_id: str) -> None:
         node, item = self.document.graph.nodes[node_id], self._nodes[node_id]
         item.place(node.pos)

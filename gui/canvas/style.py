@@ -31,6 +31,7 @@ TEXT = QColor("#1f2329")
 MUTED = QColor("#6b7280")
 WAITING = QColor("#9aa0a8")
 ERROR = QColor("#d93025")
+WARNING = QColor("#b06000")  # what a run's layer records say is wrong with a layer
 FROZEN = QColor("#4a90c8")  # the border and mark of a layer whose weights stay as they are
 VALID = QColor("#1e8e3e")
 WIRE = QColor("#8c939d")

@@ -68,6 +68,8 @@ class TrainingController(QObject):
     decoding = Signal(int, int)  # before the run: images decoded into the cache, of how many
     started = Signal(object)  # the plan: epochs, batches_per_epoch, batch_size, device...
     batch_losses = Signal(object)  # list of (epoch, batch, loss), oldest first
+    layer_records = Signal(object)  # list of layer records (engine.training.diagnosis)
+    layer_warnings = Signal(object)  # node id -> warnings: the newest findings
     progress = Signal(object)  # epoch, epochs, batch, batches_per_epoch, samples_per_second...
     epochs_finished = Signal(object)  # history rows of the epochs since the last burst
     finished = Signal(object)  # TrainResult.summary(): status, epochs, final row...
@@ -234,6 +236,10 @@ class TrainingController(QObject):
             self.batch_losses.emit(taken.losses)
         if taken.rows:
             self.epochs_finished.emit(taken.rows)
+        if taken.layers:
+            self.layer_records.emit(taken.layers)
+        if taken.warnings is not None:
+            self.layer_warnings.emit(taken.warnings)
         if taken.losses:
             self.progress.emit(taken.progress)
 

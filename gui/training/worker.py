@@ -186,7 +186,9 @@ class TrainingWorker(QObject):
         return {
             Decoding: lambda event: self.decoding.emit(event.done, event.total),
             Started: lambda event: self.started.emit(event.plan),
-            Batches: lambda event: self.feed.put(event.losses, event.progress),
+            Batches: lambda event: self.feed.put(
+                event.losses, event.progress, event.layers, event.warnings
+            ),
             Epoch: lambda event: self.feed.put_row(event.row),
             Paused: lambda event: self.paused.emit(),
             Resumed: lambda event: self.resumed.emit(),

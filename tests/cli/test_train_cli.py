@@ -192,6 +192,7 @@ def test_progress_is_one_line_per_epoch_when_not_a_terminal(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "checkpoint.pt",
         "history.csv",
+        "layers.csv",
         "model.py",
         "summary.json",
         "train.py",
