@@ -136,6 +136,12 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "stop_training": _action(
             window, "&Stop Training", run_bar.stop.click, "Ctrl+.", icons.SP_MediaStop
         ),
+        "tensorboard": _action(
+            window,
+            "Open in &TensorBoard",
+            window.tensorboard.open,
+            tip="Start TensorBoard on this project's runs and show its address",
+        ),
     }
     actions["custom_code"].setCheckable(True)
     window.document.custom_code_changed.connect(actions["custom_code"].setChecked)
@@ -194,6 +200,8 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     edit.addActions([actions[k] for k in ("make_block", "ungroup", "make_unique", "repeat_block")])
     training = bar.addMenu("&Training")
     training.addActions([actions[k] for k in ("train", "pause", "stop_training")])
+    training.addSeparator()
+    training.addAction(actions["tensorboard"])
     view = bar.addMenu("&View")
     view.addActions([actions["zoom_in"], actions["zoom_out"], actions["fit"]])
     view.addSeparator()

@@ -41,6 +41,7 @@ from gui.mime import NODES_MIME
 from gui.palette import Palette
 from gui.preset_gallery import PresetGallery
 from gui.problems import ProblemsPanel
+from gui.tensorboard import TensorBoardActions
 from gui.training.page import TrainingPage
 from gui.training.settings_form import SettingsForm
 from gui.weights import WeightsActions
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._add_docks()
         self.files = FileController(self, self.document, self.settings)
         self.weights = WeightsActions(self)
+        self.tensorboard = TensorBoardActions(self)
         self.blocks = BlockActions(self, self.document, "model")
         self.canvas.node_opened.connect(self.blocks.open)
         self.menu_actions = build_actions(self)
@@ -361,6 +363,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState())
         self.training.session.shutdown()
+        self.tensorboard.stop()
         self.files.discard_recovery()
         self.loader.stop()
         self.document.close()

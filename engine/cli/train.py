@@ -22,6 +22,7 @@ from engine.document.project import Project, load
 from engine.document.settings import TABLE_FORMS, TABLE_KINDS, validate_training
 from engine.errors import TrainingError, UserError, one_line
 from engine.export.run_files import write_outputs
+from engine.runs.store import TENSORBOARD_FOLDER
 from engine.training.job import TrainingJob, frozen_without_weights, prepare_job
 from engine.training.sanity import initial_loss_lines
 from engine.training.status import RunStatus
@@ -188,6 +189,13 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_folder(args: argparse.Namespace, training: dict[str, Any], out: Path) -> Path | None:
+    """--tensorboard DIR, or the run folder's tensorboard/ when the settings ask for it."""
+    if args.tensorboard:
+        return Path(args.tensorboard)
+    return out / TENSORBOARD_FOLDER if training.get("tensorboard") else None
+
+
 def _write(out: Path, job: TrainingJob, result) -> dict[str, Any]:
     """The run's files; when they cannot be written after a failed run (a full disk
     fails the checkpoint first), the error says why the run ended too."""
@@ -219,7 +227,7 @@ def _prepare(args: argparse.Namespace) -> tuple[TrainingJob, Path]:
             batch_report_every=10,
             trust=trust.trust_of(args),
             data_progress=decoding.update,
-            tensorboard=Path(args.tensorboard) if args.tensorboard else None,
+            tensorboard=_log_folder(args, training or project.training, out),
         )
     finally:
         decoding.close()

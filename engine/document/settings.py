@@ -392,6 +392,13 @@ TRAINING_SCHEMA = (
         min=0,
         max=1_000_000,
     ),
+    Param(
+        "tensorboard",
+        "bool",
+        False,
+        "Write a TensorBoard log into the run's folder (needs the tensorboard package); "
+        "Training > Open in TensorBoard shows the project's runs.",
+    ),
 )
 
 LOSS_SCHEMA = (

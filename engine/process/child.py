@@ -19,6 +19,7 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -45,7 +46,7 @@ from engine.process.protocol import (
     decode,
     encode,
 )
-from engine.runs.store import CHECKPOINT_FILE, save_run
+from engine.runs.store import CHECKPOINT_FILE, TENSORBOARD_FOLDER, save_run
 from engine.training.job import TrainingJob, prepare_job
 from engine.training.layer_records import LayerRecorder
 from engine.training.progress import ProgressMeter
@@ -170,6 +171,7 @@ class Child(Callback):
                 settings.get("training"),
                 trust=request.trust,
                 data_progress=self._decoding,
+                tensorboard=_log_folder(request, settings),
             )
             self._attach(job.trainer)
             self._recorder = job.recorder
@@ -251,6 +253,15 @@ class Child(Callback):
     def on_resume(self, trainer: Trainer) -> None:
         self._meter.resume()
         self._send(Resumed())
+
+
+def _log_folder(request: Train, settings: dict[str, Any]) -> Path | None:
+    """Where the run writes its TensorBoard log: `tensorboard/` in its folder, when its
+    settings ask for one."""
+    training = settings.get("training") or request.document.get("training") or {}
+    if request.run_folder is None or not training.get("tensorboard"):
+        return None
+    return request.run_folder / TENSORBOARD_FOLDER
 
 
 def _with_evaluation(job: TrainingJob, done: Done) -> Done:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 VERSION = 1
 RUN_FILE = "run.json"
 CHECKPOINT_FILE = "checkpoint.pt"
+TENSORBOARD_FOLDER = "tensorboard"  # the run's TensorBoard log, when it writes one
 WEIGHTS_FILE = "weights.safetensors"
 RUN_NAME = re.compile(r"run-(\d+)")
 # early_stopped ended early by design: nothing to continue

@@ -42,6 +42,7 @@ def test_a_run_writes_scalars_layer_norms_histograms_graph_and_hparams(tmp_path,
     assert {"_hparams_/experiment", "_hparams_/session_end_info"} <= set(hparams)
     assert "final/val_accuracy" in scalars and "final/seconds" not in scalars
 
+
 def test_without_tensorboard_installed_the_error_says_how_to_install_it(monkeypatch, tmp_path):
     real_import = builtins.__import__
 

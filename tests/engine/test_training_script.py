@@ -359,6 +359,25 @@ def test_a_resumed_script_run_continues_where_it_stopped(tmp_path):
     )
 
 
+def test_the_script_writes_a_tensorboard_log_that_tensorboard_reads(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    script = tmp_path / "train.py"
+    script.write_text(training_script(preset("digits_cnn", 2)))
+    run_script(script, "--out", "out", "--tensorboard", "logs", cwd=tmp_path)
+    events = EventAccumulator(str(tmp_path / "logs"), size_guidance={"histograms": 0})
+    events.Reload()
+    tags = events.Tags()
+    scalars = set(tags["scalars"])
+    assert {"loss/train", "loss/val", "lr", "val/accuracy", "grad_norm/conv1"} <= scalars
+    assert "final/val_accuracy" in scalars and "weight_norm/fc2" in scalars
+    history = read_history(tmp_path / "out" / "history.csv")
+    assert [e.value for e in events.Scalars("loss/val")] == pytest.approx(
+        [row["val_loss"] for row in history]
+    )
+    assert len(events.Histograms("gradients/conv1")) == 2 and tags["graph"]
+
+
 def test_the_script_trains_under_torchrun_with_two_cpu_processes(tmp_path):
     project = preset("multitask", 2)  # two regression outputs
     project.data.update(samples=200, val_fraction=0.005)  # 1 validation row: rank 1 has none

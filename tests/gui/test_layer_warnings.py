@@ -1,7 +1,13 @@
-"""A run's layer records in the window: the warnings they give are pinned to the nodes
-they are about while it trains, and taken off when the next run starts."""
+"""Seeing inside a run from the window: the warnings the layer records give are pinned
+to the nodes they are about while it trains, and taken off when the next run starts;
+Training > Open in TensorBoard serves the project's runs from a real server."""
 
-from tests.gui.test_training_panel import RUN_MS, button, click, open_preset
+import json
+import urllib.request
+
+from PySide6.QtGui import QAction
+
+from tests.gui.test_training_panel import RUN_MS, button, click, open_preset, saved_preset
 
 
 def _notes(window) -> dict[str, list[str]]:
@@ -34,3 +40,30 @@ def test_a_learning_rate_too_high_is_pinned_to_its_layers_and_cleared_by_the_nex
         click(qtbot, button(window, "trainButton"))
     assert all(notes == [] for notes in _notes(window).values())
     qtbot.waitSignal(controller.finished, timeout=RUN_MS).wait()
+
+
+def _action(window, text: str):
+    return next(a for a in window.findChildren(QAction) if a.text().replace("&", "") == text)
+
+
+def test_open_in_tensorboard_serves_the_projects_runs_and_stops_with_the_window(
+    window, qtbot, tmp_path
+):
+    controller = saved_preset(window, tmp_path, "digits_mlp", epochs=1)
+    open_tensorboard = _action(window, "Open in TensorBoard")
+    open_tensorboard.trigger()  # no run has a log yet: it says how to get one
+    assert "turn on 'tensorboard'" in window.tensorboard.dialog.text()
+    assert window.tensorboard.server is None
+    window.document.project.training["tensorboard"] = True
+    with qtbot.waitSignal(controller.finished, timeout=RUN_MS):
+        click(qtbot, button(window, "trainButton"))
+    assert (tmp_path / "digits_mlp.runs" / "run-001" / "tensorboard").is_dir()
+    open_tensorboard.trigger()
+    qtbot.waitUntil(lambda: window.tensorboard.server is not None, timeout=60_000)
+    server = window.tensorboard.server
+    assert server.url in window.tensorboard.dialog.text()
+    assert server.url in window.statusBar().currentMessage()
+    with urllib.request.urlopen(server.url + "data/runs", timeout=10) as response:
+        assert json.loads(response.read()) == ["run-001/tensorboard"]
+    window.close()
+    assert not server.running

@@ -113,6 +113,7 @@ def training_script(project: Project, code: GeneratedCode | None = None) -> str:
         _part("init_weights"),
         _part("prepare"),
         _part("train"),
+        _part("tensorboard"),
         _part("loop"),
     ]
     script = "".join(parts)
