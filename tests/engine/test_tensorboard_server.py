@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
+import engine.runs.tensorboard_server as tensorboard_server
 import main
-from engine.runs import tensorboard_server
 from engine.runs.tensorboard_server import PREFERRED_PORT, TensorBoardError, TensorBoardServer
 from tests.paths import PRESETS
 
