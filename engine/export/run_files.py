@@ -13,7 +13,9 @@ from typing import Any
 from engine.document.files import atomic_write_text, json_text
 from engine.export.code import write_code
 from engine.export.weights import save_safetensors
+from engine.training.diagnosis import Diagnosis
 from engine.training.job import TrainingJob
+from engine.training.layer_records import LayerRecorder
 from engine.training.trainer import TrainResult
 
 
@@ -60,8 +62,44 @@ def layers_csv(records: list[dict[str, Any]], labels: dict[str, str]) -> str:
     for record in records:
         for node_id, stats in record["layers"].items():
             row = {k: record[k] for k in ("epoch", "batch", "step")}
-            writer.writerow({**row, "node": node_id, "layer": labels[node_id], **stats})
+            writer.writerow(
+                {**row, "node": node_id, "layer": labels.get(node_id, node_id), **stats}
+            )
     return text.getvalue()
+
+
+def read_layers_csv(text: str) -> list[dict[str, Any]]:
+    """The records of a layers.csv that `layers_csv` wrote, back as records."""
+    records: dict[int, dict[str, Any]] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        step = int(row["step"])
+        record = records.setdefault(
+            step,
+            {"epoch": int(row["epoch"]), "batch": int(row["batch"]), "step": step, "layers": {}},
+        )
+        stats = {k: _cell(row[k]) for k in LAYER_COLUMNS[5:-1] if row.get(k) is not None}
+        if row.get("no_gradient") is not None:
+            stats["no_gradient"] = row["no_gradient"] or None
+        record["layers"][row["node"]] = stats
+    return list(records.values())
+
+
+def _cell(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def run_records(folder: Path, recorder: LayerRecorder) -> list[dict[str, Any]]:
+    """The run's layer records: a resumed run's new ones after those its folder kept
+    from before the resume."""
+    new = recorder.records
+    kept = folder / "layers.csv"
+    if not new or new[0]["step"] == 1 or not kept.is_file():
+        return new
+    try:
+        earlier = read_layers_csv(kept.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, csv.Error):
+        return new  # not a layers.csv this code wrote: the new records alone
+    return [r for r in earlier if r["step"] < new[0]["step"]] + new
 
 
 def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[str, Any]:
@@ -81,9 +119,12 @@ def write_outputs(folder: Path, job: TrainingJob, result: TrainResult) -> dict[s
         summary["series"] = {k: v for k, v in kept.items() if k != "target_times"}
     recorder = job.recorder
     if recorder is not None and recorder.records:
-        summary["layer_warnings"] = recorder.diagnosis.lines()
-        text = layers_csv(recorder.records, recorder.labels)
-        atomic_write_text(folder / "layers.csv", text)
+        records = run_records(folder, recorder)
+        diagnosis = Diagnosis(recorder.labels)
+        for record in records:
+            diagnosis.add(record)
+        summary["layer_warnings"] = diagnosis.lines()
+        atomic_write_text(folder / "layers.csv", layers_csv(records, recorder.labels))
     atomic_write_text(folder / "summary.json", json_text(summary))
     atomic_write_text(folder / "history.csv", history_csv(result.history))
     return summary

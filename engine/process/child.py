@@ -149,6 +149,7 @@ class Child(Callback):
             last = Failed(one_line(exc), node_of(exc))
         with self._lock:
             self._trainer = None  # controls from now on wait for the next run's trainer
+            self._take_records()  # a stopped run's last record, closed at its end
             self._recorder = None
             self._flush()
             self._events.send_bytes(encode(last))

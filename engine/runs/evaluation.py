@@ -28,12 +28,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.errors import USER_CODE_ERRORS
 from engine.data.dataset import Splits, TensorData
 from engine.data.normalize import apply_normalization
-from engine.data.text import text_ids, text_of
 from engine.data.pictures import ImageLayout, image_layout
+from engine.data.text import text_ids, text_of
 from engine.document.trust import custom_sources, model_custom_layers
+from engine.errors import USER_CODE_ERRORS
 from engine.model.failures import ModelRuntimeError, failure
 from engine.runs.evaluation_results import (
     MISCLASSIFIED_LIMIT,
@@ -437,7 +437,9 @@ def _forecast(series: dict[str, Any], result: RegressionEvaluation) -> Forecast:
     scale = series["scale"]
     if "mean" in scale:
         column = series["variables"].index(name)
-        mean, std = (values[column if len(values) > 1 else 0] for values in (scale["mean"], scale["std"]))
+        mean, std = (
+            values[column if len(values) > 1 else 0] for values in (scale["mean"], scale["std"])
+        )
     else:
         mean, std = 0.0, 1.0
     return Forecast(

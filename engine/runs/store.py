@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING, Any
 from engine.document.files import atomic_write, atomic_write_text, json_text
 from engine.document.project import Project
 from engine.document.trust import NOT_ALLOWED, CustomCodeNotAllowed, Trust, joined
-from engine.export.weights import weights_mismatch
 from engine.errors import UserError
+from engine.export.weights import weights_mismatch
 from engine.training.status import RunStatus
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from engine.training.trainer import TrainResult
     from engine.training.job import TrainingJob
+    from engine.training.trainer import TrainResult
 
 VERSION = 1
 RUN_FILE = "run.json"
@@ -366,8 +366,8 @@ def allowed_model_source(record: RunRecord, trust: Trust) -> str:
 
 
 def _deploy(record: RunRecord, source: str, folder: Path, formats: Iterable[str]) -> list[Path]:
-    from engine.model.build import load_class
     from engine.export.deploy import Verification, export_formats
+    from engine.model.build import load_class
 
     module = load_class(source)()
     load_run_weights(record, module)

@@ -66,7 +66,7 @@ class TensorBoardServer:
         port = free_port()
         command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir)]
         command += ["--host", HOST, "--port", str(port)]
-        log = tempfile.TemporaryFile("w+")
+        log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (the server owns it until stop)
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
         server = cls(process, port, logdir, log)
         server._wait(timeout)

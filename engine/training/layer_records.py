@@ -185,7 +185,7 @@ def _read_back(activations: dict, weights: dict, updates: dict) -> dict[str, dic
     for norm, grad, _ in weights.values():
         flat.append(torch.stack([norm, grad if grad is not None else norm * torch.nan]))
     flat += [u.reshape(1) for u in updates.values()]
-    numbers = torch.cat([t.reshape(-1).float().cpu() for t in flat]).tolist() if flat else []
+    numbers = torch.cat([t.reshape(-1).float() for t in flat]).cpu().tolist() if flat else []
     at = iter(numbers)
     out: dict[str, dict] = {"activations": {}, "weights": {}, "updates": {}}
     for node_id in activations:

@@ -12,7 +12,8 @@ What it writes (scalars by step, the number of training batches so far):
                                   histograms of each layer's weights and of the last
                                   batch's gradients, once per epoch
   the model graph (traced on one training sample), and at the end the hyperparameters
-  with the run's last metrics (TensorBoard's HPARAMS tab).
+  with the metrics of the epoch whose weights the run keeps (TensorBoard's
+  HPARAMS tab).
 
 torch's writer needs the `tensorboard` package: without it `TensorBoardLog` raises a
 TrainingError that says how to install it.
@@ -75,7 +76,7 @@ class TensorBoardLog(Callback):
         }
         self._step = 0
         self._per_epoch = 1
-        self._row: dict[str, Any] = {}
+        self._rows: dict[int, dict[str, Any]] = {}  # epoch -> its history row
 
     def on_train_start(self, trainer: Trainer, plan: dict[str, Any]) -> None:
         self._per_epoch = plan["batches_per_epoch"]
@@ -97,17 +98,19 @@ class TensorBoardLog(Callback):
             if params:
                 self.writer.add_histogram(f"weights/{label}", _flat(params), step)
             grads = [p.grad.detach() for p in module.parameters() if p.grad is not None]
-            if grads:
-                self.writer.add_histogram(f"gradients/{label}", _flat(grads), step)
-        self._row = row
+            if grads:  # unscaled: mixed precision multiplies them by its loss scale
+                values = _flat(grads) / trainer.grad_scale
+                self.writer.add_histogram(f"gradients/{label}", values, step)
+        self._rows[epoch] = row
         self.writer.flush()
 
     def on_train_end(self, trainer: Trainer, status: RunStatus) -> None:
         self._layer_scalars()
         settings = {k: v for k, v in trainer.settings.items() if _hparam(v)}
+        row = self._kept_row(trainer.best_epoch if status.kept_best else None)
         final = {
             f"final/{k}": v
-            for k, v in self._row.items()
+            for k, v in row.items()
             if _is_number(v) and k not in ("epoch", "seconds")
         }
         if final:
@@ -126,13 +129,21 @@ class TensorBoardLog(Callback):
                             f"{name}/{self.labels[node_id]}", value, record["step"]
                         )
 
+    def _kept_row(self, best: int | None) -> dict[str, Any]:
+        """The history row of the weights the run keeps: the `best` epoch's when early
+        stopping went back to it, else the last epoch's."""
+        if best in self._rows:
+            return self._rows[best]
+        return self._rows[max(self._rows)] if self._rows else {}
+
     def _graph(self, model: nn.Module) -> None:
         was_training = model.training
         model.eval()
+        device = next((p.device for p in model.parameters()), self.example.device)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the tracer's notes on the model's code
-                self.writer.add_graph(model, self.example)
+                self.writer.add_graph(model, self.example.to(device))
         except Exception as exc:  # a model the tracer cannot follow: the rest is written
             self.writer.add_text("graph", f"the model's graph could not be traced: {exc}")
         finally:

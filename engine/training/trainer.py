@@ -226,6 +226,11 @@ class Trainer:
         return float(scaler.get_scale()) if scaler is not None else 1.0
 
     @property
+    def best_epoch(self) -> int | None:
+        """The epoch of the lowest validation loss so far (None: no early stopping)."""
+        return self._run.early.best_epoch if self._run else None
+
+    @property
     def paused(self) -> bool:
         """True while the training thread is blocked in a pause."""
         return self._paused.is_set()
@@ -258,6 +263,9 @@ class Trainer:
             status, message, error = RunStatus.FAILED, self._stopped_by(run, exc), exc
         except USER_CODE_ERRORS as exc:
             status, message, error = RunStatus.FAILED, _failure(exc), exc
+        except BaseException:  # Ctrl+C, say: the callbacks let go of the model and files
+            self._finish(run, RunStatus.STOPPED, "interrupted", None)
+            raise
         result = self._finish(run, status, message, error)
         if result.status == RunStatus.FAILED:
             self._notify("on_failed", result.message)
@@ -342,8 +350,8 @@ class Trainer:
                 for callback in backward:
                     callback.on_after_backward(self, epoch, batch)
                 if not math.isfinite(loss.item()):
-                    message = self._divergence(run, epoch, batch, loss, parts)
-                    raise _Diverged(message, self._nonfinite_layer(batch_x))
+                    layer = self._nonfinite_layer(run, batch_x)  # before any weights reload
+                    raise _Diverged(self._divergence(run, epoch, batch, loss, parts), layer)
                 self._step(run)
                 meter.add(outputs, batch_targets, parts, index.shape[0])
                 if listeners and batch % every == 0:
@@ -501,13 +509,29 @@ class Trainer:
         default = getattr(Callback, event)
         return [c for c in self._callbacks() if getattr(type(c), event) is not default]
 
-    def _nonfinite_layer(self, x: torch.Tensor) -> tuple[str, str] | None:
+    def _nonfinite_layer(self, run: Run, x: torch.Tensor) -> tuple[str, str] | None:
         """(node id, sentence) of the first layer whose output was not finite on `x`, as
-        the first callback that can tell finds it."""
-        for callback in self._listeners("first_nonfinite"):
-            found = callback.first_nonfinite(self, x)
-            if found is not None:
-                return found
+        the first callback that can tell finds it. The search runs the model once more
+        as training ran it (same precision, same weights); it leaves the random state and
+        the buffers (BatchNorm's running statistics) as they were, and a search that
+        fails itself finds nothing."""
+        listeners = self._listeners("first_nonfinite")
+        if not listeners:
+            return None
+        buffers = [(b, b.detach().clone()) for b in self.model.buffers()]
+        cuda = [run.device] if run.device.type == "cuda" else []
+        try:
+            with torch.random.fork_rng(devices=cuda), run.precision.autocast():
+                for callback in listeners:
+                    found = callback.first_nonfinite(self, x)
+                    if found is not None:
+                        return found
+        except USER_CODE_ERRORS:
+            return None
+        finally:
+            with torch.no_grad():
+                for buffer, kept in buffers:
+                    buffer.copy_(kept)
         return None
 
 

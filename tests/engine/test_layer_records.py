@@ -13,9 +13,16 @@ from engine.document.graph import Graph
 from engine.document.presets import preset_path
 from engine.document.project import Project, load
 from engine.document.settings import validate_training
-from engine.export.run_files import LAYER_COLUMNS, write_outputs
+from engine.export.run_files import (
+    LAYER_COLUMNS,
+    layers_csv,
+    read_layers_csv,
+    run_records,
+    write_outputs,
+)
 from engine.model.build import build_model
 from engine.model.taps import Taps
+from engine.training.callbacks import Callback
 from engine.training.diagnosis import PERSIST, Diagnosis, gradient_state
 from engine.training.job import prepare_job, with_its_data
 from tests.engine.graph_builders import add, chain, wire
@@ -191,3 +198,54 @@ def test_a_finding_must_persist_and_goes_when_it_stops():
     for step in range(PERSIST):
         diagnosis.add({"epoch": 2, "batch": step, "step": step, "layers": {"a": exploding}})
     assert "not finite" in diagnosis.warnings()["a"][0]
+
+
+def test_the_search_for_the_non_finite_layer_leaves_the_running_statistics_alone():
+    graph = Graph()
+    scales = [("Scale", {"factor": 1e9})] * 5  # 1e45 overflows float32
+    ids = chain(
+        graph, ("Input", {"shape": [64]}), ("Linear", {"out_features": 32}), "BatchNorm1d",
+        *scales, ("Linear", {"out_features": 10}), "Output",
+    )  # fmt: skip
+    norm, scale = ids[2], ids[7]
+    job = prepare_job(_project(graph, epochs=1))
+    result = job.run()
+    assert result.status == "failed" and result.node_id == scale  # the weights stay finite
+    batch_norm = job.built.module.get_submodule(job.built.code.attributes[norm])
+    assert int(batch_norm.num_batches_tracked) == 1  # the training batch only, not the search
+
+
+def test_an_interrupted_run_takes_its_taps_off_the_model():
+    class CtrlC(Callback):
+        def on_batch_start(self, trainer, epoch, batch):
+            raise KeyboardInterrupt
+
+    project = load(preset_path("digits_mlp"))
+    job = prepare_job(project, [CtrlC()], training={**project.training, "epochs": 1})
+    with pytest.raises(KeyboardInterrupt):
+        job.run()
+    assert "forward" not in job.built.module.__dict__  # the recorder had tapped it
+
+
+def test_layers_csv_reads_back_and_a_resumed_run_keeps_the_earlier_rows(tmp_path):
+    project = load(preset_path("digits_mlp"))
+    job = prepare_job(project, training={**project.training, "epochs": 1, "record_every": 5})
+    job.run()
+    recorder = job.recorder
+    text = layers_csv(recorder.records, recorder.labels)
+    assert read_layers_csv(text) == [_as_written(r) for r in recorder.records]
+    (tmp_path / "layers.csv").write_text(text)
+    later = recorder.records[3]["step"]
+    recorder.records = recorder.records[3:]  # as a run resumed at that step records
+    merged = run_records(tmp_path, recorder)
+    assert [r["step"] for r in merged] == [r["step"] for r in read_layers_csv(text)]
+    assert merged[3]["step"] == later and merged[3] is recorder.records[0]
+    (tmp_path / "layers.csv").write_text("not,a,layers,file\n1,2,3,4\n")
+    assert run_records(tmp_path, recorder) == recorder.records
+
+
+def _as_written(record: dict) -> dict:
+    """A record as CSV keeps it: every column of each layer, empty ones as None."""
+    columns = LAYER_COLUMNS[5:]
+    layers = {n: {c: stats.get(c) for c in columns} for n, stats in record["layers"].items()}
+    return {**record, "layers": layers}
