@@ -112,13 +112,13 @@ def prepare_run(
     first = min(settings["batch_size"], int(train_x.shape[0]))  # the data is not empty
     outputs, tuple_output, flops = probe_outputs(model, train_x[: max(first, PROBE_ROWS)], labels)
     specs = plan_losses(settings["losses"], labels, outputs)
-    train_split = Split(train_x, _targets(specs, train.y, "training", device))
+    train_split = Split(train_x, loss_targets(specs, train.y, "training", device))
     first_targets = [t[:first] for t in train_split.targets]
     initial = initial_losses(specs, [o[:first] for o in outputs], first_targets)
     val_split = None
     if has_val:
         val_x = _move(val.x, device, "the validation data")
-        val_split = Split(val_x, _targets(specs, val.y, "validation", device))
+        val_split = Split(val_x, loss_targets(specs, val.y, "validation", device))
     torch.manual_seed(settings["seed"])
     groups = parameter_groups(model, settings["lr"])
     params = [p for group in groups for p in group["params"]]
@@ -210,9 +210,11 @@ def _move(thing: Any, device: torch.device, what: str) -> Any:
         raise TrainingError(f"{what} cannot be moved to {device}: {exc}") from exc
 
 
-def _targets(
-    specs: list[OutputLoss], y: torch.Tensor, split: str, device: torch.device
+def loss_targets(
+    specs: list[OutputLoss], y: torch.Tensor, split: str, device: torch.device | None = None
 ) -> list[torch.Tensor]:
+    """Each output's targets, as its loss takes them, from the data's `y`."""
+    device = device or torch.device("cpu")
     return [_move(spec.targets(y, split), device, f"the {split} targets") for spec in specs]
 
 
