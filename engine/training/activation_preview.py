@@ -3,7 +3,7 @@
 `ActivationProbe.preview(project, trust)` builds the project's model as a run would
 (seeded, following its data) and runs it in eval mode, without gradients, on the first
 training samples, through the tapped forward (engine.model.taps). It returns:
-  - for every layer, a thumbnail of its output for the first sample (`Thumbnail`): a
+  - for the Input and every layer, a thumbnail of its output for the first sample (`Thumbnail`): a
     grid of the first feature maps for [C, H, W], bars for a vector, a heat map for
     [T, D], with the output's mean and standard deviation;
   - the initial-loss lines (engine.training.sanity): the loss of the untrained model on
@@ -69,7 +69,7 @@ class Thumbnail:
 
 @dataclass(frozen=True)
 class ActivationPreview:
-    thumbnails: dict[str, Thumbnail]  # node id -> its output's thumbnail, forward order
+    thumbnails: dict[str, Thumbnail]  # node id -> its output's thumbnail, Input first
     initial_loss: list[str]  # one line per output
     sample: str  # which sample the thumbnails show, e.g. "training sample 1 (class 3)"
 
@@ -93,7 +93,8 @@ class ActivationProbe:
         outputs, _, _ = probe_outputs(module, x, labels)
         specs = plan_losses(settings["losses"], labels, outputs)
         entries = initial_losses(specs, list(outputs), loss_targets(specs, y, "training"))
-        seen = Taps(built).outputs(module, x[:1])
+        (input_id,) = built.code.inputs  # input_shape checked there is one
+        seen = {input_id: x[:1], **Taps(built).outputs(module, x[:1])}
         thumbnails = {node_id: thumbnail(value[0]) for node_id, value in seen.items()}
         return ActivationPreview(thumbnails, initial_loss_lines(entries), sample)
 

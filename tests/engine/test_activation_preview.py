@@ -28,7 +28,8 @@ def test_every_layer_of_the_digits_cnn_gets_the_thumbnail_of_its_output():
     probe = ActivationProbe()
     preview = probe.preview(project)
     thumbs = _by_label(project, preview)
-    assert list(thumbs) == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2",
+    assert thumbs["x"].kind == "maps" and thumbs["x"].shape == (1, 8, 8)  # the sample itself
+    assert list(thumbs)[1:] == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2",
                             "flatten", "fc1", "relu3", "fc2"]  # fmt: skip
     conv1 = thumbs["conv1"]
     assert conv1.kind == "maps" and conv1.shape == (16, 8, 8)
@@ -54,6 +55,7 @@ def test_every_layer_of_the_digits_cnn_gets_the_thumbnail_of_its_output():
 def test_a_sequence_output_is_a_heat_map():
     project = load(preset_path("text_classification"))
     thumbs = _by_label(project, ActivationProbe().preview(project))
+    assert thumbs["tokens"].kind == "bars"  # the word ids
     embed = thumbs["embed"]
     assert embed.kind == "heat" and embed.shape == (40, 32) and embed.values.shape == (40, 32)
     assert np.nanmin(embed.values) >= 0.0 and np.nanmax(embed.values) <= 1.0
