@@ -9,7 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QStyle
 
+from gui.gradient_colours import LEGEND as GRADIENT_LEGEND
+
 if TYPE_CHECKING:
+    from gui.activations import ActivationPreviewer
     from gui.main_window import MainWindow
 
 Keys = QKeySequence.StandardKey
@@ -124,6 +127,13 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         "zoom_in": _action(window, "Zoom &In", canvas.zoom_in, Keys.ZoomIn),
         "zoom_out": _action(window, "Zoom &Out", canvas.zoom_out, Keys.ZoomOut),
         "fit": _action(window, "&Fit to View", canvas.fit, "Ctrl+0"),
+        "show_activations": _action(
+            window,
+            "Show &Activations",
+            lambda: _follow_toggle(actions["show_activations"], window.activations),
+            tip="Draw each layer's output for a training sample on its node, and the "
+            "untrained model's initial loss",
+        ),
         "train": _action(
             window,
             "&Train",
@@ -142,8 +152,16 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
             window.tensorboard.open,
             tip="Start TensorBoard on this project's runs and show its address",
         ),
+        "colour_gradients": _action(
+            window,
+            "Colour Layers by &Gradient",
+            lambda: _colour_by_gradient(window, actions["colour_gradients"].isChecked()),
+            tip="Fill each layer with weights by its gradient's size, live from the run",
+        ),
     }
+    actions["colour_gradients"].setCheckable(True)
     actions["custom_code"].setCheckable(True)
+    actions["show_activations"].setCheckable(True)
     window.document.custom_code_changed.connect(actions["custom_code"].setChecked)
     actions["undo"].setShortcut(Keys.Undo)
     redo_keys = QKeySequence.keyBindings(Keys.Redo)
@@ -175,6 +193,20 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
     return actions
 
 
+def _follow_toggle(action: QAction, previewer: ActivationPreviewer) -> None:
+    """Switch the activations as the action now says; it then shows whether they are on
+    (the user may keep the file's Custom code from running, and so the view off)."""
+    previewer.set_enabled(action.isChecked())
+    if action.isChecked() != previewer.enabled:
+        action.setChecked(previewer.enabled)
+
+
+def _colour_by_gradient(window: MainWindow, on: bool) -> None:
+    window.gradient_colours.set_enabled(on)
+    if on:
+        window.statusBar().showMessage(GRADIENT_LEGEND, 15_000)
+
+
 def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     """Menus and toolbar; returns the Open Recent menu, which the window keeps filled."""
     bar = window.menuBar()
@@ -202,8 +234,11 @@ def build_menus(window: MainWindow, actions: dict[str, QAction]) -> QMenu:
     training.addActions([actions[k] for k in ("train", "pause", "stop_training")])
     training.addSeparator()
     training.addAction(actions["tensorboard"])
+    training.addAction(actions["colour_gradients"])
     view = bar.addMenu("&View")
     view.addActions([actions["zoom_in"], actions["zoom_out"], actions["fit"]])
+    view.addSeparator()
+    view.addAction(actions["show_activations"])
     view.addSeparator()
     for dock in window.docks.values():
         view.addAction(dock.toggleViewAction())

@@ -26,6 +26,7 @@ from engine.document.graph import GraphError
 from engine.document.presets import presets_folder
 from engine.errors import UserError
 from gui.actions import build_actions, build_menus
+from gui.activations import ActivationPreviewer
 from gui.blocks import BlockActions
 from gui.canvas import CanvasView
 from gui.canvas.labels import short_number
@@ -35,6 +36,7 @@ from gui.custom_code import allowed_to_run
 from gui.document import Document
 from gui.engine_loader import EngineLoader
 from gui.files import FileController, recovery_path
+from gui.gradient_colours import GradientColours
 from gui.import_dialog import ImportDialog
 from gui.inspector import Inspector
 from gui.mime import NODES_MIME
@@ -72,11 +74,13 @@ class MainWindow(QMainWindow):
         controller = self.training.session.controller
         controller.layer_warnings.connect(self.canvas.scene().show_training_notes)
         controller.started.connect(lambda _plan: self.canvas.scene().show_training_notes({}))
+        self.gradient_colours = GradientColours(self.canvas.scene(), controller, self)
         self.docks: dict[str, QDockWidget] = {}
         self._add_docks()
         self.files = FileController(self, self.document, self.settings)
         self.weights = WeightsActions(self)
         self.tensorboard = TensorBoardActions(self)
+        self.activations = ActivationPreviewer(self.document, self.canvas.scene(), self)
         self.blocks = BlockActions(self, self.document, "model")
         self.canvas.node_opened.connect(self.blocks.open)
         self.menu_actions = build_actions(self)
@@ -85,6 +89,10 @@ class MainWindow(QMainWindow):
         self.files.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self._fill_recent(self.files.recent())
         self._status = QLabel()
+        self.activation_line = QLabel()  # the sample shown and the initial loss
+        self.activation_line.setObjectName("activationLine")
+        self.activations.line_changed.connect(self.activation_line.setText)
+        self.statusBar().addPermanentWidget(self.activation_line)
         self.statusBar().addPermanentWidget(self._status)
         self.document.path_changed.connect(self._update_title)
         self.document.modified_changed.connect(self.setWindowModified)

@@ -388,7 +388,8 @@ TRAINING_SCHEMA = (
         "int",
         20,
         "Record each layer's weights, gradients and outputs every this many batches, "
-        "for the Layers view, layers.csv and the warnings pinned to layers (0: off).",
+        "for the Training tab's Layers view, Colour Layers by Gradient, layers.csv and "
+        "the warnings pinned to layers (0: off).",
         min=0,
         max=1_000_000,
     ),

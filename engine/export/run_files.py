@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.document.files import atomic_write_text, json_text
+from engine.errors import UserError
 from engine.export.code import write_code
 from engine.export.weights import save_safetensors
 from engine.training.diagnosis import Diagnosis
@@ -68,10 +69,13 @@ def layers_csv(records: list[dict[str, Any]], labels: dict[str, str]) -> str:
     return text.getvalue()
 
 
-def read_layers_csv(text: str) -> list[dict[str, Any]]:
-    """The records of a layers.csv that `layers_csv` wrote, back as records."""
+def read_layers_csv(text: str, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The records of a layers.csv that `layers_csv` wrote, back as records; `labels`,
+    when given, gets each node's label as the file names it."""
     records: dict[int, dict[str, Any]] = {}
     for row in csv.DictReader(io.StringIO(text)):
+        if labels is not None:
+            labels[row["node"]] = row["layer"]
         step = int(row["step"])
         record = records.setdefault(
             step,
@@ -86,6 +90,20 @@ def read_layers_csv(text: str) -> list[dict[str, Any]]:
 
 def _cell(text: str) -> float | None:
     return float(text) if text else None
+
+
+def read_run_layers(folder: Path) -> tuple[list[dict[str, Any]], dict[str, str]] | None:
+    """(the records, node id -> label) of the layers.csv in a run's folder; None when the
+    run kept none. UserError when the file is not one `layers_csv` wrote."""
+    path = folder / "layers.csv"
+    if not path.is_file():
+        return None
+    labels: dict[str, str] = {}
+    try:
+        records = read_layers_csv(path.read_text(encoding="utf-8"), labels)
+    except (UnicodeDecodeError, ValueError, KeyError, csv.Error) as exc:
+        raise UserError(f"{str(path)!r} is not a layers.csv Torchwright wrote ({exc})") from None
+    return records, labels
 
 
 def run_records(folder: Path, recorder: LayerRecorder) -> list[dict[str, Any]]:

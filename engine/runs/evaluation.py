@@ -231,7 +231,8 @@ class TrainedModel:
     data: the samples to look at, model-ready; split: "validation" or "training" (used
     when the validation split is empty). custom_layers: label -> source of the Custom
     layers in the module, whose code runs with every prediction (see
-    `engine.document.trust`).
+    `engine.document.trust`). layer_labels: the module's attribute of a layer -> the
+    label of its node, for naming layers to the user.
     """
 
     module: nn.Module
@@ -242,6 +243,7 @@ class TrainedModel:
     normalization: dict[str, Any]
     custom_layers: dict[str, str] = field(default_factory=dict)
     tokenizer: dict[str, Any] | None = None
+    layer_labels: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_job(cls, job: TrainingJob) -> TrainedModel:
@@ -249,6 +251,11 @@ class TrainedModel:
         losses = job.trainer.settings["losses"]
         trained = cls.from_parts(job.built.module, job.splits, job.output_labels, losses)
         trained.custom_layers = custom_sources(model_custom_layers(job.project.graph))
+        nodes = job.project.graph.nodes
+        trained.layer_labels = {
+            attribute: nodes[node_id].label
+            for node_id, attribute in job.built.code.attributes.items()
+        }
         return trained
 
     @classmethod

@@ -1,6 +1,7 @@
 """A node: a rounded box with the layer's label, type, key parameters, output shape and
 parameter count; red when inference pins a problem on it, grey while it waits; under it,
-in amber, what the last run's layer records said is wrong with the layer."""
+in amber, what the last run's layer records said is wrong with the layer, and with Show
+Activations on, a thumbnail of its output on a sample (gui.canvas.activation_thumb)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,28 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+)
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from engine.document.graph import Node
 from gui.canvas import style
+from gui.canvas.activation_thumb import HEIGHT as THUMB_HEIGHT
+from gui.canvas.activation_thumb import draw_thumbnail, thumbnail_image
 from gui.canvas.labels import count_text, param_summary
 from gui.canvas.port_item import PortItem, shown_input_ports
 
 if TYPE_CHECKING:
     from engine.model.shapes import NodeResult  # imports torch: only for type checkers
+    from engine.training.activation_preview import Thumbnail
     from gui.canvas.edge_item import EdgeItem
 
 Flag = QGraphicsItem.GraphicsItemFlag
@@ -89,6 +102,10 @@ class NodeItem(QGraphicsItem):
         self.status = "unknown"  # the NodeResult status; "unknown" before inference runs
         self.frozen = False
         self.training_notes: list[str] = []  # the run's warnings about this layer
+        self.gradient_tint: tuple[QColor, str] | None = None  # Colour Layers by Gradient
+        self.activation: Thumbnail | None = None  # its output on a sample (Show Activations)
+        self._activation_rect: QRectF | None = None
+        self._activation_image: QImage | None = None  # made when first painted
         self.edges: set[EdgeItem] = set()  # wires ending or starting here
         self.moved = False  # dragged by the user since the last committed move
         self.input_ports: dict[int, PortItem] = {}
@@ -124,7 +141,7 @@ class NodeItem(QGraphicsItem):
         taken = {e.edge.port for e in self.edges if e.edge.dst == self.node_id}
         feeds = any(e.edge.src == self.node_id for e in self.edges)
         tuning = (node.frozen, node.lr_scale)
-        notes = tuple(self.training_notes)
+        notes = (tuple(self.training_notes), id(self.activation))
         key = (node.label, dict(node.params), result, frozenset(taken), feeds, tuning, notes)
         if key == self._key:
             return
@@ -176,6 +193,7 @@ class NodeItem(QGraphicsItem):
                 rect = QRectF(pad, y, width - 2 * pad, style.ROW_HEIGHT)
                 texts.append(_Text(line, font, color, rect, LEFT))
                 y += style.ROW_HEIGHT
+        y = self._place_activation(texts, y)
         ports_bottom = style.FIRST_PORT_Y + (port_count - 1) * style.PORT_SPACING + pad
         height = max(y + pad / 2, ports_bottom + style.ROW_HEIGHT / 2)
         if height != self._height:
@@ -183,6 +201,22 @@ class NodeItem(QGraphicsItem):
             self._height = height
         self._texts = texts
         self._outline, self._header = self._paths()
+
+    def _place_activation(self, texts: list[_Text], y: float) -> float:
+        """Room for the activation thumbnail and its numbers below the rows from `y`;
+        returns the new bottom."""
+        self._activation_image = None
+        thumb, pad = self.activation, style.PADDING
+        if thumb is None:
+            self._activation_rect = None
+            return y
+        width = style.NODE_WIDTH - 2 * pad
+        if thumb.kind != "none":
+            self._activation_rect = QRectF(pad, y + pad / 2, width, THUMB_HEIGHT)
+            y += THUMB_HEIGHT + pad / 2
+        rect = QRectF(pad, y, width, style.ROW_HEIGHT)
+        texts.append(_Text(thumb.caption(), style.small_font(), style.MUTED, rect, LEFT))
+        return y + style.ROW_HEIGHT
 
     def _rows(self, node: Node, result: NodeResult | None) -> list[tuple[str, QFont, QColor, int]]:
         """The body's rows: (text, font, colour, at most how many lines)."""
@@ -221,7 +255,21 @@ class NodeItem(QGraphicsItem):
         if result is not None and result.output is not None:
             lines += [result.output.describe(), count_text(result.num_params, result.macs)]
         lines += self.training_notes
+        if self.gradient_tint is not None:
+            lines.append(self.gradient_tint[1])
         return "\n".join(line for line in lines if line)
+
+    def set_gradient_tint(self, tint: tuple[QColor, str] | None) -> None:
+        """Fill the body by the layer's gradient (its colour, a line for the tooltip), or
+        as usual (None); the tooltip follows at the next `refresh`."""
+        self.gradient_tint = tint
+        self._key = None
+        self.update()
+
+    def fill_colour(self) -> QColor:
+        """The body's colour: white, or a light shade of its colour by gradient."""
+        tint = self.gradient_tint
+        return style.NODE_FILL if tint is None else style.tint(tint[0], style.GRADIENT_SHADE)
 
     def texts(self) -> list[str]:
         """The texts the node shows, top to bottom (label, type, then the body's rows)."""
@@ -263,7 +311,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(style.SELECTION, 5))
             painter.drawPath(self._outline)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(style.NODE_FILL))
+        painter.setBrush(QBrush(self.fill_colour()))
         painter.drawPath(self._outline)
         painter.setBrush(self._header_brush)
         painter.drawPath(self._header)
@@ -277,6 +325,11 @@ class NodeItem(QGraphicsItem):
         painter.drawPath(self._outline)
         if option.levelOfDetailFromTransform(painter.worldTransform()) < style.LOW_DETAIL:
             return
+        if self._activation_rect is not None and self.activation is not None:
+            if self._activation_image is None:
+                self._activation_image = thumbnail_image(self.activation)
+            rect, thumb = self._activation_rect, self.activation
+            draw_thumbnail(painter, rect, thumb, self._activation_image)
         for text in self._texts:
             painter.setFont(text.font)
             painter.setPen(text.color)

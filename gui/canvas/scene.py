@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, QRectF, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from engine.document.commands import Macro, MoveNodes
@@ -37,6 +38,7 @@ from gui.canvas.wiring import WireDrag
 
 if TYPE_CHECKING:
     from engine.model.shapes import NodeResult
+    from engine.training.activation_preview import Thumbnail
     from gui.document import Document
 
 SCENE_MARGIN = 2000.0  # room to pan (and drop layers) around the nodes
@@ -152,6 +154,24 @@ class CanvasScene(QGraphicsScene):
             wanted = list(notes.get(node_id, ()))
             if wanted != item.training_notes:
                 item.training_notes = wanted
+                self._node_changed(node_id)
+
+    def show_activations(self, thumbnails: dict[str, Thumbnail]) -> None:
+        """Draw each layer's activation thumbnail (node id -> Thumbnail) on its node, and
+        none on the others."""
+        for node_id, item in self._nodes.items():
+            wanted = thumbnails.get(node_id)
+            if wanted is not item.activation:
+                item.activation = wanted
+                self._node_changed(node_id)
+
+    def show_gradient_tints(self, tints: dict[str, tuple[QColor, str]]) -> None:
+        """Fill each layer's node by its gradient (node id -> colour and tooltip line),
+        and the others as usual."""
+        for node_id, item in self._nodes.items():
+            tint = tints.get(node_id)
+            if tint != item.gradient_tint:
+                item.set_gradient_tint(tint)
                 self._node_changed(node_id)
 
     def _node_changed(self, node_id: str) -> None:

@@ -33,6 +33,7 @@ WAITING = QColor("#9aa0a8")
 ERROR = QColor("#d93025")
 WARNING = QColor("#b06000")  # what a run's layer records say is wrong with a layer
 FROZEN = QColor("#4a90c8")  # the border and mark of a layer whose weights stay as they are
+GRADIENT_SHADE = 0.5  # how much of its colour by gradient a node's body takes
 VALID = QColor("#1e8e3e")
 WIRE = QColor("#8c939d")
 PORT_FILL = QColor("#ffffff")

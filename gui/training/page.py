@@ -17,6 +17,7 @@ from gui.custom_code import allowed_to_run
 from gui.document import Document
 from gui.training.evaluation_view import EvaluationView
 from gui.training.history import RunHistory
+from gui.training.layers_view import LayersView
 from gui.training.plots import TrainingPlots
 from gui.training.run_bar import RunBar
 from gui.training.runs_table import RunsTable
@@ -35,6 +36,8 @@ class TrainingPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("trainingTabs")
         self.tabs.addTab(self._plots_tab(), "Plots")
+        self.layers = LayersView()
+        self.tabs.addTab(self.layers, "Layers")
         self.runs_table = RunsTable()
         self.history = RunHistory(self.session, self.runs_table, self.plots)
         self.tabs.addTab(self.runs_table, "Runs")
@@ -48,6 +51,7 @@ class TrainingPage(QWidget):
         self.session.run_ended.connect(self._show_run)
         self.history.weights_loaded.connect(self._show_loaded)
         self.document.project_replaced.connect(self._forget_model)
+        self._follow_layers()
         layout = QVBoxLayout(self)
         layout.addWidget(self.bar)
         layout.addWidget(self.tabs, 1)
@@ -83,6 +87,21 @@ class TrainingPage(QWidget):
     def _try_sample(self, index: int) -> None:
         self.try_it.show_sample(index)
         self.tabs.setCurrentWidget(self.try_it)
+
+    # --- layers -----------------------------------------------------------------------
+
+    def _follow_layers(self) -> None:
+        """The Layers view shows the run training, or else the run picked in the table."""
+        controller = self.session.controller
+        controller.started.connect(self._layers_of_new_run)
+        controller.layer_records.connect(self.layers.add_records)
+        self.session.run_ended.connect(self.layers.end_run)
+        self.document.project_replaced.connect(self.layers.clear)
+        self.runs_table.run_selected.connect(self.layers.show_run)
+
+    def _layers_of_new_run(self, _plan) -> None:
+        nodes = self.document.graph.nodes.values()
+        self.layers.start_run({node.id: node.label for node in nodes})
 
     # --- plots ------------------------------------------------------------------------
 

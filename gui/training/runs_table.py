@@ -94,6 +94,7 @@ class RunsTable(QWidget):
     resume_requested = Signal(object)  # RunRecord
     delete_requested = Signal(object)  # RunRecord
     export_requested = Signal(object)  # RunRecord
+    run_selected = Signal(object)  # the RunRecord the user selected instead, or None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -101,7 +102,8 @@ class RunsTable(QWidget):
         self._records: list[RunRecord] = []  # row order: newest first
         self._fingerprint = ""
         self.table = _table()
-        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self._picked: str | None = None  # the id of the run selected
+        self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.itemChanged.connect(self._item_changed)
         self.load_button = _button("Load weights", "loadRunButton", LOAD_TIP)
         self.resume_button = _button("Resume", "resumeRunButton", RESUME_TIP)
@@ -198,6 +200,15 @@ class RunsTable(QWidget):
     def _item_changed(self, item: QTableWidgetItem) -> None:
         if item.column() == OVERLAY:
             self.overlay_changed.emit(self.overlay_runs())
+
+    def _selection_changed(self) -> None:
+        """Say when another run is selected; not when a new list keeps the selection."""
+        self._update_buttons()
+        record = self.selected_run()
+        picked = record.id if record is not None else None
+        if picked != self._picked:
+            self._picked = picked
+            self.run_selected.emit(record)
 
     def _update_buttons(self) -> None:
         record = self.selected_run()

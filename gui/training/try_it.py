@@ -1,6 +1,7 @@
 """Try a trained model on one sample: a validation sample, or a digit drawn by hand.
 
-Every prediction is one forward pass of one sample, quick enough for the GUI thread. The
+Every prediction is one forward pass of one sample, quick enough for the GUI thread; its
+explanation (`gui.training.explain_view`) follows in the background. The
 drawing pad is offered when samples are one-channel pictures (the 8x8 digits, MNIST);
 `engine.runs.evaluation.drawn_sample` turns the drawing into a sample the way the data set
 draws its own (size, placement, ink and background values, normalisation).
@@ -26,12 +27,15 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.errors import UserError, one_line
-from gui.training.evaluation_view import dark_axes, picture_pixmap
+from gui.training.bar_charts import bar_plot, name_rows, short_name
+from gui.training.evaluation_view import picture_pixmap
+from gui.training.explain_view import ExplainView
 
 if TYPE_CHECKING:  # torch loads in the background; this module is imported before
     import torch
@@ -40,8 +44,8 @@ if TYPE_CHECKING:  # torch loads in the background; this module is imported befo
 
 EMPTY_TEXT = "Nothing to try yet: train the model, then try it on samples here."
 PICTURE_SIDE = 168
+SAMPLE_TAB, DRAW_TAB, TYPE_TAB = range(3)  # the pages of the inputs' tabs
 TOP_BARS = 10  # above this many classes the chart shows the most likely ones only
-MIN_ROWS = 5  # the chart has room for this many bars, so that two are not fat slabs
 FEATURES_SHOWN = 12
 DRAWING = "your drawing"
 TYPED = "your text"
@@ -132,7 +136,7 @@ class TryItPanel(QWidget):
 
     A prediction runs the model's Custom layers' code: `allowed(model.custom_layers)`
     says whether it may (it may ask the user); without it, only models with no Custom
-    layers are run.
+    layers are run. Every prediction is explained, for the output shown.
     """
 
     failed = Signal(str, object)  # one line for the user, the node it failed in (or None)
@@ -147,6 +151,7 @@ class TryItPanel(QWidget):
         self.allowed = allowed or (lambda custom_layers: not custom_layers)
         self.model: TrainedModel | None = None
         self._outputs: tuple[torch.Tensor, ...] = ()
+        self._x: torch.Tensor | None = None  # the sample the outputs are for
         self._truth: list[torch.Tensor] = []  # the shown sample's target per output
         self._from_sample = True  # whether the outputs are the shown sample's
         self._random = random.Random()
@@ -159,16 +164,22 @@ class TryItPanel(QWidget):
         self.pages.addWidget(self.content)
         QVBoxLayout(self).addWidget(self.pages)
         row = QHBoxLayout(self.content)
-        row.addWidget(self._sample_group())
-        row.addWidget(self._drawing_group())
-        row.addWidget(self._text_group())
+        self.inputs = QTabWidget()  # what to try: a sample, a drawing, a text
+        self.inputs.setObjectName("tryItInputs")
+        self.inputs.addTab(self._sample_page(), "Sample")
+        self.inputs.addTab(self._drawing_page(), "Draw")
+        self.inputs.addTab(self._text_page(), "Type")
+        self.inputs.currentChanged.connect(self._input_chosen)
+        row.addWidget(self.inputs)
         row.addWidget(self._prediction_group(), 1)
+        self.explanation = ExplainView()
+        row.addWidget(self.explanation, 1)
         self.set_model(None)
 
     # --- building ---------------------------------------------------------------------
 
-    def _sample_group(self) -> QGroupBox:
-        self.sample_group = QGroupBox("Validation sample")
+    def _sample_page(self) -> QWidget:
+        page = QWidget()
         self.sample_index = QSpinBox()
         self.sample_index.setObjectName("sampleIndex")
         self.sample_index.valueChanged.connect(self.show_sample)
@@ -180,16 +191,16 @@ class TryItPanel(QWidget):
         self.true_label = QLabel()
         self.true_label.setObjectName("trueLabel")
         self.true_label.setWordWrap(True)
-        grid = QGridLayout(self.sample_group)
+        grid = QGridLayout(page)
         grid.addWidget(self.sample_index, 0, 0)
         grid.addWidget(self.random_button, 0, 1)
         grid.addWidget(self.sample_picture, 1, 0, 1, 2)
         grid.addWidget(self.true_label, 2, 0, 1, 2)
         grid.setRowStretch(3, 1)
-        return self.sample_group
+        return page
 
-    def _drawing_group(self) -> QGroupBox:
-        self.drawing_group = QGroupBox("Your drawing")
+    def _drawing_page(self) -> QWidget:
+        page = QWidget()
         self.pad = DrawingPad()
         self.pad.drawn.connect(self.predict_drawing)
         self.clear_button = QPushButton("Clear")
@@ -198,7 +209,7 @@ class TryItPanel(QWidget):
         self.seen = QLabel()
         self.seen.setObjectName("drawingAsSample")
         self.seen.setToolTip("Your drawing as the model sees it")
-        column = QVBoxLayout(self.drawing_group)
+        column = QVBoxLayout(page)
         column.addWidget(self.pad)
         buttons = QHBoxLayout()
         buttons.addWidget(self.clear_button)
@@ -206,10 +217,10 @@ class TryItPanel(QWidget):
         buttons.addStretch(1)
         column.addLayout(buttons)
         column.addStretch(1)
-        return self.drawing_group
+        return page
 
-    def _text_group(self) -> QGroupBox:
-        self.text_group = QGroupBox("Your text")
+    def _text_page(self) -> QWidget:
+        page = QWidget()
         self.typed = QPlainTextEdit()
         self.typed.setObjectName("typedText")
         self.typed.setPlaceholderText("Type a text: the prediction follows as you type")
@@ -219,11 +230,11 @@ class TryItPanel(QWidget):
         self.read_as.setObjectName("textAsTokens")
         self.read_as.setWordWrap(True)
         self.read_as.setToolTip("Your text as the model reads it (<unk>: a word it never saw)")
-        column = QVBoxLayout(self.text_group)
+        column = QVBoxLayout(page)
         column.addWidget(self.typed)
         column.addWidget(self.read_as)
         column.addStretch(1)
-        return self.text_group
+        return page
 
     def _prediction_group(self) -> QGroupBox:
         group = QGroupBox("Prediction")
@@ -261,19 +272,24 @@ class TryItPanel(QWidget):
         self.model = model
         self.pad.clear()
         self.seen.clear()
+        self.explanation.set_model(model)
         if model is None:
             self._outputs, self._truth = (), []
             self.pages.setCurrentWidget(self.empty)
             return
         self.pages.setCurrentWidget(self.content)
-        self.sample_group.setTitle(f"{model.split.capitalize()} sample")
+        # only tried from now on: in eval mode for good, so that a prediction here and an
+        # explanation in the background never switch its mode under each other
+        model.module.eval()
         self.sample_index.blockSignals(True)
         self.sample_index.setRange(0, max(len(model.data) - 1, 0))
         self.sample_index.setValue(0)
         self.sample_index.blockSignals(False)
         layout = model.image
-        self.drawing_group.setVisible(layout is not None and layout.channels == 1)
-        self.text_group.setVisible(model.tokenizer is not None)
+        self.inputs.setCurrentIndex(SAMPLE_TAB)
+        self.inputs.setTabText(SAMPLE_TAB, f"{model.split.capitalize()} sample")
+        self.inputs.setTabVisible(DRAW_TAB, layout is not None and layout.channels == 1)
+        self.inputs.setTabVisible(TYPE_TAB, model.tokenizer is not None)
         self.typed.blockSignals(True)
         self.typed.clear()
         self.typed.blockSignals(False)
@@ -286,6 +302,15 @@ class TryItPanel(QWidget):
         self.output_picker.blockSignals(False)
         self.output_picker.setVisible(len(model.outputs) > 1)
         self.show_sample(0)
+
+    def _input_chosen(self, tab: int) -> None:
+        """The prediction follows the input shown: the sample, the drawing or the text."""
+        if tab == SAMPLE_TAB:
+            self.show_sample(self.sample_index.value())
+        elif tab == DRAW_TAB:
+            self.predict_drawing()
+        elif tab == TYPE_TAB and self.typed.toPlainText().strip():
+            self.predict_text()
 
     def show_sample(self, index: int) -> None:
         """Predict sample `index` of the model's data and show it with its true value."""
@@ -347,6 +372,7 @@ class TryItPanel(QWidget):
         self.source.setText(f"for {source}")
         if not self.allowed(self.model.custom_layers):
             self._outputs = ()
+            self.explanation.clear()
             self.prediction.setText(NOT_RUN)
             self.error.setText("")
             self.details.setCurrentWidget(self.error)
@@ -355,11 +381,13 @@ class TryItPanel(QWidget):
             self._outputs = self.model.predict_one(x)
         except UserError as exc:
             self._outputs = ()
+            self.explanation.clear()
             self.prediction.setText("No prediction")
             self.error.setText(one_line(exc))
             self.details.setCurrentWidget(self.error)
             self.failed.emit(one_line(exc), exc.node_id)
             return
+        self._x = x
         self._show_prediction(self.output_picker.currentIndex())
 
     # --- showing ----------------------------------------------------------------------
@@ -387,6 +415,7 @@ class TryItPanel(QWidget):
         if not 0 <= number < len(self._outputs):
             return
         spec, output = self.model.outputs[number], self._outputs[number]
+        self.explanation.explain(self._x, number, self._explained(number))
         if spec.kind == "regression":
             self.prediction.setText(_values(output))
             self.error.setText(self._error_text(number, output))
@@ -401,6 +430,18 @@ class TryItPanel(QWidget):
         self.details.setCurrentWidget(self.chart)
         _draw_bars(self.chart, names, probabilities)
 
+    def _explained(self, number: int) -> str:
+        """The score the explanation of output `number` is about (engine.runs.explain's
+        `explained_index`): a regression's (first) value, a one-value binary output's
+        value (the second class's score), else the predicted class's score."""
+        spec = self.model.outputs[number]
+        if spec.kind == "regression":
+            return "the predicted value"
+        names = self.model.probability_names(number)
+        if spec.kind == "binary" and spec.width == 1:
+            return f"the score of {names[1]!r}"
+        return f"the score of {names[int(self._outputs[number].argmax())]!r}"
+
     def _error_text(self, number: int, output: torch.Tensor) -> str:
         if not self._from_sample:
             return ""
@@ -409,15 +450,8 @@ class TryItPanel(QWidget):
 
 
 def _probability_plot() -> pg.PlotWidget:
-    plot = pg.PlotWidget(background="w")
-    plot.setObjectName("probabilities")
-    plot.setLabel("bottom", "probability")
-    dark_axes(plot)
-    plot.setMouseEnabled(x=False, y=False)
-    plot.hideButtons()
-    plot.invertY(True)
+    plot = bar_plot("probabilities", "probability")
     plot.setXRange(0, 1, padding=0.02)
-    plot.setMinimumSize(260, 200)
     return plot
 
 
@@ -434,8 +468,7 @@ def _draw_bars(plot: pg.PlotWidget, names: list[str], probabilities: list[float]
     plot.addItem(
         pg.BarGraphItem(x0=0, y=range(len(order)), height=0.7, width=values, brushes=brushes)
     )
-    plot.getAxis("left").setTicks([[(row, names[i]) for row, i in enumerate(order)]])
-    plot.setYRange(-0.6, max(len(order), MIN_ROWS) - 0.4, padding=0)
+    name_rows(plot, [names[i] for i in order])
     plot.setXRange(0, 1, padding=0.02)
 
 
@@ -454,14 +487,11 @@ def _values(tensor: torch.Tensor) -> str:
 def _features_text(model: TrainedModel, index: int) -> str:
     """A sample that is not a picture, as its first values (before normalisation)."""
     from engine.runs.evaluation import raw_samples
+    from engine.runs.explain import feature_names
 
     values = raw_samples(model.data.x[index : index + 1], model.normalization).reshape(-1)
-    names = model.data.feature_names or [f"x{i}" for i in range(len(values))]
-    pairs = zip(names, values.tolist(), strict=False)
-    shown = [f"{_short(name)} = {value:.4g}" for name, value in pairs][:FEATURES_SHOWN]
+    names = feature_names(model.data.feature_names, len(values))
+    pairs = zip(names, values.tolist(), strict=True)
+    shown = [f"{short_name(name)} = {value:.4g}" for name, value in pairs][:FEATURES_SHOWN]
     more = f"\n… {len(values) - len(shown)} more" if len(values) > len(shown) else ""
     return "\n".join(shown) + more
-
-
-def _short(name: str, limit: int = 22) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"

@@ -8,7 +8,15 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QWidget,
+)
 
 from engine.runs.evaluation import TrainedModel, class_probabilities, evaluate
 from gui.training.evaluation_view import EvaluationView
@@ -108,6 +116,10 @@ def test_the_random_button_picks_another_sample(qtbot, panel, digits):
 def test_a_drawn_one_is_predicted_when_the_stroke_ends(qtbot, panel, digits, tmp_path):
     panel.set_model(digits)
     pad = panel.findChild(DrawingPad, "drawingPad")
+    assert not pad.isVisible()  # the sample's tab first
+    tabs = panel.findChild(QTabWidget, "tryItInputs")
+    assert [tabs.isTabVisible(i) for i in range(3)] == [True, True, False]
+    tabs.setCurrentIndex(1)
     assert pad.isVisible() and pad.blank
     with qtbot.waitSignal(pad.drawn):
         draw(pad, [(112, y) for y in range(30, 200, 10)])
@@ -119,6 +131,11 @@ def test_a_drawn_one_is_predicted_when_the_stroke_ends(qtbot, panel, digits, tmp
     assert prediction(panel).startswith("1 (")
     assert not panel.findChild(QLabel, "drawingAsSample").pixmap().isNull()
     panel.grab().save(str(tmp_path / "drawn.png"))
+    source = panel.findChild(QLabel, "predictionSource")
+    tabs.setCurrentIndex(0)  # the prediction follows the tab shown
+    assert source.text() == "for validation sample 0"
+    tabs.setCurrentIndex(1)
+    assert source.text() == "for your drawing"
 
     qtbot.mouseClick(panel.findChild(QPushButton, "clearDrawing"), Qt.MouseButton.LeftButton)
     assert pad.blank and not pad.pixels().any()
@@ -187,6 +204,9 @@ def test_a_binary_output_shows_both_classes(panel):
 def test_a_typed_text_is_read_by_the_runs_words_and_classified(qtbot, panel):
     model = trained_model("text_classification", 6)
     panel.set_model(model)
+    tabs = panel.findChild(QTabWidget, "tryItInputs")
+    assert [tabs.isTabVisible(i) for i in range(3)] == [True, False, True]
+    tabs.setCurrentIndex(2)
     assert panel.findChild(QWidget, "typedText").isVisible()
     assert not panel.findChild(QWidget, "drawingPad").isVisible()
     words = panel.findChild(QLabel, "sampleImage").text()
