@@ -44,11 +44,10 @@ class ActivationPreviewer(QObject):
         super().__init__(window)
         self.document, self.scene, self.window = document, scene, window
         self.enabled = False
-        self.preview: ActivationPreview | None = None
         self._probe: ActivationProbe | None = None  # keeps the data between passes
         self._generation = 0  # the newest edit's number
         self._busy = False
-        self._again = False
+        self._again = False  # an edit came during the pass: one more pass after it
         self._timer = QTimer(self, singleShot=True, interval=DELAY_MS)
         self._timer.timeout.connect(self._start)
         document.inference_updated.connect(self.schedule)
@@ -65,7 +64,7 @@ class ActivationPreviewer(QObject):
             self._start()
         else:
             self._timer.stop()
-            self.preview = None
+            self._again = False
             self.scene.show_activations({})
             self.line_changed.emit("")
 
@@ -95,12 +94,11 @@ class ActivationPreviewer(QObject):
 
     def _done(self, generation: int, preview: ActivationPreview | None, error: Exception | None):
         self._busy = False
-        if self._again:
+        if self._again and self.enabled:
             self._again = False
             self._start()
         if not self.enabled or generation != self._generation:
             return  # switched off, or the model changed since: the next pass shows it
-        self.preview = preview
         if error is not None:
             self.scene.show_activations({})
             self.line_changed.emit(f"No activations: {one_line(error)}")

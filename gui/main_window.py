@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QScrollArea,
+    QSizePolicy,
     QTabWidget,
     QUndoView,
     QWidget,
@@ -91,7 +92,8 @@ class MainWindow(QMainWindow):
         self._status = QLabel()
         self.activation_line = QLabel()  # the sample shown and the initial loss
         self.activation_line.setObjectName("activationLine")
-        self.activations.line_changed.connect(self.activation_line.setText)
+        self.activation_line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.activations.line_changed.connect(self._show_activation_line)
         self.statusBar().addPermanentWidget(self.activation_line)
         self.statusBar().addPermanentWidget(self._status)
         self.document.path_changed.connect(self._update_title)
@@ -109,6 +111,11 @@ class MainWindow(QMainWindow):
         self.loader = EngineLoader(self)
         self.loader.ready.connect(self._engine_ready)
         self._start_engine()
+
+    def _show_activation_line(self, text: str) -> None:
+        """The line may be longer than the status bar has room for: all of it in the tip."""
+        self.activation_line.setText(text)
+        self.activation_line.setToolTip(text)
 
     # --- layout -----------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ def read_run_layers(folder: Path) -> tuple[list[dict[str, Any]], dict[str, str]]
     labels: dict[str, str] = {}
     try:
         records = read_layers_csv(path.read_text(encoding="utf-8"), labels)
-    except (UnicodeDecodeError, ValueError, KeyError, csv.Error) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, csv.Error) as exc:
         raise UserError(f"{str(path)!r} is not a layers.csv Torchwright wrote ({exc})") from None
     return records, labels
 
@@ -115,7 +115,7 @@ def run_records(folder: Path, recorder: LayerRecorder) -> list[dict[str, Any]]:
         return new
     try:
         earlier = read_layers_csv(kept.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, csv.Error):
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, csv.Error):
         return new  # not a layers.csv this code wrote: the new records alone
     return [r for r in earlier if r["step"] < new[0]["step"]] + new
 

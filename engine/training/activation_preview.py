@@ -11,8 +11,9 @@ training samples, through the tapped forward (engine.model.taps). It returns:
     ln 10 = 2.30 (10 classes at chance)".
 
 The data is loaded once per data settings and Input shape and only its first batch
-kept, so an edit to the layers costs one build and one forward pass. Building the model
-runs Custom layer code only when `trust` lets it (CustomCodeNotAllowed otherwise).
+kept (image files streamed: only that batch is decoded; nothing is downloaded), so an
+edit to the layers costs one build and one forward pass. Building the model runs Custom
+layer code only when `trust` lets it (CustomCodeNotAllowed otherwise).
 Thumbnails are numpy arrays (no Qt): the app draws them.
 """
 
@@ -30,6 +31,7 @@ from engine.data import load_data
 from engine.data.dataset import TensorData
 from engine.document.project import Project
 from engine.document.trust import NOT_ALLOWED, Trust
+from engine.errors import TrainingError
 from engine.model.build import build_model
 from engine.model.shapes import DataShapes
 from engine.model.taps import Taps
@@ -103,14 +105,23 @@ class ActivationProbe:
         shape = input_shape(project)
         key = json.dumps([project.data, str(base_dir), shape], sort_keys=True, default=str)
         if key != self._key:
-            self._batch = None
-            splits = load_data(project.data, base_dir, shape)
+            self._key = self._batch = None  # kept only once loaded
+            splits = load_data(light(project.data), base_dir, shape)
             train = splits.train
+            if not len(train):
+                raise TrainingError("the training data is empty: there is no sample to show")
             rows = min(batch_size, PROBE_BATCH, len(train))  # the x of image files: read
             x, y = torch.as_tensor(train.x[:rows]), train.y[:rows]
             self._batch = (x, y, splits_shapes(project, splits), _which(train))
             self._key = key
         return self._batch
+
+
+def light(data: dict) -> dict:
+    """The data settings as the preview loads them: image files streamed in this process
+    (only the first batch is decoded; a run's cache is neither built nor waited for)
+    and nothing downloaded (a run fetches it)."""
+    return {**data, "image_loading": "stream", "num_workers": 0, "download": False}
 
 
 def thumbnail(value: torch.Tensor) -> Thumbnail:

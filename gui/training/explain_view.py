@@ -10,6 +10,7 @@ is shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,14 +41,17 @@ WORKING = "Explaining…"
 class ExplainView(QGroupBox):
     """The explanation of the sample Try It last predicted (objectName "explain").
 
-    `set_model(model)` for a new model (or None); `explain(x, output, about)` after each
+    `allowed(model.custom_layers)`: whether a new choice of method or layer may run the
+    model again (Try It's own question). `set_model(model)` for a new model (or None);
+    `explain(x, output, about)` after each
     prediction: x the sample as the model took it, `output` the number of the output
     shown, `about` names the score explained, for the caption ("the score of '7'",
     "the predicted value"); `clear()` when there is nothing to explain.
     """
 
-    def __init__(self):
+    def __init__(self, allowed: Callable[[dict[str, str]], bool]):
         super().__init__("Explain")
+        self.allowed = allowed  # whether the model's Custom layers may run (may ask)
         self.setObjectName("explain")
         self.model: TrainedModel | None = None
         self._request: tuple[torch.Tensor, int, str] | None = None
@@ -118,8 +122,13 @@ class ExplainView(QGroupBox):
 
     def _choice_changed(self) -> None:
         self.layer.setVisible(self.pictures and self.grad_cam)
-        if self._request is not None:
+        if self._request is None:
+            return
+        if self.allowed(self.model.custom_layers):  # the code's permission may have gone
             self._start()
+        else:
+            self.clear()
+            self.caption.setText("Not explained: the Custom layers' code was not allowed to run.")
 
     def _start(self) -> None:
         x, output, _ = self._request

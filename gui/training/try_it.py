@@ -172,7 +172,7 @@ class TryItPanel(QWidget):
         self.inputs.currentChanged.connect(self._input_chosen)
         row.addWidget(self.inputs)
         row.addWidget(self._prediction_group(), 1)
-        self.explanation = ExplainView()
+        self.explanation = ExplainView(lambda custom: self.allowed(custom))
         row.addWidget(self.explanation, 1)
         self.set_model(None)
 
@@ -286,7 +286,9 @@ class TryItPanel(QWidget):
         self.sample_index.setValue(0)
         self.sample_index.blockSignals(False)
         layout = model.image
+        self.inputs.blockSignals(True)  # the sample is predicted once, below
         self.inputs.setCurrentIndex(SAMPLE_TAB)
+        self.inputs.blockSignals(False)
         self.inputs.setTabText(SAMPLE_TAB, f"{model.split.capitalize()} sample")
         self.inputs.setTabVisible(DRAW_TAB, layout is not None and layout.channels == 1)
         self.inputs.setTabVisible(TYPE_TAB, model.tokenizer is not None)

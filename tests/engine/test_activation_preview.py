@@ -13,8 +13,9 @@ from engine.document.commands import SetParams
 from engine.document.presets import preset_path
 from engine.document.project import load
 from engine.document.trust import NOT_ALLOWED, CustomCodeNotAllowed
+from engine.errors import DataError
 from engine.model.build import build_model
-from engine.training.activation_preview import BARS, MAPS, ActivationProbe, thumbnail
+from engine.training.activation_preview import BARS, ActivationProbe, thumbnail
 from engine.training.job import following
 from tests.custom_marker import marked_project, traces
 
@@ -36,7 +37,6 @@ def test_every_layer_of_the_digits_cnn_gets_the_thumbnail_of_its_output():
     assert conv1.values.shape == (4, 4, 8, 8)  # the 16 maps as a 4 x 4 grid
     assert np.nanmin(conv1.values) == 0.0 and np.nanmax(conv1.values[0, 0]) == 1.0
     assert thumbs["conv2"].values.shape[:2] == (4, 4)  # 32 channels: the first MAPS
-    assert MAPS == 16
     flatten = thumbs["flatten"]
     assert flatten.kind == "bars" and flatten.shape == (128,) and flatten.values.shape == (BARS,)
     assert (thumbs["relu3"].values >= 0).all()
@@ -79,6 +79,12 @@ def test_the_data_is_loaded_once_and_again_when_its_settings_change(monkeypatch)
     project.data = {**project.data, "val_fraction": 0.5}
     probe.preview(project)
     assert len(loads) == 2
+    good = project.data
+    project.data = {"kind": "csv", "path": "nowhere.csv", "target": "y"}
+    with pytest.raises(DataError, match=r"nowhere\.csv"):
+        probe.preview(project)
+    project.data = good  # back (an undo): loaded again, not a stale batch
+    assert probe.preview(project).thumbnails and len(loads) == 4
 
 
 def test_custom_layer_code_runs_only_when_allowed(tmp_path):

@@ -43,6 +43,11 @@ def _node_pixels(item) -> QImage:
     return image
 
 
+def _channels(thumbs: dict, item) -> int | None:
+    thumb = thumbs.get(item.node_id)
+    return thumb.shape[0] if thumb is not None else None
+
+
 def _greys(image: QImage, rect) -> set[int]:
     """The shades of grey (not white) among the pixels of `rect` in `image`."""
     found = set()
@@ -93,10 +98,19 @@ def test_thumbnails_follow_each_edit_and_go_when_switched_off(window, qtbot, mon
         window.document.push(SetParams(conv1.node_id, {"out_channels": 4}))
     assert conv1.activation.shape[0] == 4 and conv1.activation.values.shape[:2] == (2, 2)
 
-    with qtbot.waitSignal(window.activations.shown, timeout=WAIT_MS):  # two quick edits:
-        window.document.push(SetParams(conv1.node_id, {"out_channels": 6}))
-        window.document.push(SetParams(conv1.node_id, {"out_channels": 9}))
-    qtbot.waitUntil(lambda: conv1.activation.shape[0] == 9, timeout=WAIT_MS)  # the last one
+    shown_channels = []
+    scene = window.canvas.scene()
+    real_show = scene.show_activations
+    monkeypatch.setattr(
+        scene,
+        "show_activations",
+        lambda thumbs: shown_channels.append(_channels(thumbs, conv1)) or real_show(thumbs),
+    )
+    window.document.push(SetParams(conv1.node_id, {"out_channels": 6}))  # two quick edits
+    window.document.push(SetParams(conv1.node_id, {"out_channels": 9}))
+    qtbot.waitUntil(lambda: conv1.activation.shape[0] == 9, timeout=WAIT_MS)
+    qtbot.wait(500)
+    assert shown_channels == [9]  # the first edit's model was never shown
 
     _switch(window, qtbot, on=False)
     assert all(item.activation is None for item in items.values())

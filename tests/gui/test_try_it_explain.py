@@ -99,3 +99,16 @@ def test_a_tables_features_are_explained_by_bars(qtbot):
     assert list(bars.opts["width"]) == pytest.approx([abs(values[i]) for i in largest])
     [ticks] = chart.getAxis("left")._tickLevels
     assert [name for _, name in ticks] == [short_name(names[i]) for i in largest]
+
+
+def test_a_new_choice_asks_again_before_it_runs_the_model(qtbot, digits, monkeypatch):
+    answers = [True]
+    panel = shown(qtbot, TryItPanel(allowed=lambda custom: answers[-1]), 1300, 440)
+    panel.set_model(digits)
+    explained(qtbot, panel, "Saliency:")
+    answers.append(False)  # the file's code no longer allowed
+    runs = []
+    monkeypatch.setattr(panel.explanation, "_run", lambda *job: runs.append(job))
+    choose_next(qtbot, panel.findChild(QComboBox, "explainMethod"))
+    assert runs == [] and caption(panel).startswith("Not explained: ")
+    assert panel.findChild(QLabel, "explainOverlay").pixmap().isNull()
