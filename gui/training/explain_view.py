@@ -88,6 +88,11 @@ class ExplainView(QGroupBox):
         self.set_model(None)
 
     @property
+    def working(self) -> bool:
+        """Whether an explanation is being worked out in the background now."""
+        return self._busy
+
+    @property
     def grad_cam(self) -> bool:
         return self.method.currentIndex() == 1
 

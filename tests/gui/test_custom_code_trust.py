@@ -108,6 +108,7 @@ def test_train_asks_and_trains_only_on_yes_then_try_it_asks_once_withdrawn(
     assert traces(marker)[0] == "class" and "forward" in traces(marker)  # in the child
     try_it = window.training.try_it
     assert try_it.model is not None and try_it.prediction.text() != NOT_RUN
+    qtbot.waitUntil(lambda: not try_it.explanation.working)  # its explanation ran too
     window.menu_actions["custom_code"].trigger()  # the user withdraws the permission
     assert not window.menu_actions["custom_code"].isChecked()
     marker.unlink()
