@@ -55,6 +55,11 @@ class ActivationPreviewer(QObject):
         document.settings_changed.connect(self.schedule)
         document.custom_code_changed.connect(self.schedule)
 
+    @property
+    def idle(self) -> bool:
+        """No pass is running, waiting for an edit to settle, or due after one."""
+        return not (self._busy or self._again or self._timer.isActive())
+
     def set_enabled(self, on: bool) -> None:
         if on and not allowed_to_run(self.document, self.window):
             on = False  # the user kept the file's code from running

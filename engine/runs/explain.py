@@ -51,7 +51,7 @@ def saliency(
     [H, W], divided by its maximum (0..1)."""
     layout = _picture(x)
     gradient = _input_gradient(module, x, target_index, output).abs()
-    return _unit(gradient.reshape(layout.channels, layout.height, layout.width).amax(0))
+    return _over_max(gradient.reshape(layout.channels, layout.height, layout.width).amax(0))
 
 
 def grad_cam(
@@ -83,7 +83,7 @@ def grad_cam(
     weights = gradient.mean(dim=(2, 3), keepdim=True)
     cam = F.relu((weights * activation).sum(dim=1, keepdim=True)).detach()
     size = (layout.height, layout.width)
-    return _unit(F.interpolate(cam, size=size, mode="bilinear", align_corners=False)[0, 0])
+    return _over_max(F.interpolate(cam, size=size, mode="bilinear", align_corners=False)[0, 0])
 
 
 def gradient_x_input(
@@ -233,7 +233,7 @@ def _gradient(score: torch.Tensor, of: torch.Tensor, what: str) -> torch.Tensor:
     )
 
 
-def _unit(heat: torch.Tensor) -> torch.Tensor:
+def _over_max(heat: torch.Tensor) -> torch.Tensor:
     heat = heat.detach().float().cpu()
     top = float(heat.max())
     return heat / top if top > 0 else torch.zeros_like(heat)

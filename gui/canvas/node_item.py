@@ -141,7 +141,7 @@ class NodeItem(QGraphicsItem):
         taken = {e.edge.port for e in self.edges if e.edge.dst == self.node_id}
         feeds = any(e.edge.src == self.node_id for e in self.edges)
         tuning = (node.frozen, node.lr_scale)
-        notes = (tuple(self.training_notes), id(self.activation))
+        notes = tuple(self.training_notes)
         key = (node.label, dict(node.params), result, frozenset(taken), feeds, tuning, notes)
         if key == self._key:
             return
@@ -258,6 +258,11 @@ class NodeItem(QGraphicsItem):
         if self.gradient_tint is not None:
             lines.append(self.gradient_tint[1])
         return "\n".join(line for line in lines if line)
+
+    def set_activation(self, thumb: Thumbnail | None) -> None:
+        """Show this activation thumbnail (None: none) from the next `refresh` on."""
+        self.activation = thumb
+        self._key = None
 
     def set_gradient_tint(self, tint: tuple[QColor, str] | None) -> None:
         """Fill the body by the layer's gradient (its colour, a line for the tooltip), or

@@ -162,7 +162,7 @@ class CanvasScene(QGraphicsScene):
         for node_id, item in self._nodes.items():
             wanted = thumbnails.get(node_id)
             if wanted is not item.activation:
-                item.activation = wanted
+                item.set_activation(wanted)
                 self._node_changed(node_id)
 
     def show_gradient_tints(self, tints: dict[str, tuple[QColor, str]]) -> None:

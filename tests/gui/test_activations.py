@@ -109,7 +109,7 @@ def test_thumbnails_follow_each_edit_and_go_when_switched_off(window, qtbot, mon
     window.document.push(SetParams(conv1.node_id, {"out_channels": 6}))  # two quick edits
     window.document.push(SetParams(conv1.node_id, {"out_channels": 9}))
     qtbot.waitUntil(lambda: conv1.activation.shape[0] == 9, timeout=WAIT_MS)
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: window.activations.idle, timeout=WAIT_MS)  # no pass left
     assert shown_channels == [9]  # the first edit's model was never shown
 
     _switch(window, qtbot, on=False)
